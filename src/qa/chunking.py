@@ -1,0 +1,139 @@
+"""Document -> sentences -> Chunk: passages of whole sentences, with exact offsets.
+
+Every span is a pair of character offsets into `Document.text`, so
+`document.text[chunk.start:chunk.end] == chunk.text` and a quoted sentence can always be
+found again, highlighted, in the whole article.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .corpus import Document
+
+# Words that end in a period without ending the sentence: "No. 18", "Co., Ltd. spokesperson".
+_ABBREVIATIONS = frozenset(
+    """no nos co ltd inc corp mr mrs ms dr prof st vs etc jan feb mar apr jun jul aug sep sept
+    oct nov dec approx dept est fig gov govt jr sr u.s e.g i.e""".split()
+)
+# A candidate end: terminal punctuation plus any closing quotes or brackets.
+_END = re.compile(r"[.!?。！？]+[\"'”’)\]）】]*")
+_CJK_STOP = "。！？"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage: whole sentences of one document. `context` is what precedes it (the
+    title and the sentence before), used when scoring but never quoted."""
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    sentences: tuple[tuple[int, int], ...]
+    context: str = ""
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Sentence spans of `text` as (start, end) offsets, stripped of surrounding space.
+
+    A line break always ends a sentence (headings and captions are lines of their own).
+    A period does not end one after an abbreviation ("No. 18", "Co., Ltd."), inside a
+    number ("208.981"), before a lower-case word, or before a parenthesis that credits it
+    ("Park. (Photo/Zhang Kunkun)").
+    """
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        start = line.start()
+        for end in _line_breaks(line.group(0)):
+            _add_span(text, start, line.start() + end, spans, offset)
+            start = line.start() + end
+        _add_span(text, start, line.end(), spans, offset)
+    return spans
+
+
+def _line_breaks(line: str) -> list[int]:
+    breaks = []
+    for match in _END.finditer(line):
+        end = match.end()
+        rest = line[end:]
+        if match.group(0)[0] in _CJK_STOP:
+            breaks.append(end)
+            continue
+        if not rest:
+            continue
+        if match.group(0).endswith('"') and rest[0].isupper():
+            # 'companies."In the future': a straight quote glued to the next sentence opens it.
+            breaks.append(end - 1)
+            continue
+        if not rest[0].isspace():
+            continue
+        following = rest.lstrip()
+        if not following or following[0] in "(（" or following[0].islower():
+            continue
+        before = line[: match.start()].split()
+        word = before[-1].lower().strip("(\"“'") if before else ""
+        if match.group(0) == "." and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
+            continue
+        breaks.append(end)
+    return breaks
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]], offset: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((offset + start + lead, offset + start + lead + len(stripped)))
+
+
+def chunk_document(document: Document, chunk_words: int, overlap: int = 0) -> list[Chunk]:
+    """Pack a document's sentences into passages of at most `chunk_words` words.
+
+    A sentence is never cut: one longer than `chunk_words` is a passage of its own.
+    `overlap` sentences of each passage start the next one as well.
+
+    Args:
+        document: the document to split.
+        chunk_words: the most words a passage holds (unless a single sentence is longer).
+        overlap: sentences repeated from the end of one passage at the start of the next.
+
+    Returns:
+        The passages in document order; ids are "<doc_id>#<n>".
+    """
+    if chunk_words < 1 or overlap < 0:
+        raise ValueError("chunk_words must be >= 1 and overlap >= 0")
+    text = document.text
+    sentences = split_sentences(text)
+    groups: list[list[int]] = []
+    current: list[int] = []
+    words = 0
+    for i, (s, e) in enumerate(sentences):
+        n = len(text[s:e].split())
+        if current and words + n > chunk_words:
+            groups.append(current)
+            current = current[len(current) - overlap :] if overlap and len(current) > overlap else []
+            words = sum(len(text[slice(*sentences[j])].split()) for j in current)
+        current.append(i)
+        words += n
+    if current:
+        groups.append(current)
+
+    chunks = []
+    for n, group in enumerate(groups):
+        start, end = sentences[group[0]][0], sentences[group[-1]][1]
+        previous = text[slice(*sentences[group[0] - 1])] if group[0] > 0 else ""
+        chunks.append(
+            Chunk(
+                id=f"{document.id}#{n}",
+                doc_id=document.id,
+                text=text[start:end],
+                start=start,
+                end=end,
+                sentences=tuple((s - start, e - start) for s, e in (sentences[j] for j in group)),
+                context=" ".join(part for part in (document.title, previous) if part),
+            )
+        )
+    return chunks

@@ -1,0 +1,149 @@
+"""The `qa` command: parses arguments, calls the API, prints. Nothing else lives here.
+
+stdout carries results only; progress, warnings and errors go to stderr. Exit codes:
+0 success, 1 a known failure ("Error: ..."), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .config import MODES, Settings
+from .errors import QAError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except QAError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Ask questions of a folder of articles; get the answering sentence, cited.",
+    )
+    parser.add_argument("--version", action="version", version=f"qa {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = commands.add_parser("ask", help="answer a question from the indexed articles", description=cmd_ask.__doc__)
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("-k", type=int, default=None, help="passages to cite (default 5, 1..100)")
+    ask.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--explain", action="store_true", help="show each passage's BM25 rank, dense rank and fused score")
+    _add_paths(ask)
+    ask.set_defaults(run=cmd_ask)
+
+    index = commands.add_parser("index", help="build or refresh the index of a folder", description=cmd_index.__doc__)
+    index.add_argument("corpus", nargs="?", type=Path, default=None, help="folder of .txt/.md files (default corpus/)")
+    index.add_argument("--index-dir", type=Path, default=None, help="where the index is written (default index/)")
+    index.add_argument("--model", default=None, help="a sentence-transformers model folder")
+    index.add_argument("--rebuild", action="store_true", help="rebuild from scratch, even with another model")
+    index.set_defaults(run=cmd_index)
+
+    serve = commands.add_parser("serve", help="start the chat web UI", description=cmd_serve.__doc__)
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1, or QA_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 7860, or QA_PORT)")
+    _add_paths(serve)
+    serve.set_defaults(run=cmd_serve)
+    return parser
+
+
+def _add_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", type=Path, default=None, help="folder of .txt/.md files (default corpus/)")
+    parser.add_argument("--index-dir", type=Path, default=None, help="index folder (default index/)")
+    parser.add_argument("--model", default=None, help="a sentence-transformers model folder")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        corpus_dir=getattr(args, "corpus", None),
+        index_dir=getattr(args, "index_dir", None),
+        model=getattr(args, "model", None),
+    )
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer a question: the answering sentence, then the numbered passages it cites.
+    Builds the index first when it is missing or out of date."""
+    from .engine import QA, check_question
+
+    settings = _settings(args)
+    check_question(args.question, settings, args.k, args.mode)
+    qa = QA.open(settings)
+    answer = qa.ask(args.question, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print(format_answer(answer, explain=args.explain))
+    return 0
+
+
+def format_answer(answer, explain: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """The human-readable answer: the sentence (or "the articles don't say"), then the
+    numbered citations with their passages."""
+    from .answer import NOT_FOUND
+
+    lines = []
+    if answer.abstained:
+        lines.append(NOT_FOUND)
+        if answer.citations:
+            lines += ["", "Nearest passages (they do not answer the question):"]
+    else:
+        lines += [answer.text, ""]
+    for c in answer.citations:
+        date = f" ({c.document.date})" if c.document.date else ""
+        lines.append(f"[{c.rank}] {c.document.title}{date}")
+        if explain:
+            lines.append(
+                f"    bm25 rank {c.hit.bm25_rank or '-'}, dense rank {c.hit.dense_rank or '-'}, "
+                f"score {c.hit.score:.4f} (bm25 {c.hit.bm25_score:.2f}, cosine {c.hit.dense_score:.3f})"
+            )
+        text = c.hit.chunk.text
+        if c.answer_span:
+            s, e = c.answer_span
+            text = f"{text[:s]}>>{text[s:e]}<<{text[e:]}"
+        lines.append("    " + " ".join(text.split()))
+    if explain:
+        lines.append(f"\ncoverage {answer.coverage:.2f}, similarity {answer.similarity:.2f}")
+    return "\n".join(lines)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """Build the index of a folder of .txt/.md documents, or bring it up to date
+    (only passages whose text changed are embedded again)."""
+    from .embedding import Embedder
+    from .engine import ensure_index
+
+    settings = _settings(args)
+    embedder = Embedder(settings.model_path(), settings.batch_size)
+    ensure_index(settings, embedder, rebuild=args.rebuild)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the chat web UI (default http://127.0.0.1:7860)."""
+    from .ui import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

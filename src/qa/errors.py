@@ -1,0 +1,39 @@
+"""Every error `qa` raises on purpose: the CLI and the UI show these as one line."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """A known failure with a message fit to show a user as it is."""
+
+    exit_code = 1
+
+
+class UsageError(QAError):
+    """The caller asked for something invalid (bad question, bad -k, bad gold file)."""
+
+    exit_code = 2
+
+
+class CorpusError(QAError):
+    """The corpus folder is missing, empty, or holds nothing readable."""
+
+
+class IndexNotFoundError(QAError):
+    """There is no index where one was expected."""
+
+
+class IndexCorruptError(QAError):
+    """The index folder exists but a file in it is missing, truncated or unreadable."""
+
+
+class IndexMismatchError(QAError):
+    """The index was built with another model or embedding dimension."""
+
+
+class ModelError(QAError):
+    """The embedding model could not be found or loaded."""
+
+
+class GoldFileError(UsageError):
+    """A gold question file is malformed."""

@@ -1,0 +1,128 @@
+"""Retrieval: BM25 and dense rankings over the index, fused into one ranked Hit list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chunking import Chunk
+from .config import Mode, Settings
+from .index import Index
+from .text import tokenize
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage. Ranks are 1-based among each retriever's candidates, None when
+    that retriever did not return it; `score` is what the mode ranks by."""
+
+    chunk: Chunk
+    score: float
+    bm25_rank: int | None
+    dense_rank: int | None
+    bm25_score: float
+    dense_score: float
+
+
+def query_terms(question: str, acronyms: dict[str, str]) -> list[str]:
+    """The question's BM25 terms, with acronyms defined in the corpus expanded both ways:
+    the articles name an organisation in full in one place and by acronym in another."""
+    terms = tokenize(question)
+    extra: list[str] = []
+    present = set(terms)
+    for acronym, full in acronyms.items():
+        full_terms = tokenize(full)
+        if acronym in present:
+            extra.extend(t for t in full_terms if t not in present)
+        elif full_terms and all(t in present for t in full_terms):
+            extra.append(acronym)
+    return terms + extra
+
+
+def rrf(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:
+    """Weighted reciprocal rank fusion: score(d) = sum_i w_i / (k + rank_i(d)).
+
+    Cormack, Clarke & Buettcher, "Reciprocal Rank Fusion outperforms Condorcet and
+    individual Rank Learning Methods", SIGIR 2009. Ranks are 1-based; a list that does not
+    contain d adds nothing.
+    """
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+def search(
+    index: Index,
+    terms: list[str],
+    question_vector: np.ndarray,
+    settings: Settings,
+    k: int,
+    mode: Mode,
+) -> list[Hit]:
+    """Rank passages for a question.
+
+    Args:
+        index: the index to search.
+        terms: the question's BM25 terms (`query_terms`).
+        question_vector: the question's unit vector, shape (dimension,).
+        settings: candidate depth and fusion parameters.
+        k: how many hits to return.
+        mode: "hybrid" (RRF of both), "bm25" or "dense".
+
+    Returns:
+        Up to k hits, best first. In bm25 mode only passages sharing a term are returned.
+    """
+    n = len(index.chunks)
+    depth = min(max(settings.candidates, k), n)
+    if depth == 0:
+        return []
+
+    bm25_scores = index.bm25.scores(terms)
+    bm25_order = _top(bm25_scores, depth)
+    bm25_order = [i for i in bm25_order if bm25_scores[i] > 0]
+
+    similarities, ids = index.vectors.search(question_vector.reshape(1, -1).astype(np.float32), depth)
+    dense_order = [int(i) for i in ids[0] if i >= 0]
+    dense_scores = {int(i): float(s) for i, s in zip(ids[0], similarities[0], strict=True) if i >= 0}
+
+    bm25_rank = {item: rank for rank, item in enumerate(bm25_order, start=1)}
+    dense_rank = {item: rank for rank, item in enumerate(dense_order, start=1)}
+
+    if mode == "bm25":
+        scored = {i: float(bm25_scores[i]) for i in bm25_order}
+    elif mode == "dense":
+        scored = {i: dense_scores[i] for i in dense_order}
+    else:
+        scored = rrf(
+            [bm25_order, dense_order], [1 - settings.dense_weight, settings.dense_weight], settings.rrf_k
+        )
+    best = sorted(scored, key=lambda i: (-scored[i], i))[:k]
+    vectors = None
+    missing = [i for i in best if i not in dense_scores]
+    if missing:
+        vectors = index.vectors.reconstruct_batch(np.asarray(missing, dtype=np.int64))
+        for i, v in zip(missing, vectors, strict=True):
+            dense_scores[i] = float(v @ question_vector)
+    return [
+        Hit(
+            chunk=index.chunks[i],
+            score=scored[i],
+            bm25_rank=bm25_rank.get(i),
+            dense_rank=dense_rank.get(i),
+            bm25_score=float(bm25_scores[i]),
+            dense_score=dense_scores[i],
+        )
+        for i in best
+    ]
+
+
+def _top(scores: np.ndarray, depth: int) -> list[int]:
+    """Indices of the `depth` highest scores, best first, ties by position."""
+    if depth >= len(scores):
+        candidates = np.arange(len(scores))
+    else:
+        candidates = np.argpartition(-scores, depth - 1)[:depth]
+    return sorted((int(i) for i in candidates), key=lambda i: (-scores[i], i))

@@ -1,0 +1,101 @@
+"""Tokenizing for BM25 and term coverage: numbers whole, light plural folding, CJK.
+
+The same function tokenizes passages and questions, so whatever it does to one it does to
+the other. Deliberately no aggressive stemmer: Porter-style stemmers turn "named" into
+"nam" and "rated" into "rat", which then match unrelated words.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A number keeps its thousands separators and decimals together ("1,462", "208.981");
+# a word may carry inner hyphens or apostrophes ("Changsha-Zhuzhou-Xiangtan", "Xi'an").
+_TOKEN = re.compile(
+    r"\d+(?:[.,]\d+)*(?:[^\W\d_\u3400-\u9fff]+)?"
+    r"|[^\W\d_\u3400-\u9fff]+(?:['’\-][^\W\d_\u3400-\u9fff]+)*"
+    r"|[\u3400-\u9fff]"
+)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+
+STOPWORDS = frozenset(
+    """a an the and or but if then than so of in on at to for from by with without as into
+    onto over under about after before between during through per via is are was were be
+    been being am do does did done has have had having it its it's this that these those
+    there here what which who whom whose when where why how whether i me my we our you
+    your he him his she her they them their not no nor can could would should will shall
+    may might must also any all each some such very just only own same other more most
+    s t up out off too again further once both few many much one's among among within
+    tell say said says please know""".split()
+)
+
+
+def normalize_number(token: str) -> str:
+    """ "6,000" and "6000" are the same number to a reader: drop thousands separators."""
+    return _THOUSANDS.sub("", token)
+
+
+def fold_plural(word: str) -> str:
+    """A light plural fold ("counties" -> "county", "factories" -> "factory").
+
+    Only plural endings are folded; words ending in -ss, -us, -is stay as they are.
+    """
+    if len(word) <= 3 or not word.endswith("s"):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith(("ss", "us", "is", "'s")):
+        return word
+    return word[:-1]
+
+
+def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Lower-cased terms of `text`, in order.
+
+    A hyphenated name yields its parts and the whole ("changsha", "zhuzhou", "xiangtan",
+    "changsha-zhuzhou-xiangtan"), so a question naming one part still matches.
+    """
+    terms: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        token = match.group(0).replace("’", "'")
+        if token[0].isdigit():
+            terms.append(normalize_number(token))
+            continue
+        if token.endswith("'s"):
+            token = token[:-2]
+        parts = token.split("-")
+        for part in parts:
+            part = part.strip("'")
+            if part and (keep_stopwords or part not in STOPWORDS):
+                terms.append(fold_plural(part))
+        if len(parts) > 1:
+            terms.append("-".join(fold_plural(p) for p in parts))
+    return terms
+
+
+_ACRONYM_DEF = re.compile(r"((?:[A-Z][\w&'’-]*[ ,]+(?:(?:of|and|for|the|on|in|&)[ ]+)*){1,9})\(([A-Z][A-Z0-9&-]{1,9})\)")
+
+
+def find_acronyms(text: str) -> dict[str, str]:
+    """Acronyms defined in `text` as "Full Name (ACRONYM)" -> {"acronym": "full name"}.
+
+    Kept only when the capitalised words' initials spell the acronym, so "Sany Group (SG)"
+    is found and "in Hunan (China)" is not.
+    """
+    found: dict[str, str] = {}
+    for match in _ACRONYM_DEF.finditer(text):
+        words = match.group(1).replace(",", " ").split()
+        acronym = match.group(2)
+        letters = acronym.replace("&", "").replace("-", "")
+        # Walk back from the parenthesis until the capitalised words spell the acronym.
+        start, capitals = len(words), 0
+        while start > 0 and capitals < len(letters):
+            start -= 1
+            capitals += words[start][0].isupper()
+        initials = "".join(w[0] for w in words[start:] if w[0].isupper())
+        if initials.upper() != letters.upper():
+            continue
+        found[acronym.lower()] = " ".join(words[start:])
+    return found
