@@ -62,6 +62,35 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="port (default 7860, or QA_PORT)")
     _add_paths(serve)
     serve.set_defaults(run=cmd_serve)
+
+    ev = commands.add_parser(
+        "eval", help="score answers against a gold question file", description=cmd_eval.__doc__
+    )
+    ev.add_argument(
+        "gold", nargs="?", type=Path, default=None,
+        help="JSONL gold questions (default tests/gold/dev.jsonl)",
+    )
+    ev.add_argument(
+        "--mode", choices=(*MODES, "all"), default=None,
+        help="retrieval mode, or all three side by side (default hybrid)",
+    )
+    ev.add_argument("-k", type=int, default=None, help="passages per question (default/minimum 10)")
+    ev.add_argument("--json", action="store_true", help="print metrics, one JSON object per mode")
+    ev.add_argument(
+        "--out", type=Path, metavar="RESULTS.jsonl",
+        help='write {"id", "mode", **qa ask --json -k K --mode M} per question and mode',
+    )
+    ev.add_argument(
+        "--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+        help="exit 1 if a metric is below VALUE, e.g. hit@1=0.8 (repeatable)",
+    )
+    ev.add_argument(
+        "--fail-over", action="append", default=[], metavar="METRIC=VALUE",
+        help="exit 1 if a lower-is-better metric is above VALUE, e.g. false_abstention=0.1",
+    )
+    ev.add_argument("--plot", type=Path, metavar="FILE.png", help="draw hit@k, k=1..10, per mode")
+    _add_paths(ev)
+    ev.set_defaults(run=cmd_eval)
     return parser
 
 
@@ -143,6 +172,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     serve(_settings(args), host=args.host, port=args.port)
     return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score the answers to a gold question file: hit@1/3/5/10, MRR@10, answer accuracy,
+    abstention, false abstention, passage length and latency, per mode; then the failed
+    questions. --out lines equal `qa ask --json -k K --mode M` (K = -k, default 10), plus
+    "id" and "mode". Exits 1 when a --fail-under/--fail-over threshold is broken."""
+    from . import evaluate
+    from .engine import QA
+
+    settings = _settings(args)
+    thresholds = evaluate.parse_thresholds(args.fail_under, args.fail_over)
+    gold = evaluate.load_gold(args.gold or evaluate.default_gold_path(), settings)
+    k = evaluate.passages_for(args.k, log=lambda message: print(message, file=sys.stderr))
+    evaluate.check_writable(args.out)
+    evaluate.check_writable(args.plot, suffix=".png")
+    modes = MODES if args.mode == "all" else (args.mode or settings.mode,)
+
+    evaluation = evaluate.evaluate(QA.open(settings), gold, modes, k)
+    if args.json:
+        for metrics in evaluate.to_json(evaluation):
+            print(json.dumps(metrics, ensure_ascii=False))
+    else:
+        print(evaluate.format_report(evaluation))
+    if args.out:
+        evaluate.write_results(evaluation, args.out)
+    if args.plot:
+        from .plot import plot_hit_curves
+
+        plot_hit_curves(evaluate.hit_curves(evaluation), args.plot, f"hit@k on {gold.path.name}")
+    broken = evaluate.broken_thresholds(evaluation, thresholds)
+    for message in broken:
+        print(f"Failed: {message}", file=sys.stderr)
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":
