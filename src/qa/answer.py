@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+import re
+from typing import Any, Literal
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from .config import Settings
 from .corpus import Document
 from .index import Index
 from .retrieve import Hit
-from .text import tokenize
+from .text import QUESTION_FRAMING, tokenize, variants
 
 NOT_FOUND = "The articles don't say."
 
@@ -73,26 +74,97 @@ class Answer:
         }
 
 
-def term_weights(terms: list[str], index: Index) -> dict[str, float]:
-    """IDF of each distinct question term; a term the corpus never uses weighs as much as
-    the rarest term it does use (it is informative, and it is missing)."""
+@dataclass(frozen=True)
+class Term:
+    """A question term: how much it tells (IDF), and the token sets that count as the
+    term being present (its inflections, or every word of an acronym's full name)."""
+
+    weight: float
+    forms: tuple[frozenset[str], ...]
+
+    def found_in(self, tokens: set[str]) -> bool:
+        return any(form <= tokens for form in self.forms)
+
+
+def question_terms(question: str, index: Index) -> list[Term]:
+    """The informative terms of a question, weighted by IDF. A term the corpus never uses
+    weighs as much as the rarest one it does (it is informative, and it is missing);
+    words that only frame the question ("name", "roughly") are left out."""
     vocabulary, idf = index.bm25.vocabulary, index.bm25.idf
     ceiling = float(idf.max()) if len(idf) else 1.0
-    return {t: float(idf[vocabulary[t]]) if t in vocabulary else ceiling for t in dict.fromkeys(terms)}
+    terms = []
+    for term in dict.fromkeys(tokenize(question)):
+        if term in QUESTION_FRAMING:
+            continue
+        forms = [frozenset([form]) for form in sorted(variants(term, vocabulary))]
+        if term in index.acronyms:
+            forms.append(frozenset(tokenize(index.acronyms[term])))
+        known = [float(idf[vocabulary[f]]) for form in forms for f in form if len(form) == 1 and f in vocabulary]
+        terms.append(Term(max(known) if known else ceiling, tuple(forms)))
+    return terms
 
 
-def coverage(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the question's terms that occur in `text` (0..1)."""
-    total = sum(weights.values())
+def coverage(terms: list[Term], text: str) -> float:
+    """IDF-weighted share of the question's terms present in `text` (0..1)."""
+    total = sum(t.weight for t in terms)
     if total <= 0:
         return 0.0
-    present = set(tokenize(text))
-    return sum(w for t, w in weights.items() if t in present) / total
+    tokens = set(tokenize(text))
+    return sum(t.weight for t in terms if t.found_in(tokens)) / total
+
+
+_NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve dozen dozens hundred
+    hundreds thousand thousands million billion trillion half third quarter fourfold
+    threefold twofold double twice""".split()
+)
+_MONTH_WORDS = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday year years recently""".split()
+)
+
+
+def expected_answer(question: str) -> Literal["number", "time"] | None:
+    """What kind of answer the question asks for, when its wording says so."""
+    q = " ".join(question.lower().split())
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b|\bhow (large|big)\b", q):
+        return "number"
+    if re.search(r"^when\b|\bwhen (was|were|did|does|do|is|will)\b|\b(what|which) (year|date|month|day)\b", q):
+        return "time"
+    return None
+
+
+def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
+    """Whether `sentence` holds something of the expected kind that the question does not
+    already contain (a question naming "2021" is not answered by its own "2021")."""
+    if kind is None:
+        return True
+    asked = set(tokenize(question, keep_stopwords=True))
+    words = [t for t in tokenize(sentence, keep_stopwords=True) if t not in asked]
+    if kind == "number":
+        # A year is a date, not a count: "how many" is not answered by "in 2021".
+        return any(
+            (t[0].isdigit() and not re.fullmatch(r"(19|20)\d\d", t)) or t.split("-")[0] in _NUMBER_WORDS
+            for t in words
+        )
+    return any(
+        (t[0].isdigit() and len(t) == 4) or t in _MONTH_WORDS or re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", t)
+        for t in words
+    )
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    hit: int
+    span: tuple[int, int]
+    text: str
+    lexical: float
+    semantic: float
+    typed: bool
 
 
 def compose(
     question: str,
-    terms: list[str],
     question_vector: np.ndarray,
     hits: list[Hit],
     index: Index,
@@ -102,58 +174,62 @@ def compose(
 ) -> Answer:
     """Choose the answering sentence among the top hits, or abstain.
 
+    Each sentence of the top `settings.answer_passages` passages is scored by how much of
+    the question's informative terms it (with the sentence before it) holds, how close
+    its meaning is to the question, whether it holds the kind of answer asked for (a
+    number for "how many", a date for "when"), and its passage's rank. The passage of the
+    best sentence is cited first.
+
     Args:
         question: as asked.
-        terms: its BM25 terms (with acronym expansion).
         question_vector: its unit vector.
         hits: ranked passages.
         index: for term weights and documents.
         encode: texts -> unit vectors (the same model as the index).
-        settings: answer_passages, the sentence weights and abstention thresholds.
+        settings: answer_passages, sentence weights and abstention thresholds.
         searched: the question actually searched, if it differs.
     """
-    weights = term_weights(terms, index)
     if not hits:
         return Answer(question, None, (), True, searched)
-
+    query = searched or question
+    weights = question_terms(query, index)
+    kind = expected_answer(query)
     pool = hits[: settings.answer_passages]
-    candidates: list[tuple[int, tuple[int, int], str]] = []
-    for h, hit in enumerate(pool):
-        for span in hit.chunk.sentences:
-            candidates.append((h, span, hit.chunk.text[span[0] : span[1]]))
-    sentence_vectors = encode([hit_sentence_context(pool[h], text) for h, _, text in candidates])
-    semantic = sentence_vectors @ question_vector
-    scores = []
-    for (h, _, text), sim in zip(candidates, semantic, strict=True):
-        lexical = coverage(weights, text)
-        scores.append(
-            settings.sentence_lexical * lexical + (1 - settings.sentence_lexical) * float(sim)
-            - settings.sentence_rank_penalty * h
-        )
-    best = int(np.argmax(scores))
-    best_hit, best_span, best_text = candidates[best]
+    candidates = _candidates(pool, weights, kind, query)
+    vectors = encode([c.text for c in candidates])
+    semantic = vectors @ question_vector
+    candidates = [
+        _Candidate(c.hit, c.span, c.text, c.lexical, float(sim), c.typed)
+        for c, sim in zip(candidates, semantic, strict=True)
+    ]
+    scores = [
+        settings.sentence_lexical * c.lexical
+        + settings.sentence_semantic * c.semantic
+        + settings.sentence_type_bonus * c.typed
+        - settings.sentence_rank_penalty * c.hit
+        for c in candidates
+    ]
+    best = candidates[int(np.argmax(scores))]
 
-    top = hits[0]
     passage_coverage = max(coverage(weights, f"{hit.chunk.context} {hit.chunk.text}") for hit in pool)
-    similarity = max(float(semantic.max()), max(hit.dense_score for hit in pool))
-    answerable = is_answerable(passage_coverage, similarity, settings)
+    similarity = max(c.semantic for c in candidates)
+    answerable = is_answerable(passage_coverage, similarity, best.typed, settings)
 
     citations = tuple(
         Citation(
             rank=r,
             hit=hit,
             document=index.documents[hit.chunk.doc_id],
-            answer_span=best_span if answerable and r - 1 == best_hit else None,
+            answer_span=best.span if answerable and r - 1 == best.hit else None,
         )
         for r, hit in enumerate(hits, start=1)
     )
-    if answerable and best_hit != 0:
+    if answerable and best.hit != 0:
         # The answering passage is shown first: it is the one the answer cites.
-        citations = _move_first(citations, best_hit)
-    del top
+        citations = _move_first(citations, best.hit)
     return Answer(
         question=question,
-        text=best_text if answerable else None,
+        text=best.text if answerable else None,
         citations=citations,
         abstained=not answerable,
         searched=searched,
@@ -162,14 +238,27 @@ def compose(
     )
 
 
-def hit_sentence_context(hit: Hit, sentence: str) -> str:
-    return sentence
+def _candidates(pool: list[Hit], weights: list[Term], kind: str | None, question: str) -> list[_Candidate]:
+    """Every sentence of the pool, with its lexical and answer-type features. A sentence
+    is read with the one before it ("It has ..." needs its subject), but counts double."""
+    found = []
+    for h, hit in enumerate(pool):
+        chunk = hit.chunk
+        previous = chunk.context
+        for span in chunk.sentences:
+            text = chunk.text[span[0] : span[1]]
+            lexical = (2 * coverage(weights, text) + coverage(weights, f"{previous} {text}")) / 3
+            found.append(_Candidate(h, span, text, lexical, 0.0, has_answer_type(kind, text, question)))
+            previous = text
+    return found
 
 
-def is_answerable(passage_coverage: float, similarity: float, settings: Settings) -> bool:
+def is_answerable(passage_coverage: float, similarity: float, typed: bool, settings: Settings) -> bool:
     """Answer when the best passage holds enough of the question's informative terms, or
-    is close enough in meaning; near misses fail both."""
-    return passage_coverage >= settings.min_coverage or similarity >= settings.min_similarity
+    is close enough in meaning, and the chosen sentence holds the kind of answer asked
+    for; off-topic questions fail the first test, many near misses the second."""
+    close = passage_coverage >= settings.min_coverage or similarity >= settings.min_similarity
+    return close and typed
 
 
 def _move_first(citations: tuple[Citation, ...], position: int) -> tuple[Citation, ...]:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 BM25Variant = Literal["okapi", "plus", "l"]
+Fusion = Literal["blend", "rrf"]
 
 # The index format changes when the files in an index folder change shape.
 INDEX_FORMAT_VERSION = 1
@@ -40,6 +41,8 @@ class Settings:
     mode: Mode = "hybrid"
     # Candidates taken from each retriever before fusion: fetch deep, fuse, then cut.
     candidates: int = 50
+    # How hybrid mode fuses: "blend" (min-max normalized scores, weighted) or "rrf".
+    fusion: Fusion = "blend"
     # Reciprocal rank fusion constant (Cormack, Clarke & Buettcher, SIGIR 2009).
     rrf_k: int = 60
     # Weight of the dense ranking in fusion; BM25 gets 1 - dense_weight.
@@ -49,10 +52,12 @@ class Settings:
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     # Answer sentence: chosen among the sentences of the top `answer_passages` passages by
-    # sentence_lexical * (IDF-weighted term coverage) + (1 - sentence_lexical) * cosine,
-    # minus sentence_rank_penalty per rank below the first passage.
-    answer_passages: int = 3
+    # lexical * (IDF-weighted term coverage) + semantic * cosine + type_bonus * (holds the
+    # kind of answer asked for) - rank_penalty * (passage rank - 1). Tuned on the dev split.
+    answer_passages: int = 5
     sentence_lexical: float = 0.5
+    sentence_semantic: float = 0.5
+    sentence_type_bonus: float = 0.2
     sentence_rank_penalty: float = 0.05
     # Abstention: answer only when enough of the question's informative terms are found in
     # the best passage (IDF-weighted share) or its meaning is close enough, see answer.py.
@@ -66,6 +71,21 @@ class Settings:
     # None: index/<name of the corpus folder>, so each folder gets its own index and the
     # tracked index/README.md is never inside a folder that a rebuild swaps out.
     index_dir: Path | None = None
+    # index: the most passages searched exactly (FAISS IndexFlatIP); beyond it an HNSW
+    # graph (vectors.py). Measured on 2 cores (docs/BENCHMARKS.md): exact search takes
+    # about 1 ms at 20,000 passages and grows linearly (6-7 ms at 100,000), while HNSW
+    # stays under 0.5 ms with recall@10 >= 0.997 against exact at every size tried.
+    ann_threshold: int = 20_000
+    # HNSW graph degree, build-time and search-time beam widths: M=32 and efSearch=64
+    # gave recall@10 0.997 at 111,000 passages (efSearch 32: 0.992); efConstruction 40
+    # is faiss's default and builds 100,000 vectors in about 40 s, under 1% of the time
+    # it takes to embed them.
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 40
+    hnsw_ef_search: int = 64
+    # HNSW vector storage: float16 halves the index's memory and disk at the same recall
+    # and speed (cosines move by ~1e-4); "float32" keeps them exact.
+    hnsw_storage: Literal["float16", "float32"] = "float16"
 
     INDEX_FIELDS: ClassVar[tuple[str, ...]] = (
         "model", "chunk_words", "chunk_overlap", "bm25_variant", "bm25_k1", "bm25_b"

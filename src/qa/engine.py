@@ -79,11 +79,11 @@ class QA:
         mode = mode or self.settings.mode
         query = self._check(searched or question, k, mode)
         index = self.index  # one index for the whole question, even if a reindex swaps it
-        terms = query_terms(query, index.acronyms)
+        terms = query_terms(query, index.acronyms, index.bm25.vocabulary)
         vector = self.embedder.encode([query])[0]
         hits = search(index, terms, vector, self.settings, k, mode)
         return compose(
-            question, terms, vector, hits, index, self.embedder.encode, self.settings,
+            question, vector, hits, index, self.embedder.encode, self.settings,
             searched=query if query != question else "",
         )
 
@@ -93,7 +93,8 @@ class QA:
         mode = mode or self.settings.mode
         query = self._check(question, k, mode)
         index = self.index
-        return search(index, query_terms(query, index.acronyms), self.embedder.encode([query])[0], self.settings, k, mode)
+        terms = query_terms(query, index.acronyms, index.bm25.vocabulary)
+        return search(index, terms, self.embedder.encode([query])[0], self.settings, k, mode)
 
     def reindex(self, log: Log = _stderr, progress: bool = False) -> Index:
         """Bring the index up to date with the corpus folder and swap it in atomically:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from .chunking import Chunk
 from .config import Mode, Settings
 from .index import Index
-from .text import tokenize
+from .text import tokenize, variants
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,15 @@ class Hit:
     dense_score: float
 
 
-def query_terms(question: str, acronyms: dict[str, str]) -> list[str]:
-    """The question's BM25 terms, with acronyms defined in the corpus expanded both ways:
-    the articles name an organisation in full in one place and by acronym in another."""
+def query_terms(question: str, acronyms: dict[str, str], vocabulary: Collection[str] = ()) -> list[str]:
+    """The question's BM25 terms: its own, the inflections of them that the corpus uses,
+    and acronyms defined in the corpus expanded both ways (the articles name an
+    organisation in full in one place and by acronym in another)."""
     terms = tokenize(question)
-    extra: list[str] = []
     present = set(terms)
+    extra: list[str] = []
+    for term in terms:
+        extra.extend(sorted(variants(term, vocabulary) - present - set(extra)))
     for acronym, full in acronyms.items():
         full_terms = tokenize(full)
         if acronym in present:
@@ -52,6 +56,24 @@ def rrf(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, fl
         for rank, item in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return fused
+
+
+def blend(bm25: dict[int, float], dense: dict[int, float], dense_weight: float) -> dict[int, float]:
+    """Convex combination of min-max normalized scores over the union of candidates.
+
+    Unlike RRF, a passage far ahead on one retriever keeps its lead (a rare name that
+    only BM25 sees, a paraphrase only the embedding sees). A candidate missing from one
+    list gets that list's minimum (0 after normalization).
+    """
+    def normalized(scores: dict[int, float]) -> dict[int, float]:
+        if not scores:
+            return {}
+        low, high = min(scores.values()), max(scores.values())
+        span = high - low
+        return {i: (s - low) / span if span > 0 else 1.0 for i, s in scores.items()}
+
+    b, d = normalized(bm25), normalized(dense)
+    return {i: (1 - dense_weight) * b.get(i, 0.0) + dense_weight * d.get(i, 0.0) for i in b.keys() | d.keys()}
 
 
 def search(
@@ -95,9 +117,13 @@ def search(
         scored = {i: float(bm25_scores[i]) for i in bm25_order}
     elif mode == "dense":
         scored = {i: dense_scores[i] for i in dense_order}
-    else:
+    elif settings.fusion == "rrf":
         scored = rrf(
             [bm25_order, dense_order], [1 - settings.dense_weight, settings.dense_weight], settings.rrf_k
+        )
+    else:
+        scored = blend(
+            {i: float(bm25_scores[i]) for i in bm25_order}, dense_scores, settings.dense_weight
         )
     best = sorted(scored, key=lambda i: (-scored[i], i))[:k]
     vectors = None

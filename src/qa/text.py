@@ -8,6 +8,7 @@ the other. Deliberately no aggressive stemmer: Porter-style stemmers turn "named
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 # A number keeps its thousands separators and decimals together ("1,462", "208.981");
 # a word may carry inner hyphens or apostrophes ("Changsha-Zhuzhou-Xiangtan", "Xi'an").
@@ -28,6 +29,38 @@ STOPWORDS = frozenset(
     s t up out off too again further once both few many much one's among among within
     tell say said says please know""".split()
 )
+
+
+# Words that frame a question rather than say what it is about ("Name the ...", "According
+# to the report, roughly how many ..."). They are kept for BM25 but do not count when
+# measuring how much of a question a passage covers.
+QUESTION_FRAMING = frozenset(
+    """name list give describe explain according report article articles text mention
+    mentioned roughly approximately around exactly currently now today time times kind
+    kinds type types sort number amount happen happened happens called call known""".split()
+)
+
+
+def variants(term: str, vocabulary: Collection[str]) -> set[str]:
+    """`term` and its inflections that the corpus uses ("settled" -> "settling", "opened"
+    -> "open"). Only forms found in `vocabulary` are returned, so unlike a stemmer this
+    never merges a word with an unrelated one it happens to share letters with."""
+    if term[0].isdigit() or len(term) < 4:
+        return {term}
+    bases = {term}
+    for suffix in ("ing", "ed", "es", "s", "d", "er", "ers"):
+        if term.endswith(suffix) and len(term) - len(suffix) >= 3:
+            base = term[: -len(suffix)]
+            bases |= {base, base + "e"}
+            if len(base) > 3 and base[-1] == base[-2]:
+                bases.add(base[:-1])
+    forms = set()
+    for base in bases:
+        stem = base[:-1] if base.endswith("e") else base
+        forms |= {base, base + "s", base + "d", base + "ed", stem + "ing", stem + "ed", base + "er"}
+        if len(base) >= 3 and base[-1] not in "aeiouwxy" and base[-2] in "aeiou":
+            forms |= {base + base[-1] + "ed", base + base[-1] + "ing"}
+    return {term} | {form for form in forms if form in vocabulary}
 
 
 def normalize_number(token: str) -> str:
