@@ -5,7 +5,7 @@ Extractive only: every word shown as an answer is a sentence from a cited passag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 import re
 from typing import Any, Literal
@@ -43,6 +43,7 @@ class Answer:
     searched: str = ""
     coverage: float = 0.0
     similarity: float = 0.0
+    support: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The object `qa ask --json` prints."""
@@ -120,7 +121,8 @@ _NUMBER_WORDS = frozenset(
 )
 _MONTH_WORDS = frozenset(
     """january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday year years recently""".split()
+    monday tuesday wednesday thursday friday saturday sunday year years recently yesterday
+    ago""".split()
 )
 
 
@@ -147,10 +149,7 @@ def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
             (t[0].isdigit() and not re.fullmatch(r"(19|20)\d\d", t)) or t.split("-")[0] in _NUMBER_WORDS
             for t in words
         )
-    return any(
-        (t[0].isdigit() and len(t) == 4) or t in _MONTH_WORDS or re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", t)
-        for t in words
-    )
+    return any(re.fullmatch(r"(1[89]|20)\d\d", t) or t in _MONTH_WORDS for t in words)
 
 
 @dataclass(frozen=True)
@@ -196,8 +195,7 @@ def compose(
     kind = expected_answer(query)
     pool = hits[: settings.answer_passages]
     candidates = _candidates(pool, weights, kind, query)
-    vectors = encode([c.text for c in candidates])
-    semantic = vectors @ question_vector
+    semantic = encode([c.text for c in candidates]) @ question_vector
     candidates = [
         _Candidate(c.hit, c.span, c.text, c.lexical, float(sim), c.typed)
         for c, sim in zip(candidates, semantic, strict=True)
@@ -213,7 +211,12 @@ def compose(
 
     passage_coverage = max(coverage(weights, f"{hit.chunk.context} {hit.chunk.text}") for hit in pool)
     similarity = max(c.semantic for c in candidates)
-    answerable = is_answerable(passage_coverage, similarity, best.typed, settings)
+    answerable = (
+        passage_coverage >= settings.min_coverage
+        and similarity >= settings.min_similarity
+        and best.typed
+        and not unknown_names(query, index.bm25.vocabulary)
+    )
 
     citations = tuple(
         Citation(
@@ -235,6 +238,7 @@ def compose(
         searched=searched,
         coverage=passage_coverage,
         similarity=similarity,
+        support=best.lexical,
     )
 
 
@@ -253,12 +257,21 @@ def _candidates(pool: list[Hit], weights: list[Term], kind: str | None, question
     return found
 
 
-def is_answerable(passage_coverage: float, similarity: float, typed: bool, settings: Settings) -> bool:
-    """Answer when the best passage holds enough of the question's informative terms, or
-    is close enough in meaning, and the chosen sentence holds the kind of answer asked
-    for; off-topic questions fail the first test, many near misses the second."""
-    close = passage_coverage >= settings.min_coverage or similarity >= settings.min_similarity
-    return close and typed
+def unknown_names(question: str, vocabulary: Collection[str]) -> list[str]:
+    """Capitalised names in the question (not its first word) that no article uses:
+    "What is the capital of Brazil?" asks about something the corpus never mentions.
+    All-capital words are left out (users abbreviate freely: "VP", "H1", "AI"), and so
+    are month and day names, which are dates, not things."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", question)
+    names = [
+        w for w in words[1:]
+        if w[0].isupper() and not w.isupper() and len(w) > 2 and w.lower() not in _MONTH_WORDS
+    ]
+    return [
+        name
+        for name in names
+        if not any(form in vocabulary for t in tokenize(name) for form in variants(t, vocabulary))
+    ]
 
 
 def _move_first(citations: tuple[Citation, ...], position: int) -> tuple[Citation, ...]:

@@ -27,7 +27,7 @@ STOPWORDS = frozenset(
     your he him his she her they them their not no nor can could would should will shall
     may might must also any all each some such very just only own same other more most
     s t up out off too again further once both few many much one's among among within
-    tell say said says please know""".split()
+    tell say said says please know across along beside besides""".split()
 )
 
 
@@ -37,7 +37,8 @@ STOPWORDS = frozenset(
 QUESTION_FRAMING = frozenset(
     """name list give describe explain according report article articles text mention
     mentioned roughly approximately around exactly currently now today time times kind
-    kinds type types sort number amount happen happened happens called call known""".split()
+    kinds type types sort number amount happen happened happens called call known get gets
+    got getting put puts take takes took taken come comes came go goes went want wants like""".split()
 )
 
 
