@@ -216,6 +216,7 @@ def compose(
         and similarity >= settings.min_similarity
         and best.typed
         and not unknown_names(query, index.bm25.vocabulary)
+        and not (kind == "time" and unknown_event(weights, index.bm25.vocabulary))
     )
 
     citations = tuple(
@@ -255,6 +256,18 @@ def _candidates(pool: list[Hit], weights: list[Term], kind: str | None, question
             found.append(_Candidate(h, span, text, lexical, 0.0, has_answer_type(kind, text, question)))
             previous = text
     return found
+
+
+def unknown_event(terms: list[Term], vocabulary: Collection[str]) -> bool:
+    """Whether the question's event verb (a regular past form: "founded", "appointed") is
+    a word no article uses. A "when" question asks the date of that event; if the articles
+    never name it ("When was Bosch founded?"), they do not date it, whatever year a
+    nearby sentence holds."""
+    return any(
+        len(t.forms) == 1 and len(word := next(iter(t.forms[0]))) > 4 and word.endswith("ed")
+        and word not in vocabulary
+        for t in terms
+    )
 
 
 def unknown_names(question: str, vocabulary: Collection[str]) -> list[str]:

@@ -64,9 +64,12 @@ class Settings:
     # articles never do; (2) some candidate sentence is at least min_similarity (cosine)
     # from the question; (3) the chosen sentence holds the kind of answer asked for (a
     # number for "how many", a date for "when"); (4) the question names nothing the
-    # articles never mention. Thresholds sit mid-gap between the dev split's answerable
-    # and unanswerable questions; the test split checks them.
-    min_coverage: float = 0.15
+    # articles never mention, and a "when" question's event verb is one they use.
+    # Thresholds sit in the gap between the dev split's answerable and unanswerable
+    # questions (coverage: 0.09 vs 0.22; similarity: 0.36 vs 0.45), coverage nearer the
+    # answerable side since off-topic questions that name one known place ("Who is the
+    # mayor of Chongqing?") reach 0.17. The test split checks them.
+    min_coverage: float = 0.2
     min_similarity: float = 0.40
     # Questions longer than this are refused rather than embedded (the model reads 256
     # word pieces at most, and nobody types 5,000 characters by hand).

@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from .corpus import Document
 from .embedding import Embedder
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from .text import find_acronyms, tokenize
+from .vectors import build_vector_index
 
 FILES = ("manifest.json", "documents.jsonl", "chunks.jsonl", "faiss.index", "bm25.npz", "vocabulary.json")
 
@@ -85,8 +88,6 @@ def build_index(
     Returns:
         (index, number of passages whose vectors were reused).
     """
-    import faiss
-
     chunks = [c for d in documents for c in chunk_document(d, settings.chunk_words, settings.chunk_overlap)]
     reusable = _reusable_vectors(previous)
     todo = [i for i, c in enumerate(chunks) if scoring_text(c) not in reusable]
@@ -98,9 +99,8 @@ def build_index(
     if todo:
         vectors[todo] = new_vectors
 
-    # Inner product equals cosine similarity on unit-length vectors.
-    vector_index = faiss.IndexFlatIP(dimension)
-    vector_index.add(vectors)
+    # Exact search up to settings.ann_threshold passages, an HNSW graph beyond.
+    vector_index = build_vector_index(vectors, settings)
     bm25 = SparseBM25.build(
         [tokenize(scoring_text(c)) for c in chunks], settings.bm25_variant, settings.bm25_k1, settings.bm25_b
     )
@@ -223,7 +223,11 @@ def load_index(directory: Path | str) -> Index:
     try:
         documents = [Document(**row) for row in _read_jsonl(root / "documents.jsonl")]
         chunks = [
-            Chunk(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])})
+            Chunk(**{
+                **row,
+                "doc_id": sys.intern(row["doc_id"]),
+                "sentences": tuple(tuple(s) for s in row["sentences"]),
+            })
             for row in _read_jsonl(root / "chunks.jsonl")
         ]
         vectors = faiss.read_index(str(root / "faiss.index"))
@@ -266,6 +270,10 @@ def _write_jsonl(path: Path, rows: Any) -> None:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows one at a time: at 100,000 passages, parsing every row before building any
+    Chunk doubled the memory that loading takes and keeps (docs/BENCHMARKS.md)."""
     with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for line in f:
+            if line.strip():
+                yield json.loads(line)

@@ -38,7 +38,8 @@ QUESTION_FRAMING = frozenset(
     """name list give describe explain according report article articles text mention
     mentioned roughly approximately around exactly currently now today time times kind
     kinds type types sort number amount happen happened happens called call known get gets
-    got getting put puts take takes took taken come comes came go goes went want wants like""".split()
+    got getting put puts take takes took taken come comes came go goes went want wants like
+    date day week story""".split()
 )
 
 
@@ -52,7 +53,9 @@ def variants(term: str, vocabulary: Collection[str]) -> set[str]:
     for suffix in ("ing", "ed", "es", "s", "d", "er", "ers"):
         if term.endswith(suffix) and len(term) - len(suffix) >= 3:
             base = term[: -len(suffix)]
-            bases |= {base, base + "e"}
+            # A bare stem of three letters is too often another word ("named" -> "nam",
+            # "rated" -> "rat"); "name" and "rate" come from adding the e back.
+            bases |= {base, base + "e"} if len(base) >= 4 else {base + "e"}
             if len(base) > 3 and base[-1] == base[-2]:
                 bases.add(base[:-1])
     forms = set()
