@@ -211,9 +211,9 @@ def compose(
 
     passage_coverage = max(coverage(weights, f"{hit.chunk.context} {hit.chunk.text}") for hit in pool)
     similarity = max(c.semantic for c in candidates)
+    evidence = similarity + settings.evidence_coverage_weight * passage_coverage
     answerable = (
-        passage_coverage >= settings.min_coverage
-        and similarity >= settings.min_similarity
+        evidence >= settings.min_evidence
         and best.typed
         and not unknown_names(query, index.bm25.vocabulary)
         and not (kind == "time" and unknown_event(weights, index.bm25.vocabulary))

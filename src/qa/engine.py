@@ -143,7 +143,7 @@ def ensure_index(
     try:
         manifest = read_manifest(index_dir)
     except IndexNotFoundError:
-        log(f"No index at {index_dir}/: building it from {settings.corpus_dir}/.")
+        pass
     except IndexCorruptError as e:
         if not rebuild:
             raise
@@ -152,10 +152,11 @@ def ensure_index(
     if manifest is not None and not rebuild:
         check_model(manifest, embedder)
 
-    corpus_dir = Path(settings.corpus_dir)
-    documents, warnings = load_documents(corpus_dir)
+    documents, warnings = load_documents(Path(settings.corpus_dir))
     for warning in warnings:
         log(warning)
+    if manifest is None and not rebuild:
+        log(f"No index at {index_dir}/: building it from {settings.corpus_dir}/.")
 
     if manifest is not None and not rebuild:
         reason = _staleness(manifest, documents, settings)

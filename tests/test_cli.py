@@ -1,0 +1,177 @@
+"""The `qa` command: output, exit codes, and bad input that must never hurt the index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.cli import main
+from qa.engine import ensure_index
+from qa.index import read_manifest
+
+
+@pytest.fixture()
+def paths(qa, settings, tmp_path: Path) -> list[str]:
+    """A private copy of the session's built index, so tests may damage it."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(settings.index_path(), index_dir)
+    return ["--corpus", str(settings.corpus_dir), "--index-dir", str(index_dir)]
+
+
+def _files(index_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(index_dir.iterdir())}
+
+
+def test_ask_prints_answer_then_numbered_citations(paths, capsys):
+    code = main(["ask", "How many counties from Zhejiang are in the industrial internet top 20?", *paths])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    assert "6 in Zhejiang" in lines[0]
+    assert any(line.startswith("[1] Liuyang city, Changsha county among China’s Top 20 counties (2022-07-27)") for line in lines)
+    assert ">>" in out and "<<" in out
+
+
+def test_ask_json_is_one_object(paths, capsys):
+    assert main(["ask", "Which carmaker backs GYMD?", "--json", "-k", "3", *paths]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["abstained"] is False and "Geely" in data["answer"]
+    assert len(data["passages"]) == 3
+
+
+def test_ask_explain_shows_ranks(paths, capsys):
+    assert main(["ask", "How many digital workshops in Liangjiang?", "--explain", "--mode", "bm25", *paths]) == 0
+    out = capsys.readouterr().out
+    assert "bm25 rank 1, dense rank" in out and "score" in out
+
+
+def test_abstention_says_so(paths, capsys):
+    assert main(["ask", "What is the capital of Brazil?", *paths]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The articles don't say.")
+    assert "do not answer" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask", ""], "empty"),
+        (["ask", "   \n\t "], "empty"),
+        (["ask", "x" * 100_000], "100,000 characters"),
+        (["ask", "hi", "-k", "0"], "between 1 and 100"),
+        (["ask", "hi", "-k", "-3"], "between 1 and 100"),
+        (["ask", "hi", "-k", "100000"], "between 1 and 100"),
+    ],
+)
+def test_bad_questions_exit_2_with_one_line(paths, capsys, argv, message):
+    index_dir = Path(paths[-1])
+    before = _files(index_dir)
+    assert main([*argv, *paths]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and message in err and len(err.strip().splitlines()) == 1
+    assert _files(index_dir) == before
+
+
+def test_unknown_mode_is_usage_error(paths):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ask", "hi", "--mode", "fuzzy", *paths])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete"])
+def test_damaged_faiss_file_is_a_clear_error(paths, capsys, damage):
+    faiss_file = Path(paths[-1]) / "faiss.index"
+    if damage == "truncate":
+        faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    else:
+        faiss_file.unlink()
+    assert main(["ask", "Which carmaker backs GYMD?", *paths]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: The index at") and 'qa index' in err
+    assert "Traceback" not in err
+    # Rebuilding repairs it.
+    assert main(["index", paths[1], "--index-dir", paths[3], "--rebuild"]) == 0
+    assert main(["ask", "Which carmaker backs GYMD?", *paths]) == 0
+
+
+def test_index_from_another_model_is_refused(paths, capsys):
+    manifest_path = Path(paths[-1]) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest.update(model="some-other-model", model_path="/models/other", dimension=768)
+    manifest_path.write_text(json.dumps(manifest))
+    before = _files(Path(paths[-1]))
+    assert main(["ask", "Which carmaker backs GYMD?", *paths]) == 1
+    err = capsys.readouterr().err
+    assert "some-other-model" in err and "qa index" in err
+    assert _files(Path(paths[-1])) == before
+
+
+@pytest.mark.parametrize("make", ["missing", "empty", "binary_only"])
+def test_bad_corpus_folders(tmp_path: Path, capsys, make):
+    folder = tmp_path / "docs"
+    if make != "missing":
+        folder.mkdir()
+    if make == "binary_only":
+        (folder / "scan.txt").write_bytes(b"\x00\xff\x00\xfe")
+        (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    assert main(["index", str(folder), "--index-dir", str(tmp_path / "idx")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and "docs" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "idx").exists()
+
+
+def test_non_utf8_file_is_skipped_with_a_warning(tmp_path: Path, capsys):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Bridge news\n\nThe Yellow River bridge is 1,200 metres long.\n")
+    (folder / "bad.txt").write_bytes("Caf\xe9 news".encode("cp1252"))
+    index_dir = tmp_path / "idx"
+    assert main(["index", str(folder), "--index-dir", str(index_dir)]) == 0
+    assert "Skipped" in capsys.readouterr().err
+    assert main(["ask", "How long is the Yellow River bridge?", "--json", "--corpus", str(folder), "--index-dir", str(index_dir)]) == 0
+    assert "1,200 metres" in json.loads(capsys.readouterr().out)["answer"]
+
+
+def test_corpus_change_rebuilds_and_reuses_unchanged_passages(qa, settings, tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(settings.corpus_dir, corpus)
+    index_dir = tmp_path / "idx"
+    shutil.copytree(settings.index_path(), index_dir)
+    changed = settings.replace(corpus_dir=corpus, index_dir=index_dir)
+    (corpus / "new-bridge.txt").write_text("Bridge opens\n\nThe new Jialing bridge has 8 lanes.\n")
+    messages: list[str] = []
+    index = ensure_index(changed, qa.embedder, log=messages.append, progress=False)
+    assert any("the corpus changed (1 added, 0 removed, 0 changed)" in m for m in messages)
+    assert any(f"{len(qa.index.chunks)} reused, 1 embedded" in m for m in messages)
+    assert "new-bridge" in read_manifest(index_dir)["documents"]
+    assert len(index.chunks) == len(qa.index.chunks) + 1
+
+
+def test_interrupted_build_leaves_previous_index_intact(qa, settings, tmp_path: Path, monkeypatch):
+    import faiss
+
+    index_dir = tmp_path / "idx"
+    shutil.copytree(settings.index_path(), index_dir)
+    before = _files(index_dir)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(settings.corpus_dir, corpus)
+    (corpus / "extra.txt").write_text("Extra\n\nSomething new happened in Chongqing.\n")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(faiss, "write_index", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ensure_index(settings.replace(corpus_dir=corpus, index_dir=index_dir), qa.embedder, log=lambda m: None, progress=False)
+    assert _files(index_dir) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".idx")] == []
+
+
+def test_help_and_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "ask" in capsys.readouterr().out
