@@ -170,6 +170,7 @@ def compose(
     encode: Callable[[list[str]], np.ndarray],
     settings: Settings,
     searched: str = "",
+    k: int | None = None,
 ) -> Answer:
     """Choose the answering sentence among the top hits, or abstain.
 
@@ -187,6 +188,7 @@ def compose(
         encode: texts -> unit vectors (the same model as the index).
         settings: answer_passages, sentence weights and abstention thresholds.
         searched: the question actually searched, if it differs.
+        k: how many passages to cite (default: all hits).
     """
     if not hits:
         return Answer(question, None, (), True, searched)
@@ -231,6 +233,7 @@ def compose(
     if answerable and best.hit != 0:
         # The answering passage is shown first: it is the one the answer cites.
         citations = _move_first(citations, best.hit)
+    citations = citations[: k or len(citations)]
     return Answer(
         question=question,
         text=best.text if answerable else None,

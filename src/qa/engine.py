@@ -81,9 +81,11 @@ class QA:
         index = self.index  # one index for the whole question, even if a reindex swaps it
         terms = query_terms(query, index.acronyms, index.bm25.vocabulary)
         vector = self.embedder.encode([query])[0]
-        hits = search(index, terms, vector, self.settings, k, mode)
+        # The answer is chosen from the same pool of passages whatever k is, so asking
+        # for fewer citations never changes the answer.
+        hits = search(index, terms, vector, self.settings, max(k, self.settings.answer_passages), mode)
         return compose(
-            question, vector, hits, index, self.embedder.encode, self.settings,
+            question, vector, hits, index, self.embedder.encode, self.settings, k=k,
             searched=query if query != question else "",
         )
 

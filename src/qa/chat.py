@@ -1,0 +1,200 @@
+"""What happens on each event of the chat UI: a chat turn, a click on an older reply,
+the explain switch, an upload, a call to the `/ask` API.
+
+Plain methods over one `QA` and a per-session `Conversation`; `ui.py` wires them to
+Gradio components. Answers come from `QA.ask`, follow-ups are rewritten by
+`followup.resolve_followup`, all HTML comes from `render`, uploads are checked by
+`uploads`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import gradio as gr
+
+from . import render
+from .answer import Answer
+from .config import Mode
+from .engine import QA
+from .errors import QAError, UsageError
+from .followup import resolve_followup
+from .uploads import read_upload, save_upload
+
+log = logging.getLogger(__name__)
+
+# Answers a session keeps so clicking an older reply can show its sources again.
+KEPT_ANSWERS = 50
+_EMPTY = "Please type a question about the articles, e.g. “Which cities made the top 20?”"
+_FAILED = "Sorry, something went wrong while answering that. The details are in the server log."
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer in the chat and the retrieval mode it was asked with."""
+
+    answer: Answer
+    mode: str
+
+    def sources(self, explain: bool, position: int) -> str:
+        return render.sources_html(self.answer, explain, str(position), self.mode)
+
+
+@dataclass
+class Conversation:
+    """One browser session's chat (held in a gr.State, so each session has its own)."""
+
+    messages: list[dict[str, str]] = field(default_factory=list)
+    # Every answered question as it was searched, oldest first: follow-ups resolve from it.
+    searched: list[str] = field(default_factory=list)
+    # Answers by the index of their bot message in `messages`.
+    replies: dict[int, Reply] = field(default_factory=dict)
+    # The bot message whose sources are on screen.
+    shown: int | None = None
+
+    def remember(self, position: int, reply: Reply) -> None:
+        self.replies[position] = reply
+        self.shown = position
+        for old in sorted(self.replies)[:-KEPT_ANSWERS]:
+            del self.replies[old]
+
+
+class ChatApp:
+    """The UI's event handlers over one `QA` (made by `ui.build_app`, never at import)."""
+
+    def __init__(self, qa: QA) -> None:
+        self.qa = qa
+
+    def respond(
+        self, message: str | None, conversation: Conversation, k: float, mode: str, explain: bool
+    ) -> Iterator[tuple[Any, ...]]:
+        """Chat turn: show the question at once, then the reply and its sources.
+
+        Yields (textbox, chatbot messages, sources panel, conversation). The textbox is
+        cleared with the first yield only, so text typed while the answer is on its way
+        stays where it is.
+        """
+        message = message or ""
+        if not message.strip():
+            conversation.messages.append(_bot(render.notice_html(_EMPTY)))
+            yield "", conversation.messages, gr.skip(), conversation
+            return
+        conversation.messages.append({"role": "user", "content": render.question_html(message)})
+        conversation.messages.append(_bot(render.pending_html()))
+        yield "", conversation.messages, gr.skip(), conversation
+
+        position = len(conversation.messages) - 1
+        try:
+            answer = self._ask(message, k, mode, conversation.searched)
+        except QAError as e:
+            conversation.messages[position] = _bot(render.notice_html(str(e)))
+            yield gr.skip(), conversation.messages, gr.skip(), conversation
+            return
+        except Exception:
+            # The boundary between a bug and a user: the traceback goes to the server
+            # log, the chat gets an apology, never the traceback.
+            log.exception("Answering %r failed", message[:200])
+            conversation.messages[position] = _bot(render.notice_html(_FAILED))
+            yield gr.skip(), conversation.messages, gr.skip(), conversation
+            return
+        conversation.searched.append(answer.searched or answer.question)
+        conversation.messages[position] = _bot(render.reply_html(answer))
+        reply = Reply(answer, mode)
+        conversation.remember(position, reply)
+        yield gr.skip(), conversation.messages, reply.sources(explain, position), conversation
+
+    def respond_example(
+        self, sample: list[str], conversation: Conversation, k: float, mode: str, explain: bool
+    ) -> Iterator[tuple[Any, ...]]:
+        """An example question clicked: asked as if typed."""
+        yield from self.respond(sample[0] if sample else "", conversation, k, mode, explain)
+
+    def _ask(self, message: str, k: float | None, mode: str, previous: Sequence[str]) -> Answer:
+        searched = resolve_followup(message, previous)
+        folded = " ".join(message.split())
+        searched = "" if searched == folded else searched
+        # QA.ask checks the mode (an unknown one is a UsageError like any bad input).
+        count = None if k is None else int(k)  # the slider sends a float
+        return self.qa.ask(message, k=count, mode=cast(Mode, mode), searched=searched)
+
+    def show_sources(
+        self, conversation: Conversation, explain: bool, event: gr.SelectData
+    ) -> tuple[Any, ...]:
+        """A click on a reply in the chat shows that reply's sources."""
+        position = event.index if isinstance(event.index, int) else None
+        if position is None or position not in conversation.replies:
+            return gr.skip(), conversation
+        conversation.shown = position
+        return conversation.replies[position].sources(explain, position), conversation
+
+    def redraw_sources(self, conversation: Conversation, explain: bool) -> Any:
+        """The explain switch flipped: draw the shown sources again, with or without ranks."""
+        position = conversation.shown
+        if position is None or position not in conversation.replies:
+            return gr.skip()
+        return conversation.replies[position].sources(explain, position)
+
+    def clear(self) -> tuple[Any, ...]:
+        """Start a new conversation (follow-ups no longer refer to the old one)."""
+        return [], render.empty_sources_html(), Conversation(), ""
+
+    def documents(self) -> str:
+        """The documents table for the index as it is now."""
+        index = self.qa.index
+        ordered = sorted(index.documents.values(), key=lambda d: (d.title.lower(), d.id))
+        return render.documents_html(ordered, Counter(chunk.doc_id for chunk in index.chunks))
+
+    def add_files(self, files: list[str] | None) -> tuple[Any, ...]:
+        """Upload: check and save each file into the corpus, then reindex in place.
+
+        Returns (status, documents table, cleared file input)."""
+        if not files:
+            return (
+                render.status_html(["Choose one or more .txt or .md files first."], ok=False),
+                gr.skip(),
+                None,
+            )
+        added: list[str] = []
+        problems: list[str] = []
+        for path in files:
+            try:
+                upload = read_upload(path, Path(path).name)
+                save_upload(upload, self.qa.settings.corpus_dir)
+                added.append(upload.name)
+            except UsageError as e:
+                problems.append(str(e))
+        lines: list[str] = []
+        if added:
+            try:
+                self.qa.reindex(log=lines.append)
+                lines.insert(0, f"Added {', '.join(added)}. They can be asked about now.")
+            except QAError as e:
+                problems.append(f"Saved {', '.join(added)}, but the index was not updated: {e}")
+        return render.status_html(lines + problems, ok=not problems), self.documents(), None
+
+    def ask_api(
+        self,
+        question: str,
+        k: int | None = None,
+        mode: Mode | None = None,
+    ) -> dict[str, Any]:
+        """Answer `question` from the articles; returns the object `qa ask --json` prints.
+
+        Args:
+            question: the question.
+            k: passages to cite (1..100; default from the server's settings).
+            mode: "hybrid", "bm25" or "dense" (default hybrid).
+        """
+        try:
+            return self.qa.ask(question, k=k, mode=mode).to_dict()
+        except QAError as e:
+            raise gr.Error(str(e), print_exception=False) from e
+
+
+def _bot(content: str) -> dict[str, str]:
+    return {"role": "assistant", "content": content}

@@ -1,0 +1,299 @@
+"""The chat UI in a real browser: Playwright drives Debian's Chromium against the real app.
+
+The app is built once per session over a private corpus copy (plus an article full of
+script payloads) and served on a free port of 127.0.0.1 in this process. Each test gets a
+fresh page (so a fresh chat session) that fails the test if it fires a dialog or asks for
+anything outside 127.0.0.1.
+
+Set QA_SCREENSHOT=docs/screenshot.png to save the follow-up conversation as a screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+from playwright.sync_api import Browser, Dialog, Locator, Page, Request, sync_playwright
+
+from qa import QA
+from qa.engine import ensure_index
+
+pytestmark = [
+    pytest.mark.browser,
+    # Gradio's queue statistics use pandas options that pandas 3 deprecates: not ours.
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+FUJIAN = "How many Fujian counties are among the top 20 for industrial internet?"
+COUNTIES_TITLE = "Liuyang city, Changsha county among China’s Top 20 counties"
+# Every payload sets window.__xss (or opens a dialog) if anything runs it.
+HOSTILE_ARTICLE = """\
+Qwerty Orchard <script>window.__xss=1</script> festival <img src=x onerror="window.__xss=2">
+2023-05-01 Source: <svg onload="window.__xss=3">Gazette</svg>
+
+The Qwerty Orchard festival <img src=x onerror="window.__xss=4;alert(4)"> draws 4,321 visitors \
+<script>window.__xss=5</script> every spring.
+
+Organisers link to [the programme](javascript:window.__xss=6) and print ${window.__xss=7} \
+and {{constructor.constructor('window.__xss=8')()}} on their posters.
+"""
+HOSTILE_QUESTION = (
+    '<img src=x onerror="window.__xss=9;alert(9)"> [x](javascript:alert(10)) '
+    "${window.__xss=11} How many visitors does the Qwerty Orchard festival draw?"
+)
+FINISHED = "#qa-chat .qa-reply:not(.qa-pending)"
+TIMEOUT_MS = 20_000
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (make browser-deps)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def app_url(qa: QA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app over a private corpus (the bundled articles plus a hostile one),
+    sharing the session's loaded model; served until the session ends."""
+    from qa.ui import build_app, launch
+
+    root = tmp_path_factory.mktemp("browser")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "qwerty-orchard.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
+    settings = qa.settings.replace(corpus_dir=corpus, index_dir=root / "index")
+    index = ensure_index(settings, qa.embedder, log=lambda message: None, progress=False)
+    app = build_app(QA(index, qa.embedder, settings))
+    url = launch(app, "127.0.0.1", free_port())
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, app_url: str) -> Iterator[Page]:
+    """A fresh chat session; fails the test on any dialog or any request off 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    dialogs: list[str] = []
+    outside: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_request(request: Request) -> None:
+        if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            outside.append(request.url)
+
+    page.on("dialog", on_dialog)
+    page.on("request", on_request)
+    page.goto(app_url)
+    page.wait_for_selector("#qa-question textarea")
+    yield page
+    assert page.evaluate("window.__xss") is None
+    assert dialogs == []
+    assert outside == []
+    assert page.locator(".toast-body").count() == 0
+    context.close()
+
+
+def ask(page: Page, question: str) -> Locator:
+    """Type `question`, press Enter, wait for its reply; returns the reply element."""
+    before = page.locator(FINISHED).count()
+    box = page.locator("#qa-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    return wait_for_reply(page, before)
+
+
+def wait_for_reply(page: Page, before: int) -> Locator:
+    """Wait until the chat holds more than `before` finished replies and none pending."""
+    page.wait_for_function(
+        "([selector, n]) => document.querySelectorAll(selector).length > n"
+        " && !document.querySelector('#qa-chat .qa-pending')",
+        arg=[FINISHED, before],
+    )
+    return page.locator(FINISHED).last
+
+
+def classes(element: Locator) -> str:
+    return element.get_attribute("class") or ""
+
+
+def test_answer_cites_articles_and_highlights_the_sentence(page: Page) -> None:
+    reply = ask(page, FUJIAN)
+    assert "qa-answered" in classes(reply)
+    answer = reply.locator(".qa-answer-text").inner_text()
+    assert "[1]" in answer
+    assert f"{COUNTIES_TITLE} (2022-07-27)" in reply.locator(".qa-refs").inner_text()
+
+    first = page.locator("#qa-sources .qa-source").first
+    assert first.locator(".qa-source-head").inner_text().startswith("[1]")
+    assert "2022-07-27 · Knowing All about Hunan" in first.locator(".qa-meta").inner_text()
+    marked = first.locator(".qa-passage mark").inner_text()
+    assert marked and marked in answer
+
+    # The whole article opens scrolled to the passage, highlighted in place.
+    first.locator("details.qa-article summary").click()
+    passage = first.locator(".qa-article-text .qa-in-article")
+    passage.wait_for(state="visible")
+    assert passage.locator("mark").inner_text() == marked
+    box = first.locator(".qa-article-text").bounding_box()
+    spot = passage.locator("mark").bounding_box()
+    assert box is not None and spot is not None
+    assert box["y"] <= spot["y"] and spot["y"] + spot["height"] <= box["y"] + box["height"] + 1
+
+
+def test_follow_up_is_resolved_from_the_conversation(page: Page) -> None:
+    ask(page, FUJIAN)
+    reply = ask(page, "And Zhejiang?")
+    assert "qa-answered" in classes(reply)
+    searched = "How many Zhejiang counties are among the top 20 for industrial internet?"
+    assert searched in reply.locator(".qa-searched").inner_text()
+    assert COUNTIES_TITLE in reply.locator(".qa-refs").inner_text()
+    sources = page.locator("#qa-sources")
+    assert searched in sources.locator(".qa-searched").inner_text()
+    assert "6 in Zhejiang" in sources.locator(".qa-source").first.inner_text()
+
+    # Clicking the first reply brings its sources back.
+    page.locator("#qa-chat .qa-reply").first.click()
+    page.wait_for_function(
+        "q => document.querySelector('#qa-sources .qa-asked').innerText.includes(q)", arg=FUJIAN
+    )
+
+    if os.environ.get("QA_SCREENSHOT"):
+        page.locator("#qa-chat .qa-reply").last.click()
+        page.wait_for_function(
+            "() => document.querySelector('#qa-sources .qa-asked').innerText.includes('Zhejiang')"
+        )
+        page.locator("#qa-sources details.qa-article summary").first.click()
+        page.set_viewport_size({"width": 1400, "height": 1150})
+        page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(300)
+        page.screenshot(path=os.environ["QA_SCREENSHOT"])
+
+
+def test_unanswerable_question_gets_a_plain_different_reply(page: Page) -> None:
+    reply = ask(page, "How do I bake sourdough bread?")
+    assert "qa-abstained" in classes(reply)
+    assert reply.locator(".qa-not-found").inner_text() == "The articles don't say."
+    assert "they do not answer the question" in reply.inner_text()
+    sources = page.locator("#qa-sources .qa-sources")
+    assert "qa-abstained" in classes(sources)
+    assert "they do not answer the question" in sources.locator("h3").inner_text()
+    assert sources.locator("mark").count() == 0
+    # Visibly different from an answer: the reply is drawn in another colour.
+    colour = reply.locator(".qa-not-found").evaluate("e => getComputedStyle(e).color")
+    assert colour == "rgb(180, 83, 9)"
+
+
+def test_script_payloads_in_articles_and_questions_stay_text(page: Page) -> None:
+    reply = ask(page, "How many visitors does the Qwerty Orchard festival draw?")
+    assert "4,321 visitors" in reply.inner_text()
+    assert "<script>window.__xss=5</script>" in reply.inner_text()
+    first = page.locator("#qa-sources .qa-source").first
+    assert '<img src=x onerror="window.__xss=4;alert(4)">' in first.inner_text()
+    first.locator("details.qa-article summary").click()
+    article = first.locator(".qa-article-text")
+    article.wait_for(state="visible")
+    for literal in (
+        "[the programme](javascript:window.__xss=6)",
+        "${window.__xss=7}",
+        "{{constructor",
+    ):
+        assert literal in article.inner_text()
+
+    mine = ask(page, HOSTILE_QUESTION)
+    question = page.locator("#qa-chat .qa-question").last.inner_text()
+    assert question == HOSTILE_QUESTION
+    # Answered or not (the payload is noise to retrieval), the hostile article is cited.
+    assert "Qwerty Orchard <script>window.__xss=1</script>" in mine.inner_text()
+
+    page.get_by_role("tab", name="Documents").click()
+    assert "<script>window.__xss=1</script>" in page.locator("#qa-documents").inner_text()
+    # Nothing the payloads would create exists, and (checked by the fixture) none ran.
+    assert (
+        page.locator("#qa-chat img, #qa-sources img, #qa-documents img, #qa-chat script").count()
+        == 0
+    )
+
+
+def test_settings_examples_and_explain(page: Page) -> None:
+    page.locator("#qa-settings").get_by_text("Settings").click()
+    page.locator("#qa-mode").get_by_text("bm25").click()
+    page.locator("#qa-explain input[type=checkbox]").check()
+    before = page.locator(FINISHED).count()
+    page.locator("#qa-examples").get_by_text("Which two factories in Changsha").click()
+    reply = wait_for_reply(page, before)
+    assert "Bosch Changsha Factory" in reply.inner_text()
+    explain = page.locator("#qa-sources .qa-source").first.locator(".qa-explain").inner_text()
+    assert "BM25 rank 1 · dense rank" in explain and "bm25 score" in explain
+    page.locator("#qa-explain input[type=checkbox]").uncheck()
+    page.wait_for_function("() => !document.querySelector('#qa-sources .qa-explain')")
+
+
+def test_empty_huge_and_burst_messages_get_polite_replies(page: Page) -> None:
+    reply = ask(page, "")
+    assert "Please type a question" in reply.inner_text()
+    reply = ask(page, "why " * 25_000)
+    assert "the limit is 2,000" in reply.inner_text()
+    assert "100,000 characters" in page.locator("#qa-chat .qa-question").last.inner_text()
+
+    box = page.locator("#qa-question textarea")
+    for n in range(6):
+        box.fill(f"{FUJIAN} ({n})")
+        box.press("Enter")
+    page.wait_for_function("() => !document.querySelector('#qa-chat .qa-pending')")
+    page.wait_for_timeout(500)
+    reply = ask(page, "And Zhejiang?")
+    assert "6 in Zhejiang" in page.locator("#qa-sources .qa-source").first.inner_text()
+    text = page.locator("#qa-chat").inner_text()
+    assert "Error" not in text and "Traceback" not in text
+
+
+def test_upload_makes_a_new_article_answerable(page: Page, tmp_path: Path) -> None:
+    article = tmp_path / "zorblax lighthouse.txt"
+    article.write_text(
+        "Zorblax lighthouse repainted\n2024-03-02 Source: Pemberly Gazette\n\n"
+        "The Zorblax lighthouse on Pemberly Island was repainted teal by 37 volunteers.",
+        encoding="utf-8",
+    )
+    page.get_by_role("tab", name="Documents").click()
+    # As a user does it: click the drop zone, pick the file in the chooser.
+    with page.expect_file_chooser() as chooser:
+        page.locator("#qa-upload").get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(article))
+    page.locator("#qa-upload").get_by_text("zorblax lighthouse.txt").wait_for()
+    page.locator("#qa-add").click()
+    status = page.locator("#qa-upload-status .qa-status")
+    status.wait_for()
+    assert "Added zorblax-lighthouse.txt" in status.inner_text()
+    assert "Zorblax lighthouse repainted" in page.locator("#qa-documents").inner_text()
+
+    page.get_by_role("tab", name="Ask").click()
+    reply = ask(page, "How many volunteers repainted the Zorblax lighthouse?")
+    assert "Zorblax lighthouse repainted (2024-03-02)" in reply.locator(".qa-refs").inner_text()
+    assert "37 volunteers" in page.locator("#qa-sources .qa-source").first.inner_text()

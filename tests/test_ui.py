@@ -1,0 +1,485 @@
+"""The chat UI without a browser: escaping, follow-up resolution, uploads, the event handlers."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+import shutil
+import threading
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from conftest import CORPUS
+
+from qa import QA, Answer
+from qa.answer import NOT_FOUND
+from qa.chat import ChatApp, Conversation
+from qa.engine import ensure_index
+from qa.errors import UsageError
+from qa.followup import is_elliptical, resolve_followup
+from qa.render import article_html, documents_html, question_html, reply_html, sources_html, text
+from qa.ui import auth_from_env, listen_address
+from qa.uploads import MAX_UPLOAD_BYTES, read_upload, safe_name, save_upload
+
+FUJIAN = "How many Fujian counties are among the top 20 for industrial internet?"
+COUNTIES_DOC = "hunan-counties-top20-industrial-internet"
+# Each payload would set window.__xss or open a dialog if any renderer ran it.
+PAYLOADS = (
+    "<script>window.__xss=1</script>",
+    '<img src=x onerror="window.__xss=2">',
+    "[click me](javascript:window.__xss=3)",
+    "${window.__xss=4}",
+    "{{constructor.constructor('window.__xss=5')()}}",
+    "$$\\href{javascript:alert(1)}{x}$$",
+    '"><svg onload=alert(1)>',
+)
+# The only markup render.py writes: any other tag or attribute came from the payload.
+TAGS = frozenset(
+    """div p span ul ol li mark q section h3 h4 blockquote details summary
+    table thead tbody tr th td code""".split()
+)
+ATTRIBUTES = frozenset({"class", "id", "data-anchor"})
+# Syntax that Markdown, KaTeX or a JS/Handlebars template would act on.
+SYNTAX = re.compile(r"\$\{|\{\{|\]\(|\$\$")
+
+
+class Markup(HTMLParser):
+    """Collects the tags and attributes of an HTML string."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.feed(markup)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.update(name for name, _ in attrs)
+
+
+def assert_inert(markup: str) -> None:
+    parsed = Markup(markup)
+    assert parsed.tags <= TAGS, parsed.tags - TAGS
+    assert parsed.attributes <= ATTRIBUTES, parsed.attributes - ATTRIBUTES
+    assert not SYNTAX.search(markup), SYNTAX.search(markup)
+
+
+def visible(markup: str) -> str:
+    """The text a browser shows for `markup` (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_text_is_inert_and_shows_the_same_characters(payload: str) -> None:
+    escaped = text(payload)
+    assert_inert(escaped)
+    assert "<" not in escaped and ">" not in escaped
+    assert html.unescape(escaped) == payload
+
+
+def hostile(answer: Answer, payload: str) -> Answer:
+    """`answer` with every article field and passage carrying `payload`."""
+    citations = []
+    for c in answer.citations:
+        document = dataclasses.replace(
+            c.document,
+            title=f"Title {payload}",
+            source=f"Outlet {payload}",
+            date=f"2024 {payload}",
+            text=c.document.text + f"\n\nTail {payload}",
+        )
+        citations.append(dataclasses.replace(c, document=document))
+    return dataclasses.replace(
+        answer,
+        question=f"Q {payload}",
+        searched=f"S {payload}",
+        text=f"A {payload}" if answer.text else None,
+        citations=tuple(citations),
+    )
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_every_rendered_view_escapes_hostile_articles_and_questions(qa: QA, payload: str) -> None:
+    answer = hostile(qa.ask(FUJIAN), payload)
+    documents = [c.document for c in answer.citations]
+    views = [
+        reply_html(answer),
+        sources_html(answer, explain=True),
+        question_html(payload),
+        documents_html(documents, Counter()),
+    ]
+    for markup in views:
+        assert_inert(markup)
+        assert payload in visible(markup)
+
+
+def test_reply_names_the_answer_sentence_and_numbered_articles(qa: QA) -> None:
+    answer = qa.ask(FUJIAN)
+    reply = visible(reply_html(answer))
+    assert answer.text is not None and reply.startswith(answer.text)
+    assert "[1]" in reply and f"{answer.citations[0].document.title} (2022-07-27)" in reply
+    # Every passage is numbered, passages of one article on one line.
+    assert all(f"[{c.rank}]" in reply for c in answer.citations)
+    assert reply.count(answer.citations[0].document.title) == len(
+        {c.document.id for c in answer.citations}
+    )
+
+
+def test_sources_mark_exactly_the_answering_sentence(qa: QA) -> None:
+    answer = qa.ask(FUJIAN)
+    first = answer.citations[0]
+    assert first.answer_span is not None
+    panel = sources_html(answer)
+    start, end = first.answer_span
+    marks = re.findall(r"<mark>(.*?)</mark>", panel, re.DOTALL)
+    # Once in the passage, once in the article view.
+    assert [html.unescape(m) for m in marks] == [first.hit.chunk.text[start:end]] * 2
+    assert answer.text == first.hit.chunk.text[start:end]
+    assert "2022-07-27 · Knowing All about Hunan" in visible(panel)
+    assert "BM25 rank" not in panel
+    explained = visible(sources_html(answer, explain=True))
+    assert "BM25 rank" in explained and "fused score" in explained
+    assert "bm25 score" in visible(sources_html(answer, explain=True, mode="bm25"))
+
+
+def test_article_view_highlights_the_passage_in_place(qa: QA) -> None:
+    citation = qa.ask(FUJIAN).citations[0]
+    document, chunk = citation.document, citation.hit.chunk
+    markup = article_html(document, chunk.start, chunk.end, citation.answer_span, "qa-x-1")
+    passage = re.search(
+        r'<span class="qa-in-article" id="qa-x-1-passage">(.*?)</span>', markup, re.DOTALL
+    )
+    assert passage is not None
+    assert visible(passage.group(1)) == document.text[chunk.start : chunk.end]
+    body = markup.split("</h4>", 1)[1]
+    assert visible(body) == document.text
+
+
+def test_abstention_is_plain_and_lists_nearest_passages_as_not_answering(qa: QA) -> None:
+    answer = qa.ask("How do I bake sourdough bread?")
+    assert answer.abstained
+    reply = reply_html(answer)
+    assert 'class="qa-reply qa-abstained"' in reply
+    assert visible(reply).startswith(NOT_FOUND)
+    assert "do not answer" in visible(reply)
+    panel = sources_html(answer)
+    assert "qa-sources qa-abstained" in panel and "<mark>" not in panel
+
+
+def test_long_question_is_cut_short_in_the_chat() -> None:
+    shown = visible(question_html("x" * 100_000))
+    assert len(shown) < 600 and "100,000 characters" in shown
+
+
+# --- follow-ups ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "searched"),
+    [
+        (
+            "And Zhejiang?",
+            FUJIAN,
+            "How many Zhejiang counties are among the top 20 for industrial internet?",
+        ),
+        (
+            "What about Hunan?",
+            FUJIAN,
+            "How many Hunan counties are among the top 20 for industrial internet?",
+        ),
+        (
+            "Zhejiang?",
+            FUJIAN,
+            "How many Zhejiang counties are among the top 20 for industrial internet?",
+        ),
+        (
+            "And the fourth?",
+            "Which city hosted the fifth Digital China Summit?",
+            "Which city hosted the fourth Digital China Summit?",
+        ),
+        (
+            "What about in 2020?",
+            "What was the output value of the Liangjiang park in 2021?",
+            "What was the output value of the Liangjiang park in 2020?",
+        ),
+        # A pronoun with little else: the previous question's key terms are folded in.
+        (
+            "How many workers does it employ?",
+            "When did Liangjiang open its Digital Economy Industrial Park?",
+            "How many workers does it employ? (Liangjiang open Digital Economy Industrial Park)",
+        ),
+        # Two names in the previous question: which one to swap is unclear, so fold.
+        (
+            "And Sany?",
+            "Who selected Bosch Auto Parts (Changsha) as a lighthouse factory?",
+            "And Sany? (selected Bosch Auto Parts Changsha lighthouse factory)",
+        ),
+        (
+            "Where?",
+            "Where did the Smart China Expo 2021 open?",
+            "Where? (Smart China Expo 2021 open)",
+        ),
+        # Questions with a subject of their own are searched as typed.
+        ("Who founded Sany Group?", FUJIAN, "Who founded Sany Group?"),
+        ("How do I bake sourdough bread?", FUJIAN, "How do I bake sourdough bread?"),
+        (
+            "Which city hosted the fifth Digital China Summit?",
+            FUJIAN,
+            "Which city hosted the fifth Digital China Summit?",
+        ),
+    ],
+)
+def test_resolve_followup(question: str, previous: str, searched: str) -> None:
+    assert resolve_followup(question, [previous]) == searched
+
+
+def test_followups_chain_through_what_was_searched() -> None:
+    second = resolve_followup("And Zhejiang?", [FUJIAN])
+    assert resolve_followup("And Hunan?", [FUJIAN, second]) == FUJIAN.replace("Fujian", "Hunan")
+
+
+def test_nothing_to_resolve_from() -> None:
+    assert resolve_followup("And  Zhejiang?", []) == "And Zhejiang?"
+    assert resolve_followup("And Zhejiang?", ["", "  "]) == "And Zhejiang?"
+    assert not is_elliptical(FUJIAN)
+    assert is_elliptical("And Zhejiang?")
+
+
+def test_followup_is_answered_from_the_right_article(qa: QA) -> None:
+    first = qa.ask(FUJIAN)
+    searched = resolve_followup("And Zhejiang?", [first.searched or first.question])
+    answer = qa.ask("And Zhejiang?", searched=searched)
+    assert answer.searched == searched and not answer.abstained
+    top = answer.citations[0]
+    assert top.document.id == COUNTIES_DOC
+    assert "6 in Zhejiang" in top.hit.chunk.text
+
+
+# --- uploads -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "saved"),
+    [("notes.txt", "notes.txt"), ("My Notes.TXT", "My-Notes.txt"), ("río_2024.md", "río_2024.md")],
+)
+def test_safe_names_are_kept(name: str, saved: str) -> None:
+    assert safe_name(name) == saved
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../../etc/passwd.txt", "plain file name"),
+        ("..\\evil.txt", "plain file name"),
+        ("/etc/cron.d/x.txt", "plain file name"),
+        ("C:evil.txt", "plain file name"),
+        ("a/b.txt", "plain file name"),
+        (".hidden.txt", "hidden"),
+        ("page.html", "not a .txt or .md"),
+        ("run.exe", "not a .txt or .md"),
+        ("notes.txt.exe", "not a .txt or .md"),
+        ("noext", "not a .txt or .md"),
+        ("<script>.txt", "not allowed"),
+        ("tab\there.txt", "not allowed"),
+        ("nul.txt", "not a usable"),
+        ("", "no name"),
+        ("x" * 200 + ".txt", "limit is 100"),
+    ],
+)
+def test_unsafe_names_are_refused(name: str, reason: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(reason)):
+        safe_name(name)
+
+
+def test_upload_checks_size_encoding_and_content(tmp_path: Path) -> None:
+    path = tmp_path / "upload"
+    path.write_bytes(b"x" * (MAX_UPLOAD_BYTES + 1))
+    with pytest.raises(UsageError, match="the limit is 1,000,000"):
+        read_upload(path, "big.txt")
+    path.write_bytes("Café au lait\n\nBody.".encode("latin-1"))
+    with pytest.raises(UsageError, match="not UTF-8"):
+        read_upload(path, "latin.txt")
+    path.write_bytes(b"Title\n\nBody \x00 with a NUL.")
+    with pytest.raises(UsageError, match="binary"):
+        read_upload(path, "zero.md")
+    path.write_text("Just a title\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="no article text"):
+        read_upload(path, "title.txt")
+    path.write_text("A title\n\nA body sentence.", encoding="utf-8")
+    assert read_upload(path, "ok.txt").text == "A title\n\nA body sentence."
+
+
+def test_save_refuses_to_replace_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    source = tmp_path / "in.txt"
+    source.write_text("Title\n\nFirst version.", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    saved = save_upload(read_upload(source, "article.txt"), corpus)
+    assert saved == corpus / "article.txt"
+    assert saved.read_text(encoding="utf-8") == "Title\n\nFirst version."
+    source.write_text("Title\n\nSecond version.", encoding="utf-8")
+    with pytest.raises(UsageError, match="already in the corpus"):
+        save_upload(read_upload(source, "article.txt"), corpus)
+    assert saved.read_text(encoding="utf-8") == "Title\n\nFirst version."
+    assert sorted(p.name for p in corpus.iterdir()) == ["article.txt"]
+
+
+# --- handlers ------------------------------------------------------------------------
+
+
+def turn(app: ChatApp, message: str, conversation: Conversation, k: int = 5, mode: str = "hybrid"):
+    """The last yield of one chat turn: (textbox, messages, sources, conversation)."""
+    *_, last = app.respond(message, conversation, k, mode, False)
+    return last
+
+
+def test_chat_turns_answer_follow_up_and_show_what_was_searched(qa: QA) -> None:
+    app, conversation = ChatApp(qa), Conversation()
+    # The question shows at once, with a placeholder reply, and the box is cleared.
+    first = next(app.respond(FUJIAN, conversation, 5, "hybrid", False))
+    assert first[0] == "" and "qa-pending" in first[1][-1]["content"]
+    box, messages, sources, conversation = turn(app, FUJIAN, Conversation())
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert "qa-answered" in messages[1]["content"] and "<mark>" in sources
+    _, messages, sources, conversation = turn(app, "And Zhejiang?", conversation)
+    assert "Searched for: How many Zhejiang counties" in visible(messages[3]["content"])
+    assert "6 in Zhejiang" in visible(sources)
+    assert conversation.searched[-1].startswith("How many Zhejiang counties")
+    assert sorted(conversation.replies) == [1, 3] and conversation.shown == 3
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("", "Please type a question"),
+        ("   ", "Please type a question"),
+        ("x" * 100_000, "the limit is"),
+    ],
+)
+def test_bad_messages_get_a_polite_reply(qa: QA, message: str, reply: str) -> None:
+    _, messages, sources, _ = turn(ChatApp(qa), message, Conversation())
+    content = messages[-1]["content"]
+    assert "qa-notice" in content and reply in visible(content)
+    assert "Traceback" not in content
+    assert not isinstance(sources, str)  # the sources panel is left as it was
+
+
+def test_a_bug_becomes_an_apology_not_a_traceback(qa: QA, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("index exploded")
+
+    app = ChatApp(qa)
+    monkeypatch.setattr(app.qa, "ask", broken)
+    _, messages, _, conversation = turn(app, FUJIAN, Conversation())
+    assert "something went wrong" in visible(messages[-1]["content"])
+    assert "exploded" not in messages[-1]["content"] and conversation.searched == []
+
+
+def test_api_returns_what_qa_ask_json_prints(qa: QA) -> None:
+    app = ChatApp(qa)
+    assert app.ask_api(FUJIAN, k=3, mode="bm25") == qa.ask(FUJIAN, k=3, mode="bm25").to_dict()
+    with pytest.raises(gr.Error, match="question is empty"):
+        app.ask_api("")
+    with pytest.raises(gr.Error, match="k must be between"):
+        app.ask_api(FUJIAN, k=0)
+
+
+@pytest.fixture
+def private_qa(qa: QA, tmp_path: Path) -> QA:
+    """An engine over a private corpus copy, sharing the session's loaded model."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = qa.settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index")
+    index = ensure_index(settings, qa.embedder, log=lambda message: None, progress=False)
+    return QA(index, qa.embedder, settings)
+
+
+def test_upload_becomes_answerable_without_breaking_questions_in_flight(
+    private_qa: QA, tmp_path: Path
+) -> None:
+    upload = tmp_path / "upload" / "zorblax lighthouse.txt"
+    upload.parent.mkdir()
+    upload.write_text(
+        "Zorblax lighthouse repainted\n2024-03-02 Source: Pemberly Gazette\n\n"
+        "The Zorblax lighthouse on Pemberly Island was repainted teal by 37 volunteers.",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "upload" / "page.html"
+    bad.write_text("<p>no</p>", encoding="utf-8")
+
+    failures: list[BaseException] = []
+    answers: list[Answer] = []
+    stop = threading.Event()
+
+    def keep_asking() -> None:
+        while not stop.is_set():
+            try:
+                answers.append(private_qa.ask(FUJIAN))
+            except BaseException as e:  # noqa: BLE001 - any failure in flight is the bug
+                failures.append(e)
+
+    workers = [threading.Thread(target=keep_asking) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    try:
+        status, documents, cleared = ChatApp(private_qa).add_files([str(upload), str(bad)])
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+
+    assert failures == [] and answers
+    assert all(a.citations[0].document.id == COUNTIES_DOC for a in answers)
+    assert "Added zorblax-lighthouse.txt" in visible(status)
+    assert "page.html" in visible(status) and "not a .txt or .md" in visible(status)
+    assert "Zorblax lighthouse repainted" in visible(documents) and cleared is None
+    answer = private_qa.ask("How many volunteers repainted the Zorblax lighthouse?")
+    assert answer.citations[0].document.id == "zorblax-lighthouse"
+    assert "37 volunteers" in answer.citations[0].hit.chunk.text
+
+
+def test_documents_table_lists_articles_with_passage_counts(qa: QA) -> None:
+    table = ChatApp(qa).documents()
+    cell = r"<td[^>]*>(.*?)</td>"
+    rows = re.findall("<tr>" + cell * 4, table)
+    assert len(rows) == len(qa.index.documents) == 5
+    assert sum(int(r[3]) for r in rows) == len(qa.index.chunks)
+    assert ("Liuyang city, Changsha county among China’s Top 20 counties", "2022-07-27") in [
+        (html.unescape(r[0]), r[1]) for r in rows
+    ]
+
+
+# --- serving -------------------------------------------------------------------------
+
+
+def test_address_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QA_HOST", raising=False)
+    monkeypatch.delenv("QA_PORT", raising=False)
+    assert listen_address() == ("127.0.0.1", 7860)
+    monkeypatch.setenv("QA_HOST", "0.0.0.0")
+    monkeypatch.setenv("QA_PORT", "8080")
+    assert listen_address() == ("0.0.0.0", 8080)
+    assert listen_address("127.0.0.1", 9000) == ("127.0.0.1", 9000)
+    monkeypatch.setenv("QA_PORT", "http")
+    with pytest.raises(UsageError, match="QA_PORT must be a port number"):
+        listen_address()
+    with pytest.raises(UsageError, match="between 1 and 65535"):
+        listen_address(port=70000)
+
+
+def test_auth_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QA_AUTH", raising=False)
+    assert auth_from_env() is None
+    monkeypatch.setenv("QA_AUTH", "ann:s3cr:et")
+    assert auth_from_env() == ("ann", "s3cr:et")
+    monkeypatch.setenv("QA_AUTH", "ann")
+    with pytest.raises(UsageError, match="user:password"):
+        auth_from_env()
