@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +23,13 @@ class Embedder:
     is free and `qa --help` never pays for torch.
     """
 
-    def __init__(self, model_path: Path | str, batch_size: int = 32) -> None:
+    def __init__(self, model_path: Path | str, batch_size: int = 32, cache_size: int = 20_000) -> None:
         self.model_path = Path(model_path)
         self.batch_size = batch_size
+        self.cache_size = cache_size
         self._model: SentenceTransformer | None = None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -49,6 +54,24 @@ class Embedder:
         if dim is None:
             raise ModelError(f"Model at {self.model_path} does not report an embedding dimension.")
         return int(dim)
+
+    def encode_cached(self, texts: list[str]) -> np.ndarray:
+        """Like `encode`, remembering recent texts: the sentences that compete to answer
+        come from the same few passages question after question."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            fresh = self.encode(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._cache[text] = vector
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            for text in texts:
+                if text in self._cache:
+                    self._cache.move_to_end(text)
+            return np.stack([self._cache[t] for t in texts]) if texts else self.encode([])
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Embed `texts` -> array of shape (len(texts), dimension), unit-length rows.

@@ -85,7 +85,7 @@ class QA:
         # for fewer citations never changes the answer.
         hits = search(index, terms, vector, self.settings, max(k, self.settings.answer_passages), mode)
         return compose(
-            question, vector, hits, index, self.embedder.encode, self.settings, k=k,
+            question, vector, hits, index, self.embedder.encode_cached, self.settings, k=k,
             searched=query if query != question else "",
         )
 
