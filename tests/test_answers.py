@@ -16,16 +16,37 @@ from qa.retrieve import blend, query_terms, rrf
 PARAPHRASED = [
     ("How many counties from Jiangsu made the industrial internet top 20?", "7 in Jiangsu"),
     ("Where was the fifth Digital China Summit held?", "Fuzhou City"),
-    ("Which organisation published the ranking of counties for industrial internet?", "China Academy of Industrial Internet"),
+    (
+        "Which organisation published the ranking of counties for industrial internet?",
+        "China Academy of Industrial Internet",
+    ),
     ("How many municipal smart manufacturing pilot firms does Changsha have in total?", "1,462"),
-    ("What was the year-on-year growth of the Liangjiang park's production value by 2021?", "19.6%"),
-    ("How much money is in the industry fund of the Chongqing digital economy innovation park?", "10 billion yuan"),
+    (
+        "What was the year-on-year growth of the Liangjiang park's production value by 2021?",
+        "19.6%",
+    ),
+    (
+        "How much money is in the industry fund of the Chongqing digital economy innovation park?",
+        "10 billion yuan",
+    ),
     ("Which company owns the unmanned warehouse in Chongqing?", "Changan Automobile"),
-    ("How many leasing firms came to the construction machinery leasing conference offline?", "1,500 leasing companies"),
-    ("Who heads Changsha's municipal bureau of industry and information technology?", "Kang Xiaoping"),
-    ("By what percent did Liangjiang's digital economy added value rise in the first half of the year?", "54.6 percent"),
+    (
+        "How many leasing firms came to the construction machinery leasing conference offline?",
+        "1,500 leasing companies",
+    ),
+    (
+        "Who heads Changsha's municipal bureau of industry and information technology?",
+        "Kang Xiaoping",
+    ),
+    (
+        "By what percent did Liangjiang's digital economy added value rise in the first half?",
+        "54.6 percent",
+    ),
     ("What is the name of the industrial internet platform from GYMD?", "Geega"),
-    ("How many high-tech companies were in the Liangjiang digital economy park in 2021?", "538 high-tech enterprises"),
+    (
+        "How many high-tech companies were in the Liangjiang digital economy park in 2021?",
+        "538 high-tech enterprises",
+    ),
 ]
 
 OUT_OF_CORPUS = [
@@ -66,7 +87,9 @@ def test_answer_span_points_at_the_answer_sentence(qa: QA):
 def test_acronym_and_full_name_find_each_other(qa: QA):
     terms = query_terms("Which projects did the MIIT rate?", qa.index.acronyms)
     assert {"ministry", "industry", "information", "technology"} <= set(terms)
-    terms = query_terms("What did the Ministry of Industry and Information Technology evaluate?", qa.index.acronyms)
+    terms = query_terms(
+        "What did the Ministry of Industry and Information Technology evaluate?", qa.index.acronyms
+    )
     assert "miit" in terms
 
 
@@ -115,7 +138,17 @@ def test_json_shape(qa: QA):
     assert {"question", "abstained", "answer", "passages"} <= data.keys()
     assert len(data["passages"]) == 3
     first = data["passages"][0]
-    assert {"rank", "doc_id", "title", "date", "text", "score", "bm25_rank", "dense_rank", "answer_span"} <= first.keys()
+    assert {
+        "rank",
+        "doc_id",
+        "title",
+        "date",
+        "text",
+        "score",
+        "bm25_rank",
+        "dense_rank",
+        "answer_span",
+    } <= first.keys()
     assert [p["rank"] for p in data["passages"]] == [1, 2, 3]
 
 

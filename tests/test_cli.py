@@ -26,12 +26,19 @@ def _files(index_dir: Path) -> dict[str, bytes]:
 
 
 def test_ask_prints_answer_then_numbered_citations(paths, capsys):
-    code = main(["ask", "How many counties from Zhejiang are in the industrial internet top 20?", *paths])
+    code = main(
+        ["ask", "How many counties from Zhejiang are in the industrial internet top 20?", *paths]
+    )
     out = capsys.readouterr().out
     assert code == 0
     lines = out.splitlines()
     assert "6 in Zhejiang" in lines[0]
-    assert any(line.startswith("[1] Liuyang city, Changsha county among China’s Top 20 counties (2022-07-27)") for line in lines)
+    assert any(
+        line.startswith(
+            "[1] Liuyang city, Changsha county among China’s Top 20 counties (2022-07-27)"
+        )
+        for line in lines
+    )
     assert ">>" in out and "<<" in out
 
 
@@ -43,7 +50,19 @@ def test_ask_json_is_one_object(paths, capsys):
 
 
 def test_ask_explain_shows_ranks(paths, capsys):
-    assert main(["ask", "How many digital workshops in Liangjiang?", "--explain", "--mode", "bm25", *paths]) == 0
+    assert (
+        main(
+            [
+                "ask",
+                "How many digital workshops in Liangjiang?",
+                "--explain",
+                "--mode",
+                "bm25",
+                *paths,
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "bm25 rank 1, dense rank" in out and "score" in out
 
@@ -90,7 +109,7 @@ def test_damaged_faiss_file_is_a_clear_error(paths, capsys, damage):
         faiss_file.unlink()
     assert main(["ask", "Which carmaker backs GYMD?", *paths]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: The index at") and 'qa index' in err
+    assert err.startswith("Error: The index at") and "qa index" in err
     assert "Traceback" not in err
     # Rebuilding repairs it.
     assert main(["index", paths[1], "--index-dir", paths[3], "--rebuild"]) == 0
@@ -126,12 +145,27 @@ def test_bad_corpus_folders(tmp_path: Path, capsys, make):
 def test_non_utf8_file_is_skipped_with_a_warning(tmp_path: Path, capsys):
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "good.txt").write_text("Bridge news\n\nThe Yellow River bridge is 1,200 metres long.\n")
+    (folder / "good.txt").write_text(
+        "Bridge news\n\nThe Yellow River bridge is 1,200 metres long.\n"
+    )
     (folder / "bad.txt").write_bytes("Caf\xe9 news".encode("cp1252"))
     index_dir = tmp_path / "idx"
     assert main(["index", str(folder), "--index-dir", str(index_dir)]) == 0
     assert "Skipped" in capsys.readouterr().err
-    assert main(["ask", "How long is the Yellow River bridge?", "--json", "--corpus", str(folder), "--index-dir", str(index_dir)]) == 0
+    assert (
+        main(
+            [
+                "ask",
+                "How long is the Yellow River bridge?",
+                "--json",
+                "--corpus",
+                str(folder),
+                "--index-dir",
+                str(index_dir),
+            ]
+        )
+        == 0
+    )
     assert "1,200 metres" in json.loads(capsys.readouterr().out)["answer"]
 
 
@@ -165,7 +199,12 @@ def test_interrupted_build_leaves_previous_index_intact(qa, settings, tmp_path: 
 
     monkeypatch.setattr(faiss, "write_index", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        ensure_index(settings.replace(corpus_dir=corpus, index_dir=index_dir), qa.embedder, log=lambda m: None, progress=False)
+        ensure_index(
+            settings.replace(corpus_dir=corpus, index_dir=index_dir),
+            qa.embedder,
+            log=lambda m: None,
+            progress=False,
+        )
     assert _files(index_dir) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".idx")] == []
 

@@ -38,4 +38,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'qa' has no attribute {name!r}")
 
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "QA",
+    "Answer",
+    "Citation",
+    "Chunk",
+    "Document",
+    "Hit",
+    "QAError",
+    "Settings",
+    "load_documents",
+    "__version__",
+]

@@ -5,9 +5,9 @@ Extractive only: every word shown as an answer is a sentence from a cited passag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-import re
 from typing import Any, Literal
 
 import numpy as np
@@ -100,7 +100,12 @@ def question_terms(question: str, index: Index) -> list[Term]:
         forms = [frozenset([form]) for form in sorted(variants(term, vocabulary))]
         if term in index.acronyms:
             forms.append(frozenset(tokenize(index.acronyms[term])))
-        known = [float(idf[vocabulary[f]]) for form in forms for f in form if len(form) == 1 and f in vocabulary]
+        known = [
+            float(idf[vocabulary[f]])
+            for form in forms
+            for f in form
+            if len(form) == 1 and f in vocabulary
+        ]
         terms.append(Term(max(known) if known else ceiling, tuple(forms)))
     return terms
 
@@ -129,9 +134,13 @@ _MONTH_WORDS = frozenset(
 def expected_answer(question: str) -> Literal["number", "time"] | None:
     """What kind of answer the question asks for, when its wording says so."""
     q = " ".join(question.lower().split())
-    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b|\bhow (large|big)\b", q):
+    if re.search(
+        r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b|\bhow (large|big)\b", q
+    ):
         return "number"
-    if re.search(r"^when\b|\bwhen (was|were|did|does|do|is|will)\b|\b(what|which) (year|date|month|day)\b", q):
+    if re.search(
+        r"^when\b|\bwhen (was|were|did|does|do|is|will)\b|\b(what|which) (year|date|month|day)\b", q
+    ):
         return "time"
     return None
 
@@ -146,7 +155,8 @@ def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
     if kind == "number":
         # A year is a date, not a count: "how many" is not answered by "in 2021".
         return any(
-            (t[0].isdigit() and not re.fullmatch(r"(19|20)\d\d", t)) or t.split("-")[0] in _NUMBER_WORDS
+            (t[0].isdigit() and not re.fullmatch(r"(19|20)\d\d", t))
+            or t.split("-")[0] in _NUMBER_WORDS
             for t in words
         )
     return any(re.fullmatch(r"(1[89]|20)\d\d", t) or t in _MONTH_WORDS for t in words)
@@ -211,7 +221,9 @@ def compose(
     ]
     best = candidates[int(np.argmax(scores))]
 
-    passage_coverage = max(coverage(weights, f"{hit.chunk.context} {hit.chunk.text}") for hit in pool)
+    passage_coverage = max(
+        coverage(weights, f"{hit.chunk.context} {hit.chunk.text}") for hit in pool
+    )
     similarity = max(c.semantic for c in candidates)
     evidence = similarity + settings.evidence_coverage_weight * passage_coverage
     answerable = (
@@ -246,7 +258,9 @@ def compose(
     )
 
 
-def _candidates(pool: list[Hit], weights: list[Term], kind: str | None, question: str) -> list[_Candidate]:
+def _candidates(
+    pool: list[Hit], weights: list[Term], kind: str | None, question: str
+) -> list[_Candidate]:
     """Every sentence of the pool, with its lexical and answer-type features. A sentence
     is read with the one before it ("It has ..." needs its subject), but counts double."""
     found = []
@@ -256,7 +270,9 @@ def _candidates(pool: list[Hit], weights: list[Term], kind: str | None, question
         for span in chunk.sentences:
             text = chunk.text[span[0] : span[1]]
             lexical = (2 * coverage(weights, text) + coverage(weights, f"{previous} {text}")) / 3
-            found.append(_Candidate(h, span, text, lexical, 0.0, has_answer_type(kind, text, question)))
+            found.append(
+                _Candidate(h, span, text, lexical, 0.0, has_answer_type(kind, text, question))
+            )
             previous = text
     return found
 
@@ -267,7 +283,9 @@ def unknown_event(terms: list[Term], vocabulary: Collection[str]) -> bool:
     never name it ("When was Bosch founded?"), they do not date it, whatever year a
     nearby sentence holds."""
     return any(
-        len(t.forms) == 1 and len(word := next(iter(t.forms[0]))) > 4 and word.endswith("ed")
+        len(t.forms) == 1
+        and len(word := next(iter(t.forms[0]))) > 4
+        and word.endswith("ed")
         and word not in vocabulary
         for t in terms
     )
@@ -280,7 +298,8 @@ def unknown_names(question: str, vocabulary: Collection[str]) -> list[str]:
     are month and day names, which are dates, not things."""
     words = re.findall(r"[^\W\d_][\w'’-]*", question)
     names = [
-        w for w in words[1:]
+        w
+        for w in words[1:]
         if w[0].isupper() and not w.isupper() and len(w) > 2 and w.lower() not in _MONTH_WORDS
     ]
     return [

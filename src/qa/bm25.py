@@ -9,7 +9,8 @@ the same scores on the real corpus.
 
 Every variant's score is, per query term t, idf(t) * f(tf(t, d), |d|). BM25Plus and BM25L
 give a passage without the term a non-zero f(0, |d|) (constant for Plus, length-dependent
-for L in the paper; rank-bm25's BM25L has none), so the matrix stores f(tf) - f(0) and the zero-frequency part is added densely.
+for L in the paper; rank-bm25's BM25L has none), so the matrix stores f(tf) - f(0) and
+the zero-frequency part is added densely.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ class SparseBM25:
             zero_tf = np.zeros(n)
         term_of_entry = np.repeat(np.arange(len(vocabulary)), np.diff(tf_matrix.indptr))
         data = idf[term_of_entry] * (f_tf - zero_tf[col])
-        weights = sparse.csr_matrix((data, tf_matrix.indices, tf_matrix.indptr), shape=tf_matrix.shape)
+        weights = sparse.csr_matrix(
+            (data, tf_matrix.indices, tf_matrix.indptr), shape=tf_matrix.shape
+        )
         return cls(vocabulary, idf, weights, zero_tf)
 
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
@@ -115,8 +118,12 @@ class SparseBM25:
     @classmethod
     def from_arrays(cls, vocabulary: list[str], arrays: dict[str, np.ndarray]) -> SparseBM25:
         shape = tuple(int(x) for x in arrays["shape"])
-        weights = sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
-        return cls({t: i for i, t in enumerate(vocabulary)}, arrays["idf"], weights, arrays["zero_tf"])
+        weights = sparse.csr_matrix(
+            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape
+        )
+        return cls(
+            {t: i for i, t in enumerate(vocabulary)}, arrays["idf"], weights, arrays["zero_tf"]
+        )
 
 
 def _idf(df: np.ndarray, n: int, variant: BM25Variant) -> np.ndarray:
@@ -131,7 +138,9 @@ def _idf(df: np.ndarray, n: int, variant: BM25Variant) -> np.ndarray:
     return np.log(n + 1) - np.log(df + 0.5)
 
 
-def rank_bm25_reference(passages: Sequence[Sequence[str]], variant: BM25Variant, k1: float, b: float):  # type: ignore[no-untyped-def]
+def rank_bm25_reference(
+    passages: Sequence[Sequence[str]], variant: BM25Variant, k1: float, b: float
+):  # type: ignore[no-untyped-def]
     """The rank-bm25 object with the same parameters: the reference `SparseBM25` matches."""
     from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 

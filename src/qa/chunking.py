@@ -75,7 +75,9 @@ def _line_breaks(line: str) -> list[int]:
             continue
         before = line[: match.start()].split()
         word = before[-1].lower().strip("(\"“'") if before else ""
-        if match.group(0) == "." and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
+        if match.group(0) == "." and (
+            word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+        ):
             continue
         breaks.append(end)
     return breaks
@@ -114,7 +116,9 @@ def chunk_document(document: Document, chunk_words: int, overlap: int = 0) -> li
         n = len(text[s:e].split())
         if current and words + n > chunk_words:
             groups.append(current)
-            current = current[len(current) - overlap :] if overlap and len(current) > overlap else []
+            current = (
+                current[len(current) - overlap :] if overlap and len(current) > overlap else []
+            )
             words = sum(len(text[slice(*sentences[j])].split()) for j in current)
         current.append(i)
         words += n

@@ -41,24 +41,46 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"qa {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ask = commands.add_parser("ask", help="answer a question from the indexed articles", description=cmd_ask.__doc__)
+    ask = commands.add_parser(
+        "ask", help="answer a question from the indexed articles", description=cmd_ask.__doc__
+    )
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("-k", type=int, default=None, help="passages to cite (default 5, 1..100)")
     ask.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument("--explain", action="store_true", help="show each passage's BM25 rank, dense rank and fused score")
+    ask.add_argument(
+        "--explain",
+        action="store_true",
+        help="show each passage's BM25 rank, dense rank and fused score",
+    )
     _add_paths(ask)
     ask.set_defaults(run=cmd_ask)
 
-    index = commands.add_parser("index", help="build or refresh the index of a folder", description=cmd_index.__doc__)
-    index.add_argument("corpus", nargs="?", type=Path, default=None, help="folder of .txt/.md files (default corpus/)")
-    index.add_argument("--index-dir", type=Path, default=None, help="where the index is written (default index/)")
+    index = commands.add_parser(
+        "index", help="build or refresh the index of a folder", description=cmd_index.__doc__
+    )
+    index.add_argument(
+        "corpus",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="folder of .txt/.md files (default corpus/)",
+    )
+    index.add_argument(
+        "--index-dir", type=Path, default=None, help="where the index is written (default index/)"
+    )
     index.add_argument("--model", default=None, help="a sentence-transformers model folder")
-    index.add_argument("--rebuild", action="store_true", help="rebuild from scratch, even with another model")
+    index.add_argument(
+        "--rebuild", action="store_true", help="rebuild from scratch, even with another model"
+    )
     index.set_defaults(run=cmd_index)
 
-    serve = commands.add_parser("serve", help="start the chat web UI", description=cmd_serve.__doc__)
-    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1, or QA_HOST)")
+    serve = commands.add_parser(
+        "serve", help="start the chat web UI", description=cmd_serve.__doc__
+    )
+    serve.add_argument(
+        "--host", default=None, help="address to bind (default 127.0.0.1, or QA_HOST)"
+    )
     serve.add_argument("--port", type=int, default=None, help="port (default 7860, or QA_PORT)")
     _add_paths(serve)
     serve.set_defaults(run=cmd_serve)
@@ -67,25 +89,38 @@ def _parser() -> argparse.ArgumentParser:
         "eval", help="score answers against a gold question file", description=cmd_eval.__doc__
     )
     ev.add_argument(
-        "gold", nargs="?", type=Path, default=None,
+        "gold",
+        nargs="?",
+        type=Path,
+        default=None,
         help="JSONL gold questions (default tests/gold/dev.jsonl)",
     )
     ev.add_argument(
-        "--mode", choices=(*MODES, "all"), default=None,
+        "--mode",
+        choices=(*MODES, "all"),
+        default=None,
         help="retrieval mode, or all three side by side (default hybrid)",
     )
     ev.add_argument("-k", type=int, default=None, help="passages per question (default/minimum 10)")
     ev.add_argument("--json", action="store_true", help="print metrics, one JSON object per mode")
     ev.add_argument(
-        "--out", type=Path, metavar="RESULTS.jsonl",
+        "--out",
+        type=Path,
+        metavar="RESULTS.jsonl",
         help='write {"id", "mode", **qa ask --json -k K --mode M} per question and mode',
     )
     ev.add_argument(
-        "--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
         help="exit 1 if a metric is below VALUE, e.g. hit@1=0.8 (repeatable)",
     )
     ev.add_argument(
-        "--fail-over", action="append", default=[], metavar="METRIC=VALUE",
+        "--fail-over",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
         help="exit 1 if a lower-is-better metric is above VALUE, e.g. false_abstention=0.1",
     )
     ev.add_argument("--plot", type=Path, metavar="FILE.png", help="draw hit@k, k=1..10, per mode")
@@ -95,8 +130,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", type=Path, default=None, help="folder of .txt/.md files (default corpus/)")
-    parser.add_argument("--index-dir", type=Path, default=None, help="index folder (default index/)")
+    parser.add_argument(
+        "--corpus", type=Path, default=None, help="folder of .txt/.md files (default corpus/)"
+    )
+    parser.add_argument(
+        "--index-dir", type=Path, default=None, help="index folder (default index/)"
+    )
     parser.add_argument("--model", default=None, help="a sentence-transformers model folder")
 
 
@@ -142,7 +181,8 @@ def format_answer(answer, explain: bool = False) -> str:  # type: ignore[no-unty
         if explain:
             lines.append(
                 f"    bm25 rank {c.hit.bm25_rank or '-'}, dense rank {c.hit.dense_rank or '-'}, "
-                f"score {c.hit.score:.4f} (bm25 {c.hit.bm25_score:.2f}, cosine {c.hit.dense_score:.3f})"
+                f"score {c.hit.score:.4f} "
+                f"(bm25 {c.hit.bm25_score:.2f}, cosine {c.hit.dense_score:.3f})"
             )
         text = c.hit.chunk.text
         if c.answer_span:

@@ -22,9 +22,17 @@ _MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
             ("december", "dec"),
         ],
         start=1,
@@ -80,7 +88,9 @@ def load_documents(folder: Path | str) -> tuple[list[Document], list[str]]:
     """
     root = Path(folder)
     if not root.is_dir():
-        raise CorpusError(f"Corpus folder {root}/ does not exist. Point qa at a folder of .txt or .md files.")
+        raise CorpusError(
+            f"Corpus folder {root}/ does not exist. Point qa at a folder of .txt or .md files."
+        )
     documents: list[Document] = []
     warnings: list[str] = []
     for path in _document_files(root):

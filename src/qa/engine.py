@@ -10,10 +10,11 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .answer import Answer, compose
 from .config import MODES, Mode, Settings
-from .corpus import load_documents
+from .corpus import Document, load_documents
 from .embedding import Embedder
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, UsageError
 from .index import Index, build_index, check_model, load_index, read_manifest, save_index
@@ -62,7 +63,9 @@ class QA:
         _single_thread_faiss()
         return cls(index, embedder, settings)
 
-    def ask(self, question: str, k: int | None = None, mode: Mode | None = None, searched: str = "") -> Answer:
+    def ask(
+        self, question: str, k: int | None = None, mode: Mode | None = None, searched: str = ""
+    ) -> Answer:
         """Answer `question` from the index.
 
         Args:
@@ -83,9 +86,17 @@ class QA:
         vector = self.embedder.encode([query])[0]
         # The answer is chosen from the same pool of passages whatever k is, so asking
         # for fewer citations never changes the answer.
-        hits = search(index, terms, vector, self.settings, max(k, self.settings.answer_passages), mode)
+        hits = search(
+            index, terms, vector, self.settings, max(k, self.settings.answer_passages), mode
+        )
         return compose(
-            question, vector, hits, index, self.embedder.encode_cached, self.settings, k=k,
+            question,
+            vector,
+            hits,
+            index,
+            self.embedder.encode_cached,
+            self.settings,
+            k=k,
             searched=query if query != question else "",
         )
 
@@ -102,18 +113,24 @@ class QA:
         """Bring the index up to date with the corpus folder and swap it in atomically:
         questions already running finish on the old index."""
         with self._reindex_lock:
-            self.index = ensure_index(self.settings, self.embedder, log=log, progress=progress, previous=self.index)
+            self.index = ensure_index(
+                self.settings, self.embedder, log=log, progress=progress, previous=self.index
+            )
         return self.index
 
     def _check(self, question: str, k: int, mode: str) -> str:
         return check_question(question, self.settings, k, mode)
 
 
-def check_question(question: str, settings: Settings, k: int | None = None, mode: str | None = None) -> str:
+def check_question(
+    question: str, settings: Settings, k: int | None = None, mode: str | None = None
+) -> str:
     """The question with its whitespace folded, or UsageError for an empty or over-long
     question, k outside 1..100 or an unknown mode."""
     if not isinstance(question, str) or not question.strip():
-        raise UsageError('The question is empty. Ask something, e.g. qa ask "Which cities made the top 20?"')
+        raise UsageError(
+            'The question is empty. Ask something, e.g. qa ask "Which cities made the top 20?"'
+        )
     if len(question) > settings.max_question_chars:
         raise UsageError(
             f"The question is {len(question):,} characters long; the limit is "
@@ -163,7 +180,9 @@ def ensure_index(
     if manifest is not None and not rebuild:
         reason = _staleness(manifest, documents, settings)
         if reason is None:
-            return previous if _same_build(previous, manifest) else load_index(index_dir)
+            if previous is not None and previous.manifest == manifest:
+                return previous
+            return load_index(index_dir)
         log(f"Rebuilding the index at {index_dir}/: {reason}.")
         if previous is None:
             try:
@@ -180,15 +199,19 @@ def ensure_index(
     return index
 
 
-def _same_build(previous: Index | None, manifest: dict) -> bool:  # type: ignore[type-arg]
-    return previous is not None and previous.manifest == manifest
-
-
-def _staleness(manifest: dict, documents: list, settings: Settings) -> str | None:  # type: ignore[type-arg]
+def _staleness(
+    manifest: dict[str, Any], documents: list[Document], settings: Settings
+) -> str | None:
     if manifest.get("settings") != settings.index_params():
-        changed = [k for k, v in settings.index_params().items() if manifest.get("settings", {}).get(k) != v]
-        return "settings changed (" + ", ".join(changed) + ")"
-    stored = {doc_id: entry.get("sha256") for doc_id, entry in manifest.get("documents", {}).items()}
+        changed_settings = [
+            k
+            for k, v in settings.index_params().items()
+            if manifest.get("settings", {}).get(k) != v
+        ]
+        return "settings changed (" + ", ".join(changed_settings) + ")"
+    stored = {
+        doc_id: entry.get("sha256") for doc_id, entry in manifest.get("documents", {}).items()
+    }
     current = {d.id: d.sha256 for d in documents}
     if stored != current:
         added = len(current.keys() - stored.keys())

@@ -26,7 +26,9 @@ class Hit:
     dense_score: float
 
 
-def query_terms(question: str, acronyms: dict[str, str], vocabulary: Collection[str] = ()) -> list[str]:
+def query_terms(
+    question: str, acronyms: dict[str, str], vocabulary: Collection[str] = ()
+) -> list[str]:
     """The question's BM25 terms: its own, the inflections of them that the corpus uses,
     and acronyms defined in the corpus expanded both ways (the articles name an
     organisation in full in one place and by acronym in another)."""
@@ -65,6 +67,7 @@ def blend(bm25: dict[int, float], dense: dict[int, float], dense_weight: float) 
     only BM25 sees, a paraphrase only the embedding sees). A candidate missing from one
     list gets that list's minimum (0 after normalization).
     """
+
     def normalized(scores: dict[int, float]) -> dict[int, float]:
         if not scores:
             return {}
@@ -73,7 +76,10 @@ def blend(bm25: dict[int, float], dense: dict[int, float], dense_weight: float) 
         return {i: (s - low) / span if span > 0 else 1.0 for i, s in scores.items()}
 
     b, d = normalized(bm25), normalized(dense)
-    return {i: (1 - dense_weight) * b.get(i, 0.0) + dense_weight * d.get(i, 0.0) for i in b.keys() | d.keys()}
+    return {
+        i: (1 - dense_weight) * b.get(i, 0.0) + dense_weight * d.get(i, 0.0)
+        for i in b.keys() | d.keys()
+    }
 
 
 def search(
@@ -106,9 +112,13 @@ def search(
     bm25_order = _top(bm25_scores, depth)
     bm25_order = [i for i in bm25_order if bm25_scores[i] > 0]
 
-    similarities, ids = index.vectors.search(question_vector.reshape(1, -1).astype(np.float32), depth)
+    similarities, ids = index.vectors.search(
+        question_vector.reshape(1, -1).astype(np.float32), depth
+    )
     dense_order = [int(i) for i in ids[0] if i >= 0]
-    dense_scores = {int(i): float(s) for i, s in zip(ids[0], similarities[0], strict=True) if i >= 0}
+    dense_scores = {
+        int(i): float(s) for i, s in zip(ids[0], similarities[0], strict=True) if i >= 0
+    }
 
     bm25_rank = {item: rank for rank, item in enumerate(bm25_order, start=1)}
     dense_rank = {item: rank for rank, item in enumerate(dense_order, start=1)}
@@ -119,7 +129,9 @@ def search(
         scored = {i: dense_scores[i] for i in dense_order}
     elif settings.fusion == "rrf":
         scored = rrf(
-            [bm25_order, dense_order], [1 - settings.dense_weight, settings.dense_weight], settings.rrf_k
+            [bm25_order, dense_order],
+            [1 - settings.dense_weight, settings.dense_weight],
+            settings.rrf_k,
         )
     else:
         scored = blend(

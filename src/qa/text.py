@@ -112,7 +112,9 @@ def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
     return terms
 
 
-_ACRONYM_DEF = re.compile(r"((?:[A-Z][\w&'’-]*[ ,]+(?:(?:of|and|for|the|on|in|&)[ ]+)*){1,9})\(([A-Z][A-Z0-9&-]{1,9})\)")
+_ACRONYM_DEF = re.compile(
+    r"((?:[A-Z][\w&'’-]*[ ,]+(?:(?:of|and|for|the|on|in|&)[ ]+)*){1,9})\(([A-Z][A-Z0-9&-]{1,9})\)"
+)
 
 
 def find_acronyms(text: str) -> dict[str, str]:
