@@ -82,13 +82,13 @@ class Settings:
     index_dir: Path | None = None
     # index: the most passages searched exactly (FAISS IndexFlatIP); beyond it an HNSW
     # graph (vectors.py). Measured on 2 cores (docs/BENCHMARKS.md): exact search takes
-    # about 1 ms at 20,000 passages and grows linearly (6-7 ms at 100,000), while HNSW
+    # 1-1.5 ms at 20,000 passages and grows linearly (8 ms at 100,000), while HNSW
     # stays under 0.5 ms with recall@10 >= 0.997 against exact at every size tried.
     ann_threshold: int = 20_000
     # HNSW graph degree, build-time and search-time beam widths: M=32 and efSearch=64
-    # gave recall@10 0.997 at 111,000 passages (efSearch 32: 0.992); efConstruction 40
-    # is faiss's default and builds 100,000 vectors in about 40 s, under 1% of the time
-    # it takes to embed them.
+    # gave recall@10 0.997-0.999 at 100,000 passages (efSearch 32: 0.992); efConstruction
+    # 40 is faiss's default and builds 100,000 vectors in 7-40 s (by the machine's load),
+    # under 1% of the time it takes to embed them.
     hnsw_m: int = 32
     hnsw_ef_construction: int = 40
     hnsw_ef_search: int = 64

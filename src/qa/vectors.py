@@ -58,8 +58,11 @@ def _hnsw(dimension: int, settings: Settings) -> Any:
     import faiss
 
     metric = faiss.METRIC_INNER_PRODUCT
+    index: Any
     if settings.hnsw_storage == "float16":
-        index = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_fp16, settings.hnsw_m, metric)
+        # An enum value, which faiss's generated stubs mistype as the class itself.
+        float16: Any = faiss.ScalarQuantizer.QT_fp16
+        index = faiss.IndexHNSWSQ(dimension, float16, settings.hnsw_m, metric)
     else:
         index = faiss.IndexHNSWFlat(dimension, settings.hnsw_m, metric)
     index.hnsw.efConstruction = settings.hnsw_ef_construction

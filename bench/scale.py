@@ -1,0 +1,376 @@
+"""Scale benchmark worker: one job per process, so each peak-memory figure is its own.
+
+    python -m bench.scale build    --size N --dir DIR --base BASE.npy   index a synthetic corpus
+    python -m bench.scale serve    --dir DIR                            load it, answer questions
+    python -m bench.scale rankbm25 --size N                             SparseBM25 vs rank-bm25
+    python -m bench.scale sweep    --sizes 10000,100000 --base BASE.npy exact vs HNSW by size
+
+Each prints one JSON object on stdout. run.py starts them; they can be run alone too.
+The model is never loaded here: passage vectors are mixtures of real passage embeddings
+(data.mixture_vectors) and the answer step's sentence encoder is a stub, so the figures
+are retrieval and answer composition "excluding the model".
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import common, data, stages
+from qa import index as qa_index
+from qa.bm25 import SparseBM25, rank_bm25_reference
+from qa.chunking import Chunk, chunk_document
+from qa.config import Settings
+from qa.index import build_index, load_index, save_index, scoring_text
+from qa.retrieve import query_terms
+from qa.text import tokenize
+from qa.vectors import build_vector_index, index_kind, recall_at_k
+
+VECTOR_SEED = 11
+QUERY_SEED = 12
+
+
+class MixtureEmbedder:
+    """Stands in for `Embedder` in build_index: the i-th text gets the i-th mixture vector."""
+
+    name = "synthetic-mixtures"
+    model_path = Path("synthetic-mixtures")
+    dimension = data.DIMENSION
+    batch_size = 32
+
+    def __init__(self, base: np.ndarray, cache: bool) -> None:
+        self.base, self.cache = base, cache
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return data.cached_mixtures(self.base, len(texts), VECTOR_SEED, cache=self.cache)
+
+
+def stub_encoder(dimension: int = data.DIMENSION) -> Any:
+    """Sentence encoder for `compose` that costs next to nothing: fixed unit vectors."""
+    table = np.random.default_rng(5).normal(size=(256, dimension)).astype(np.float32)
+    table /= np.linalg.norm(table, axis=1, keepdims=True)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return table[np.arange(len(texts)) % len(table)]
+
+    return encode
+
+
+def make_questions(chunks: list[Chunk], n: int, seed: int) -> list[str]:
+    """Question-like strings: up to five distinct terms of a random passage."""
+    rng = np.random.default_rng(seed)
+    questions = []
+    for i in rng.integers(0, len(chunks), size=n):
+        terms = list(dict.fromkeys(tokenize(chunks[int(i)].text)))
+        picked = rng.choice(len(terms), size=min(5, len(terms)), replace=False)
+        questions.append(" ".join(terms[j] for j in sorted(picked)) + "?")
+    return questions
+
+
+def settings_for(threshold: int | None) -> Settings:
+    settings = Settings()
+    return settings if threshold is None else settings.replace(ann_threshold=threshold)
+
+
+def cmd_build(args: argparse.Namespace) -> dict[str, Any]:
+    base = np.load(args.base, allow_pickle=False)
+    settings = settings_for(args.threshold)
+    start = time.perf_counter()
+    documents = data.zipf_documents(args.size, seed=args.size)
+    generate = time.perf_counter() - start
+
+    clock = {"vector_index": 0.0}
+    qa_index.build_vector_index = stages.clocked_function(build_vector_index, clock, "vector_index")
+    common.reset_peak()
+    before = common.rss_mb()
+    start = time.perf_counter()
+    index, _ = build_index(documents, settings, MixtureEmbedder(base, cache=not args.no_cache))
+    build = time.perf_counter() - start
+    build_peak = common.peak_rss_mb()
+
+    target = Path(args.dir)
+    start = time.perf_counter()
+    save_index(index, target)
+    save = time.perf_counter() - start
+
+    questions = make_questions(index.chunks, args.queries, seed=QUERY_SEED)
+    vectors = data.mixture_vectors(base, args.queries, seed=QUERY_SEED)
+    queries = target.parent / f"{target.name}.queries"
+    queries.mkdir(exist_ok=True)
+    (queries / "questions.json").write_text(json.dumps(questions))
+    np.save(queries / "vectors.npy", vectors, allow_pickle=False)
+
+    n = len(index.chunks)
+    return {
+        "passages": n,
+        "documents": len(documents),
+        "words_per_passage": float(np.mean([len(c.text.split()) for c in index.chunks])),
+        "vocabulary": len(index.bm25.vocabulary),
+        "kind": index_kind(index.vectors),
+        "raw_vectors_mb": n * index.dimension * 4 / 2**20,
+        "raw_text_mb": sum(len(c.text.encode("utf-8")) for c in index.chunks) / 2**20,
+        "generate_s": generate,
+        "build_s": build,
+        "vector_index_build_s": clock["vector_index"],
+        "save_s": save,
+        "build_peak_rss_mb": build_peak,
+        "build_rss_before_mb": before,
+        "disk_mb": common.directory_mb(target),
+    }
+
+
+def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
+    import faiss
+
+    # As engine.QA.open does: one thread answers one question faster here.
+    faiss.omp_set_num_threads(1)
+    settings = Settings()
+    target = Path(args.dir)
+    queries = target.parent / f"{target.name}.queries"
+    questions = json.loads((queries / "questions.json").read_text())
+    vectors = np.load(queries / "vectors.npy", allow_pickle=False)
+    encode = stub_encoder()
+
+    gc.collect()
+    baseline = common.rss_mb()
+    common.reset_peak()
+    start = time.perf_counter()
+    index = load_index(target)
+    loads = [time.perf_counter() - start]
+    loaded = common.rss_mb()
+    load_peak = common.peak_rss_mb()
+
+    for q, v in zip(questions[:5], vectors[:5], strict=True):
+        stages.ask_by_stage(index, q, v, encode, settings)
+    samples: dict[str, list[float]] = {}
+    for _ in range(args.rounds):
+        for q, v in zip(questions, vectors, strict=True):
+            for stage, seconds in stages.ask_by_stage(index, q, v, encode, settings).items():
+                samples.setdefault(stage, []).append(seconds)
+    serve_peak = common.peak_rss_mb()
+    raw_mb = (
+        len(index.chunks) * index.dimension * 4 / 2**20
+        + sum(len(c.text.encode("utf-8")) for c in index.chunks) / 2**20
+    )
+
+    faiss_result = _faiss_against_exact(index.vectors, vectors, settings.candidates, args.rounds)
+
+    for _ in range(args.loads - 1):
+        del index
+        gc.collect()
+        start = time.perf_counter()
+        index = load_index(target)
+        loads.append(time.perf_counter() - start)
+
+    return {
+        "passages": len(index.chunks),
+        "kind": index_kind(index.vectors),
+        "stages": {stage: common.summary(values) for stage, values in samples.items()},
+        "faiss": faiss_result,
+        "load": common.summary(loads),
+        "memory": {
+            "baseline_rss_mb": baseline,
+            "loaded_rss_mb": loaded,
+            "load_peak_rss_mb": load_peak,
+            "serve_peak_rss_mb": serve_peak,
+            "raw_mb": raw_mb,
+            "net_loaded_mb": loaded - baseline,
+            "net_peak_mb": serve_peak - baseline,
+            "ratio_loaded": (loaded - baseline) / raw_mb,
+            "ratio_peak": (serve_peak - baseline) / raw_mb,
+        },
+    }
+
+
+def _faiss_against_exact(
+    vector_index: Any, queries: np.ndarray, depth: int, rounds: int
+) -> dict[str, Any]:
+    """Search time of `vector_index` at the app's depth, interleaved with exact search of the
+    same vectors, and its recall@10 against exact (1.0 by definition for an exact index)."""
+    import faiss
+
+    n = vector_index.ntotal
+    depth = min(depth, n)
+    exact = faiss.IndexFlatIP(vector_index.d)
+    exact.add(vector_index.reconstruct_n(0, n))
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    rows = [q.reshape(1, -1) for q in queries]
+    times = common.paired(
+        {
+            "index": lambda q: vector_index.search(q, depth),
+            "exact": lambda q: exact.search(q, depth),
+        },
+        rows,
+        rounds,
+    )
+    _, truth = exact.search(queries, depth)
+    _, found_deep = vector_index.search(queries, depth)
+    _, found_10 = vector_index.search(queries, min(10, n))
+    return {
+        "depth": depth,
+        "index": common.summary(times["index"]),
+        "exact": common.summary(times["exact"]),
+        "speedup": common.compare(times["exact"], times["index"]),
+        "recall_at_10": recall_at_k(found_deep, truth, 10),
+        "recall_at_10_k10": recall_at_k(found_10, truth, 10),
+        "recall_at_depth": recall_at_k(found_deep, truth, depth),
+    }
+
+
+def cmd_rankbm25(args: argparse.Namespace) -> dict[str, Any]:
+    settings = Settings()
+    documents = data.zipf_documents(args.size, seed=args.size)
+    chunks = [
+        c
+        for d in documents
+        for c in chunk_document(d, settings.chunk_words, settings.chunk_overlap)
+    ]
+    passages = [tokenize(scoring_text(c)) for c in chunks]
+    questions = make_questions(chunks, args.queries, seed=QUERY_SEED)
+    terms = [query_terms(q, {}) for q in questions]
+    variant, k1, b = settings.bm25_variant, settings.bm25_k1, settings.bm25_b
+
+    start = time.perf_counter()
+    sparse = SparseBM25.build(passages, variant, k1, b)
+    sparse_build = time.perf_counter() - start
+    gc.collect()
+    before = common.rss_mb()
+    start = time.perf_counter()
+    reference = rank_bm25_reference(passages, variant, k1, b)
+    reference_build = time.perf_counter() - start
+    reference_mb = common.rss_mb() - before
+
+    difference = max(
+        float(np.max(np.abs(reference.get_scores(t) - sparse.scores(t)))) for t in terms[:3]
+    )
+    times = common.paired(
+        {"sparse": sparse.scores, "rank_bm25": reference.get_scores}, terms, args.rounds
+    )
+    return {
+        "passages": len(chunks),
+        "variant": variant,
+        "sparse": common.summary(times["sparse"]),
+        "rank_bm25": common.summary(times["rank_bm25"]),
+        "speedup": common.compare(times["rank_bm25"], times["sparse"]),
+        "max_abs_difference": difference,
+        "sparse_build_s": sparse_build,
+        "rank_bm25_build_s": reference_build,
+        "rank_bm25_rss_mb": reference_mb,
+    }
+
+
+def cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    import faiss
+
+    base = np.load(args.base, allow_pickle=False)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    efs = [int(e) for e in args.ef.split(",")]
+    settings = Settings()
+    vectors = data.cached_mixtures(base, max(sizes), VECTOR_SEED, cache=not args.no_cache)
+    queries = data.mixture_vectors(base, args.queries, seed=QUERY_SEED)
+    depth = settings.candidates
+    threads = faiss.omp_get_max_threads()
+    rows = []
+    for n in sizes:
+        x = vectors[:n]
+        faiss.omp_set_num_threads(threads)
+        start = time.perf_counter()
+        hnsw = build_vector_index(x, settings.replace(ann_threshold=0))
+        build = time.perf_counter() - start
+        faiss.omp_set_num_threads(1)
+        flat = build_vector_index(x, settings.replace(ann_threshold=n))
+        _, truth = flat.search(queries, depth)
+        rows_q = [q.reshape(1, -1) for q in queries]
+        times = common.paired(
+            {
+                "exact": lambda q, f=flat: f.search(q, depth),
+                "hnsw": lambda q, h=hnsw: h.search(q, depth),
+            },
+            rows_q,
+        )
+        by_ef = []
+        for ef in efs:
+            hnsw.hnsw.efSearch = ef
+            ef_times = common.paired({"hnsw": lambda q, h=hnsw: h.search(q, depth)}, rows_q)["hnsw"]
+            _, found = hnsw.search(queries, depth)
+            _, found_10 = hnsw.search(queries, 10)
+            by_ef.append(
+                {
+                    "ef_search": ef,
+                    "time": common.summary(ef_times),
+                    "recall_at_10": recall_at_k(found, truth, 10),
+                    "recall_at_10_k10": recall_at_k(found_10, truth, 10),
+                }
+            )
+        hnsw.hnsw.efSearch = settings.hnsw_ef_search
+        _, found = hnsw.search(queries, depth)
+        rows.append(
+            {
+                "size": n,
+                "exact": common.summary(times["exact"]),
+                "hnsw": common.summary(times["hnsw"]),
+                "speedup": common.compare(times["exact"], times["hnsw"]),
+                "hnsw_build_s": build,
+                "hnsw_build_threads": threads,
+                "recall_at_10": recall_at_k(found, truth, 10),
+                "by_ef_search": by_ef,
+            }
+        )
+    return {
+        "depth": depth,
+        "queries": args.queries,
+        "hnsw_m": settings.hnsw_m,
+        "hnsw_ef_construction": settings.hnsw_ef_construction,
+        "hnsw_ef_search": settings.hnsw_ef_search,
+        "hnsw_storage": settings.hnsw_storage,
+        "rows": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scale", description=__doc__.splitlines()[0]
+    )
+    jobs = parser.add_subparsers(dest="job", required=True)
+    build = jobs.add_parser("build")
+    build.add_argument("--size", type=int, required=True)
+    build.add_argument("--dir", required=True)
+    build.add_argument("--base", required=True)
+    build.add_argument("--queries", type=int, default=200)
+    build.add_argument(
+        "--threshold", type=int, default=None, help="override Settings.ann_threshold"
+    )
+    build.add_argument("--no-cache", action="store_true")
+    build.set_defaults(run=cmd_build)
+    serve = jobs.add_parser("serve")
+    serve.add_argument("--dir", required=True)
+    serve.add_argument("--rounds", type=int, default=3)
+    serve.add_argument("--loads", type=int, default=5)
+    serve.set_defaults(run=cmd_serve)
+    bm25 = jobs.add_parser("rankbm25")
+    bm25.add_argument("--size", type=int, required=True)
+    bm25.add_argument("--queries", type=int, default=50)
+    bm25.add_argument("--rounds", type=int, default=2)
+    bm25.set_defaults(run=cmd_rankbm25)
+    sweep = jobs.add_parser("sweep")
+    sweep.add_argument("--sizes", required=True)
+    sweep.add_argument("--base", required=True)
+    sweep.add_argument("--queries", type=int, default=200)
+    sweep.add_argument("--ef", default="32,64,96,128")
+    sweep.add_argument("--no-cache", action="store_true")
+    sweep.set_defaults(run=cmd_sweep)
+    args = parser.parse_args(argv)
+    json.dump(args.run(args), sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Speed-and-scale guarantees that are about behaviour: SparseBM25 scores as rank-bm25
+does, re-indexing reuses what did not change, the approximate index finds what exact
+search finds, and the benchmark runs. Timing itself lives in bench/ (docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import QA, Settings, load_documents
+from qa.bm25 import SparseBM25, rank_bm25_reference
+from qa.engine import ensure_index
+from qa.index import build_index, load_index, save_index, scoring_text
+from qa.text import tokenize
+from qa.vectors import build_vector_index, index_kind, recall_at_k
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+DEV = ROOT / "tests" / "gold" / "dev.jsonl"
+CHANGED = "hunan-counties-top20-industrial-internet"
+
+
+def dev_questions(n: int) -> list[str]:
+    lines = [line for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line)["question"] for line in lines[:n]]
+
+
+class CountingEmbedder:
+    """The real embedder, recording every text build_index asks it to embed."""
+
+    def __init__(self, embedder) -> None:  # type: ignore[no-untyped-def]
+        self.inner = embedder
+        self.model_path, self.name, self.batch_size = (
+            embedder.model_path,
+            embedder.name,
+            embedder.batch_size,
+        )
+        self.dimension = embedder.dimension
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.inner.encode(texts, progress=progress)
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus", "l"])
+@pytest.mark.parametrize(("k1", "b"), [(1.2, 0.75), (1.6, 0.3)])
+def test_sparse_bm25_scores_equal_rank_bm25_on_the_real_corpus(
+    qa: QA, variant: str, k1: float, b: float
+) -> None:
+    passages = [tokenize(scoring_text(c)) for c in qa.index.chunks]
+    sparse = SparseBM25.build(passages, variant, k1, b)  # type: ignore[arg-type]
+    reference = rank_bm25_reference(passages, variant, k1, b)  # type: ignore[arg-type]
+    queries = [tokenize(q) for q in dev_questions(15)]
+    # A repeated term counts twice in rank-bm25; a term outside the corpus adds nothing.
+    queries += [["liangjiang", "liangjiang", "digital"], ["zyxwv"], []]
+    for terms in queries:
+        np.testing.assert_allclose(
+            sparse.scores(terms), reference.get_scores(terms), rtol=1e-9, atol=1e-12
+        )
+
+
+def test_the_saved_bm25_scores_equal_rank_bm25(qa: QA, settings: Settings) -> None:
+    """The index on disk (saved, loaded) still scores as rank-bm25 with its settings."""
+    index = load_index(settings.index_path())
+    passages = [tokenize(scoring_text(c)) for c in index.chunks]
+    reference = rank_bm25_reference(
+        passages, settings.bm25_variant, settings.bm25_k1, settings.bm25_b
+    )
+    for terms in (tokenize(q) for q in dev_questions(5)):
+        np.testing.assert_allclose(
+            index.bm25.scores(terms), reference.get_scores(terms), rtol=1e-9, atol=1e-12
+        )
+
+
+def test_reindexing_one_changed_file_embeds_only_its_passages_and_matches_a_full_rebuild(
+    qa: QA, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = qa.settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index")
+    # The session's index was built from identical files: it stands for the index on disk
+    # before the edit.
+    save_index(qa.index, settings.index_path())
+    path = corpus / f"{CHANGED}.txt"
+    path.write_text(
+        path.read_text(encoding="utf-8").rstrip()
+        + "\n\nThe county also opened a robotics school in 2024.\n",
+        encoding="utf-8",
+    )
+
+    counting = CountingEmbedder(qa.embedder)
+    messages: list[str] = []
+    incremental = ensure_index(settings, counting, log=messages.append, progress=False)  # type: ignore[arg-type]
+
+    changed = {scoring_text(c) for c in incremental.chunks if c.doc_id == CHANGED}
+    unchanged = [c for c in incremental.chunks if c.doc_id != CHANGED]
+    assert counting.texts, "the changed file's new passage was not embedded"
+    assert set(counting.texts) <= changed
+    embedded = len(counting.texts)
+    reused = len(incremental.chunks) - embedded
+    assert reused >= len(unchanged)
+    assert f"({reused} reused, {embedded} embedded)" in messages[-1]
+
+    documents, _ = load_documents(corpus)
+    full, reused_by_full = build_index(documents, settings, qa.embedder)
+    assert reused_by_full == 0
+    assert [c.id for c in full.chunks] == [c.id for c in incremental.chunks]
+    np.testing.assert_allclose(incremental.chunk_vectors(), full.chunk_vectors(), atol=1e-5)
+    a, b = QA(incremental, qa.embedder, settings), QA(full, qa.embedder, settings)
+    for question in dev_questions(8) + ["Which county opened a robotics school?"]:
+        hits_a, hits_b = a.search(question, k=5), b.search(question, k=5)
+        assert [h.chunk.id for h in hits_a] == [h.chunk.id for h in hits_b], question
+        np.testing.assert_allclose([h.score for h in hits_a], [h.score for h in hits_b], atol=1e-5)
+
+
+def clustered_vectors(n: int, seed: int) -> np.ndarray:
+    """Unit vectors around 50 centres, with neighbourhoods as embeddings have them
+    (independent random vectors in 384 dimensions are all nearly orthogonal)."""
+    rng = np.random.default_rng(seed)
+    centres = np.random.default_rng(0).normal(size=(50, 384))
+    x = centres[rng.integers(0, 50, size=n)] + rng.normal(scale=1.0, size=(n, 384))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("storage", ["float16", "float32"])
+def test_the_approximate_index_finds_the_exact_top_10(storage: str) -> None:
+    vectors = clustered_vectors(3000, seed=1)
+    queries = clustered_vectors(200, seed=2)
+    settings = Settings(ann_threshold=1000, hnsw_storage=storage)  # type: ignore[arg-type]
+    approximate = build_vector_index(vectors, settings)
+    exact = build_vector_index(vectors, settings.replace(ann_threshold=len(vectors)))
+    assert (index_kind(approximate), index_kind(exact)) == ("hnsw", "exact")
+    _, truth = exact.search(queries, 10)
+    _, found = approximate.search(queries, 10)
+    assert recall_at_k(found, truth, 10) >= 0.95
+    np.testing.assert_allclose(approximate.reconstruct_n(0, 5), vectors[:5], atol=1e-3)
+
+
+def test_recall_at_k_counts_the_shared_ids() -> None:
+    # Row 1 finds 2 of its 3 true ids, row 2 finds 3 of 3: recall (2 + 3) / 6.
+    found = np.array([[1, 2, 9], [4, 5, 6]])
+    truth = np.array([[1, 2, 3], [6, 5, 4]])
+    assert recall_at_k(found, truth, 3) == pytest.approx(5 / 6)
+
+
+def test_an_index_past_the_threshold_is_hnsw_and_survives_save_and_load(
+    qa: QA, tmp_path: Path
+) -> None:
+    settings = qa.settings.replace(ann_threshold=10, hnsw_ef_search=48)
+    documents = list(qa.index.documents.values())
+    index, reused = build_index(documents, settings, qa.embedder, previous=qa.index)
+    assert reused == len(index.chunks) > 10
+    assert index_kind(index.vectors) == "hnsw"
+    save_index(index, tmp_path / "index")
+    loaded = load_index(tmp_path / "index")
+    assert index_kind(loaded.vectors) == "hnsw"
+    assert loaded.vectors.hnsw.efSearch == 48
+    exact, approximate = QA(qa.index, qa.embedder, qa.settings), QA(loaded, qa.embedder, settings)
+    for question in dev_questions(5):
+        hits_exact, hits_approximate = (
+            exact.search(question, k=5),
+            approximate.search(question, k=5),
+        )
+        # 39 passages: the graph reaches all of them, so the ranking is the exact one.
+        assert [h.chunk.id for h in hits_approximate] == [h.chunk.id for h in hits_exact], question
+        np.testing.assert_allclose(
+            [h.dense_score for h in hits_approximate],
+            [h.dense_score for h in hits_exact],
+            atol=1e-3,
+        )
+
+
+def test_the_benchmark_runs_quick(qa: QA, settings: Settings, tmp_path: Path) -> None:
+    """bench/run.py --quick end to end on tiny sizes (in this process, where torch is
+    loaded already, and on a copy of the session's index of the corpus): every section runs."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from bench import run
+    finally:
+        sys.path.remove(str(ROOT))
+    # A copy: should the benchmark refresh the index, the session's stays as it was.
+    corpus_index = tmp_path / "corpus-index"
+    shutil.copytree(settings.index_path(), corpus_index)
+    out = tmp_path / "out"
+    assert run.main(["--quick", "--output", str(out), "--corpus-index", str(corpus_index)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) >= {
+        "startup",
+        "stages",
+        "indexing",
+        "reindex",
+        "scale",
+        "bm25",
+        "sweep",
+        "machine",
+    }
+    (size,) = results["scale"]
+    assert results["scale"][size]["serve"]["kind"] == "hnsw"
+    assert results["bm25"][size]["max_abs_difference"] < 1e-9
+    assert results["reindex"]["embedded_only_changed_document"]
+    report = (out / "report.md").read_text()
+    assert "### Targets" in report and "SparseBM25" in report
