@@ -111,8 +111,8 @@ def test_damaged_faiss_file_is_a_clear_error(paths, capsys, damage):
     err = capsys.readouterr().err
     assert err.startswith("Error: The index at") and "qa index" in err
     assert "Traceback" not in err
-    # Rebuilding repairs it.
-    assert main(["index", paths[1], "--index-dir", paths[3], "--rebuild"]) == 0
+    # `qa index` repairs it.
+    assert main(["index", paths[1], "--index-dir", paths[3]]) == 0
     assert main(["ask", "Which carmaker backs GYMD?", *paths]) == 0
 
 

@@ -22,7 +22,7 @@ _END = re.compile(r"[.!?。！？]+[\"'”’)\]）】]*")
 _CJK_STOP = "。！？"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """A passage: whole sentences of one document. `context` is what precedes it (the
     title and the sentence before), used when scoring but never quoted."""

@@ -202,7 +202,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     embedder = Embedder(settings.model_path(), settings.batch_size)
-    ensure_index(settings, embedder, rebuild=args.rebuild)
+    ensure_index(settings, embedder, rebuild=args.rebuild, repair=True)
     return 0
 
 

@@ -18,7 +18,7 @@ BM25Variant = Literal["okapi", "plus", "l"]
 Fusion = Literal["blend", "rrf"]
 
 # The index format changes when the files in an index folder change shape.
-INDEX_FORMAT_VERSION = 1
+INDEX_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,17 @@ class Settings:
     hnsw_storage: Literal["float16", "float32"] = "float16"
 
     INDEX_FIELDS: ClassVar[tuple[str, ...]] = (
-        "model", "chunk_words", "chunk_overlap", "bm25_variant", "bm25_k1", "bm25_b"
+        "model",
+        "chunk_words",
+        "chunk_overlap",
+        "bm25_variant",
+        "bm25_k1",
+        "bm25_b",
+        "ann_threshold",
+        "hnsw_m",
+        "hnsw_ef_construction",
+        "hnsw_ef_search",
+        "hnsw_storage",
     )
 
     def replace(self, **changes: Any) -> Settings:

@@ -16,7 +16,13 @@ from .answer import Answer, compose
 from .config import MODES, Mode, Settings
 from .corpus import Document, load_documents
 from .embedding import Embedder
-from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, UsageError
+from .errors import (
+    IndexCorruptError,
+    IndexFormatError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    UsageError,
+)
 from .index import Index, build_index, check_model, load_index, read_manifest, save_index
 from .retrieve import Hit, query_terms, search
 
@@ -150,8 +156,12 @@ def ensure_index(
     log: Log = _stderr,
     progress: bool = True,
     previous: Index | None = None,
+    repair: bool = False,
 ) -> Index:
     """The index in settings.index_dir, (re)built first if it is missing or stale.
+
+    An index in an older format is rebuilt; a damaged one is an error unless `repair`
+    (what `qa index` asks for) or `rebuild`.
 
     Stale means: the corpus folder's documents (content hashes) differ from the
     manifest's, or an index setting (model, chunking, BM25) changed. Vectors of unchanged
@@ -163,10 +173,14 @@ def ensure_index(
         manifest = read_manifest(index_dir)
     except IndexNotFoundError:
         pass
+    except IndexFormatError:
+        log(f"The index at {index_dir}/ is in an older format: rebuilding it.")
+        rebuild = True
     except IndexCorruptError as e:
-        if not rebuild:
+        if not (rebuild or repair):
             raise
         log(str(e))
+        rebuild = True
 
     if manifest is not None and not rebuild:
         check_model(manifest, embedder)
@@ -182,7 +196,13 @@ def ensure_index(
         if reason is None:
             if previous is not None and previous.manifest == manifest:
                 return previous
-            return load_index(index_dir)
+            try:
+                return load_index(index_dir)
+            except IndexCorruptError as e:
+                if not repair:
+                    raise
+                log(f"{e} Rebuilding it.")
+                return ensure_index(settings, embedder, rebuild=True, log=log, progress=progress)
         log(f"Rebuilding the index at {index_dir}/: {reason}.")
         if previous is None:
             try:

@@ -27,6 +27,10 @@ class IndexCorruptError(QAError):
     """The index folder exists but a file in it is missing, truncated or unreadable."""
 
 
+class IndexFormatError(IndexCorruptError):
+    """The index was written by another version of qa, in another format."""
+
+
 class IndexMismatchError(QAError):
     """The index was built with another model or embedding dimension."""
 

@@ -32,11 +32,18 @@ from .chunking import Chunk, chunk_document
 from .config import INDEX_FORMAT_VERSION, Settings
 from .corpus import Document
 from .embedding import Embedder
-from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from .errors import IndexCorruptError, IndexFormatError, IndexMismatchError, IndexNotFoundError
 from .text import find_acronyms, tokenize
 from .vectors import build_vector_index
 
-FILES = ("manifest.json", "documents.jsonl", "chunks.jsonl", "faiss.index", "bm25.npz", "vocabulary.json")
+FILES = (
+    "manifest.json",
+    "documents.jsonl",
+    "chunks.jsonl",
+    "faiss.index",
+    "bm25.npz",
+    "vocabulary.json",
+)
 
 
 @dataclass
@@ -88,7 +95,11 @@ def build_index(
     Returns:
         (index, number of passages whose vectors were reused).
     """
-    chunks = [c for d in documents for c in chunk_document(d, settings.chunk_words, settings.chunk_overlap)]
+    chunks = [
+        c
+        for d in documents
+        for c in chunk_document(d, settings.chunk_words, settings.chunk_overlap)
+    ]
     reusable = _reusable_vectors(previous)
     todo = [i for i, c in enumerate(chunks) if scoring_text(c) not in reusable]
     new_vectors = embedder.encode([scoring_text(chunks[i]) for i in todo], progress=progress)
@@ -102,8 +113,12 @@ def build_index(
     # Exact search up to settings.ann_threshold passages, an HNSW graph beyond.
     vector_index = build_vector_index(vectors, settings)
     bm25 = SparseBM25.build(
-        [tokenize(scoring_text(c)) for c in chunks], settings.bm25_variant, settings.bm25_k1, settings.bm25_b
+        [tokenize(scoring_text(c)) for c in chunks],
+        settings.bm25_variant,
+        settings.bm25_k1,
+        settings.bm25_b,
     )
+    acronyms = _acronyms(documents)
     manifest = {
         "format_version": INDEX_FORMAT_VERSION,
         "model": embedder.name,
@@ -113,6 +128,8 @@ def build_index(
         "corpus_dir": str(settings.corpus_dir),
         "documents": {d.id: {"sha256": d.sha256, "path": d.path} for d in documents},
         "chunks": len(chunks),
+        # Found once here rather than on every load (it reads every document's text).
+        "acronyms": acronyms,
     }
     index = Index(
         manifest=manifest,
@@ -120,7 +137,7 @@ def build_index(
         chunks=chunks,
         vectors=vector_index,
         bm25=bm25,
-        acronyms=_acronyms(documents),
+        acronyms=acronyms,
     )
     return index, len(chunks) - len(todo)
 
@@ -153,7 +170,7 @@ def save_index(index: Index, directory: Path | str) -> None:
         _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in index.documents.values()))
         _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in index.chunks))
         faiss.write_index(index.vectors, str(tmp / "faiss.index"))
-        np.savez(tmp / "bm25.npz", **index.bm25.to_arrays())
+        np.savez(tmp / "bm25.npz", **index.bm25.to_arrays())  # type: ignore[arg-type]
         terms = sorted(index.bm25.vocabulary, key=index.bm25.vocabulary.__getitem__)
         _write_json(tmp / "vocabulary.json", terms)
         _swap_in(tmp, target)
@@ -186,10 +203,16 @@ def read_manifest(directory: Path | str) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise IndexCorruptError(f"The index manifest {path} is unreadable ({e}). Run \"qa index\" to rebuild it.") from e
-    if not isinstance(manifest, dict) or manifest.get("format_version") != INDEX_FORMAT_VERSION:
         raise IndexCorruptError(
-            f"The index at {directory}/ has another format version. Run \"qa index\" to rebuild it."
+            f'The index manifest {path} is unreadable ({e}). Run "qa index" to rebuild it.'
+        ) from e
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(
+            f'The index manifest {path} is not an object. Run "qa index" to rebuild it.'
+        )
+    if manifest.get("format_version") != INDEX_FORMAT_VERSION:
+        raise IndexFormatError(
+            f'The index at {directory}/ has another format version. Run "qa index" to rebuild it.'
         )
     return manifest
 
@@ -197,7 +220,10 @@ def read_manifest(directory: Path | str) -> dict[str, Any]:
 def check_model(manifest: dict[str, Any], embedder: Embedder) -> None:
     """Refuse an index built with another model or dimension: its vectors mean nothing
     to this model."""
-    if manifest.get("model_path") != str(embedder.model_path) and manifest.get("model") != embedder.name:
+    if (
+        manifest.get("model_path") != str(embedder.model_path)
+        and manifest.get("model") != embedder.name
+    ):
         raise IndexMismatchError(
             f"The index was built with model {manifest.get('model')!r}, not {embedder.name!r}. "
             'Run "qa index" to rebuild it with this model.'
@@ -223,11 +249,13 @@ def load_index(directory: Path | str) -> Index:
     try:
         documents = [Document(**row) for row in _read_jsonl(root / "documents.jsonl")]
         chunks = [
-            Chunk(**{
-                **row,
-                "doc_id": sys.intern(row["doc_id"]),
-                "sentences": tuple(tuple(s) for s in row["sentences"]),
-            })
+            Chunk(
+                **{
+                    **row,
+                    "doc_id": sys.intern(row["doc_id"]),
+                    "sentences": tuple(tuple(s) for s in row["sentences"]),
+                }
+            )
             for row in _read_jsonl(root / "chunks.jsonl")
         ]
         vectors = faiss.read_index(str(root / "faiss.index"))
@@ -238,12 +266,16 @@ def load_index(directory: Path | str) -> Index:
             )
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as e:
         raise IndexCorruptError(
-            f"The index at {root}/ is damaged ({_first_line(e)}). Run \"qa index\" to rebuild it."
+            f'The index at {root}/ is damaged ({_first_line(e)}). Run "qa index" to rebuild it.'
         ) from e
-    if vectors.ntotal != len(chunks) or bm25.weights.shape[1] != len(chunks) or vectors.d != manifest["dimension"]:
+    if (
+        vectors.ntotal != len(chunks)
+        or bm25.weights.shape[1] != len(chunks)
+        or vectors.d != manifest["dimension"]
+    ):
         raise IndexCorruptError(
-            f"The index at {root}/ is inconsistent ({vectors.ntotal} vectors, {len(chunks)} passages). "
-            'Run "qa index" to rebuild it.'
+            f"The index at {root}/ is inconsistent ({vectors.ntotal} vectors, "
+            f'{len(chunks)} passages). Run "qa index" to rebuild it.'
         )
     return Index(
         manifest=manifest,
@@ -251,7 +283,7 @@ def load_index(directory: Path | str) -> Index:
         chunks=chunks,
         vectors=vectors,
         bm25=bm25,
-        acronyms=_acronyms(documents),
+        acronyms=dict(manifest.get("acronyms", {})),
     )
 
 
