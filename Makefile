@@ -25,6 +25,7 @@ browser-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 test: setup browser-deps
+	$(BIN)/ruff check src tests app.py bench
 	$(BIN)/pytest -q
 	$(BIN)/qa eval tests/gold/test.jsonl --fail-under hit@1=0.85 --fail-under answer_accuracy=0.70 --fail-over false_abstention=0.10
 
