@@ -19,7 +19,6 @@ from qa.evaluate import (
     ModeRun,
     Result,
     broken_thresholds,
-    format_report,
     hit_curve,
     judge,
     load_gold,
@@ -27,6 +26,7 @@ from qa.evaluate import (
     parse_thresholds,
     percentile,
 )
+from qa.report import format_report
 
 ANSWERABLE = {
     "id": "q-vp",

@@ -219,7 +219,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     abstention, false abstention, passage length and latency, per mode; then the failed
     questions. --out lines equal `qa ask --json -k K --mode M` (K = -k, default 10), plus
     "id" and "mode". Exits 1 when a --fail-under/--fail-over threshold is broken."""
-    from . import evaluate
+    from . import evaluate, report
     from .engine import QA
 
     settings = _settings(args)
@@ -235,7 +235,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for metrics in evaluate.to_json(evaluation):
             print(json.dumps(metrics, ensure_ascii=False))
     else:
-        print(evaluate.format_report(evaluation))
+        print(report.format_report(evaluation))
     if args.out:
         evaluate.write_results(evaluation, args.out)
     if args.plot:
