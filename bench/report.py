@@ -312,7 +312,7 @@ def _bm25(results: dict[str, Any]) -> list[str]:
             "SparseBM25 (ms)",
             "rank-bm25 (ms)",
             "speed-up",
-            "max abs score difference",
+            "max score difference: abs / relative to the top score",
             "rank-bm25 build (s) / RSS (MiB)",
         ),
     ]
@@ -324,7 +324,7 @@ def _bm25(results: dict[str, Any]) -> list[str]:
                 _ms(b["sparse"]),
                 _ms(b["rank_bm25"]),
                 f"{b['speedup']['ratio_of_medians']:.0f}x",
-                f"{b['max_abs_difference']:.1e}",
+                f"{b['max_abs_difference']:.1e} / {b.get('max_relative_difference', 0):.1e}",
                 f"{b['rank_bm25_build_s']:.1f} / {b['rank_bm25_rss_mb']:.0f}",
             )
         )

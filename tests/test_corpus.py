@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS
 
-from qa.chunking import chunk_document, split_sentences
+from qa.chunking import chunk_document, context, split_sentences
 from qa.corpus import load_documents, parse_date, parse_document
 from qa.errors import CorpusError
 from qa.text import find_acronyms, tokenize, variants
@@ -165,3 +165,14 @@ def test_unreadable_corpus_folders_raise(tmp_path: Path, make):
         (folder / "b.pdf").write_bytes(b"%PDF-1.4")
     with pytest.raises(CorpusError, match="docs"):
         load_documents(folder)
+
+
+@pytest.mark.parametrize("overlap", [0, 1])
+def test_a_passage_context_is_the_title_and_the_sentence_before_it(documents, overlap):
+    doc = documents["changsha-advanced-manufacturing-center"]
+    sentences = split_sentences(doc.text)
+    starts = [s for s, _ in sentences]
+    for chunk in chunk_document(doc, 40, overlap):
+        i = starts.index(chunk.start)
+        before = doc.text[slice(*sentences[i - 1])] if i else ""
+        assert context(chunk, doc) == (f"{doc.title} {before}" if before else doc.title)

@@ -54,28 +54,29 @@ class CountingEmbedder:
 def test_sparse_bm25_scores_equal_rank_bm25_on_the_real_corpus(
     qa: QA, variant: str, k1: float, b: float
 ) -> None:
-    passages = [tokenize(scoring_text(c)) for c in qa.index.chunks]
+    passages = [tokenize(scoring_text(c, qa.index.documents[c.doc_id])) for c in qa.index.chunks]
     sparse = SparseBM25.build(passages, variant, k1, b)  # type: ignore[arg-type]
     reference = rank_bm25_reference(passages, variant, k1, b)  # type: ignore[arg-type]
     queries = [tokenize(q) for q in dev_questions(15)]
     # A repeated term counts twice in rank-bm25; a term outside the corpus adds nothing.
     queries += [["liangjiang", "liangjiang", "digital"], ["zyxwv"], []]
     for terms in queries:
+        # The weights are stored as float32 (about 7 significant digits), summed in float64.
         np.testing.assert_allclose(
-            sparse.scores(terms), reference.get_scores(terms), rtol=1e-9, atol=1e-12
+            sparse.scores(terms), reference.get_scores(terms), rtol=1e-6, atol=1e-12
         )
 
 
 def test_the_saved_bm25_scores_equal_rank_bm25(qa: QA, settings: Settings) -> None:
     """The index on disk (saved, loaded) still scores as rank-bm25 with its settings."""
     index = load_index(settings.index_path())
-    passages = [tokenize(scoring_text(c)) for c in index.chunks]
+    passages = [tokenize(scoring_text(c, index.documents[c.doc_id])) for c in index.chunks]
     reference = rank_bm25_reference(
         passages, settings.bm25_variant, settings.bm25_k1, settings.bm25_b
     )
     for terms in (tokenize(q) for q in dev_questions(5)):
         np.testing.assert_allclose(
-            index.bm25.scores(terms), reference.get_scores(terms), rtol=1e-9, atol=1e-12
+            index.bm25.scores(terms), reference.get_scores(terms), rtol=1e-6, atol=1e-12
         )
 
 
@@ -99,7 +100,11 @@ def test_reindexing_one_changed_file_embeds_only_its_passages_and_matches_a_full
     messages: list[str] = []
     incremental = ensure_index(settings, counting, log=messages.append, progress=False)  # type: ignore[arg-type]
 
-    changed = {scoring_text(c) for c in incremental.chunks if c.doc_id == CHANGED}
+    changed = {
+        scoring_text(c, incremental.documents[CHANGED])
+        for c in incremental.chunks
+        if c.doc_id == CHANGED
+    }
     unchanged = [c for c in incremental.chunks if c.doc_id != CHANGED]
     assert counting.texts, "the changed file's new passage was not embedded"
     assert set(counting.texts) <= changed
@@ -203,7 +208,7 @@ def test_the_benchmark_runs_quick(qa: QA, settings: Settings, tmp_path: Path) ->
     }
     (size,) = results["scale"]
     assert results["scale"][size]["serve"]["kind"] == "hnsw"
-    assert results["bm25"][size]["max_abs_difference"] < 1e-9
+    assert results["bm25"][size]["max_relative_difference"] < 1e-6
     assert results["reindex"]["embedded_only_changed_document"]
     report = (out / "report.md").read_text()
     assert "### Targets" in report and "SparseBM25" in report

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .chunking import context
 from .config import Settings
 from .corpus import Document
 from .index import Index
@@ -206,7 +207,7 @@ def compose(
     weights = question_terms(query, index)
     kind = expected_answer(query)
     pool = hits[: settings.answer_passages]
-    candidates = _candidates(pool, weights, kind, query)
+    candidates = _candidates(pool, index.documents, weights, kind, query)
     semantic = encode([c.text for c in candidates]) @ question_vector
     candidates = [
         _Candidate(c.hit, c.span, c.text, c.lexical, float(sim), c.typed)
@@ -222,7 +223,8 @@ def compose(
     best = candidates[int(np.argmax(scores))]
 
     passage_coverage = max(
-        coverage(weights, f"{hit.chunk.context} {hit.chunk.text}") for hit in pool
+        coverage(weights, f"{context(h.chunk, index.documents[h.chunk.doc_id])} {h.chunk.text}")
+        for h in pool
     )
     similarity = max(c.semantic for c in candidates)
     evidence = similarity + settings.evidence_coverage_weight * passage_coverage
@@ -259,14 +261,18 @@ def compose(
 
 
 def _candidates(
-    pool: list[Hit], weights: list[Term], kind: str | None, question: str
+    pool: list[Hit],
+    documents: dict[str, Document],
+    weights: list[Term],
+    kind: str | None,
+    question: str,
 ) -> list[_Candidate]:
     """Every sentence of the pool, with its lexical and answer-type features. A sentence
     is read with the one before it ("It has ..." needs its subject), but counts double."""
     found = []
     for h, hit in enumerate(pool):
         chunk = hit.chunk
-        previous = chunk.context
+        previous = context(chunk, documents[chunk.doc_id])
         for span in chunk.sentences:
             text = chunk.text[span[0] : span[1]]
             lexical = (2 * coverage(weights, text) + coverage(weights, f"{previous} {text}")) / 3

@@ -42,6 +42,10 @@ class SparseBM25:
         self.vocabulary = vocabulary
         self.idf = idf
         # weights[t, d] = idf(t) * (f(tf) - f(0)); zero_tf[d] = f(0, |d|) before idf.
+        # The weights are float32, computed in float64 and summed in float64 by `scores`:
+        # that saves 16 MiB at 100,000 passages and moves a score by about 1e-7 of itself.
+        # zero_tf (one number per passage) stays float64, or numpy would multiply it by
+        # the query's idf sum in float32.
         self.weights = weights
         self.zero_tf = zero_tf
 
@@ -86,7 +90,7 @@ class SparseBM25:
         term_of_entry = np.repeat(np.arange(len(vocabulary)), np.diff(tf_matrix.indptr))
         data = idf[term_of_entry] * (f_tf - zero_tf[col])
         weights = sparse.csr_matrix(
-            (data, tf_matrix.indices, tf_matrix.indptr), shape=tf_matrix.shape
+            (data.astype(np.float32), tf_matrix.indices, tf_matrix.indptr), shape=tf_matrix.shape
         )
         return cls(vocabulary, idf, weights, zero_tf)
 

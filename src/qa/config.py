@@ -18,7 +18,7 @@ BM25Variant = Literal["okapi", "plus", "l"]
 Fusion = Literal["blend", "rrf"]
 
 # The index format changes when the files in an index folder change shape.
-INDEX_FORMAT_VERSION = 2
+INDEX_FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .bm25 import SparseBM25
-from .chunking import Chunk, chunk_document
+from .chunking import Chunk, chunk_document, context
 from .config import INDEX_FORMAT_VERSION, Settings
 from .corpus import Document
 from .embedding import Embedder
@@ -68,11 +68,12 @@ class Index:
         return self.vectors.reconstruct_n(0, self.vectors.ntotal)
 
 
-def scoring_text(chunk: Chunk) -> str:
-    """What retrieval scores for a passage: its context (title, previous sentence) and
-    its text. A passage that opens "It has ..." has lost its subject; the context gives
-    it back without changing the quoted text or its offsets."""
-    return f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text
+def scoring_text(chunk: Chunk, document: Document) -> str:
+    """What retrieval scores for a passage of `document`: its context (title, previous
+    sentence) and its text. A passage that opens "It has ..." has lost its subject; the
+    context gives it back without changing the quoted text or its offsets."""
+    before = context(chunk, document)
+    return f"{before}\n{chunk.text}" if before else chunk.text
 
 
 def build_index(
@@ -100,20 +101,22 @@ def build_index(
         for d in documents
         for c in chunk_document(d, settings.chunk_words, settings.chunk_overlap)
     ]
+    by_id = {d.id: d for d in documents}
+    texts = [scoring_text(c, by_id[c.doc_id]) for c in chunks]
     reusable = _reusable_vectors(previous)
-    todo = [i for i, c in enumerate(chunks) if scoring_text(c) not in reusable]
-    new_vectors = embedder.encode([scoring_text(chunks[i]) for i in todo], progress=progress)
+    todo = [i for i, text in enumerate(texts) if text not in reusable]
+    new_vectors = embedder.encode([texts[i] for i in todo], progress=progress)
     dimension = embedder.dimension
     vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
-    for i, chunk in enumerate(chunks):
-        vectors[i] = reusable.get(scoring_text(chunk), 0.0)
+    for i, text in enumerate(texts):
+        vectors[i] = reusable.get(text, 0.0)
     if todo:
         vectors[todo] = new_vectors
 
     # Exact search up to settings.ann_threshold passages, an HNSW graph beyond.
     vector_index = build_vector_index(vectors, settings)
     bm25 = SparseBM25.build(
-        [tokenize(scoring_text(c)) for c in chunks],
+        [tokenize(text) for text in texts],
         settings.bm25_variant,
         settings.bm25_k1,
         settings.bm25_b,
@@ -133,7 +136,7 @@ def build_index(
     }
     index = Index(
         manifest=manifest,
-        documents={d.id: d for d in documents},
+        documents=by_id,
         chunks=chunks,
         vectors=vector_index,
         bm25=bm25,
@@ -148,7 +151,10 @@ def _reusable_vectors(previous: Index | None) -> dict[str, np.ndarray]:
     if previous is None or not previous.chunks:
         return {}
     old = previous.chunk_vectors()
-    return {scoring_text(c): old[i] for i, c in enumerate(previous.chunks)}
+    return {
+        scoring_text(c, previous.documents[c.doc_id]): old[i]
+        for i, c in enumerate(previous.chunks)
+    }
 
 
 def _acronyms(documents: list[Document]) -> dict[str, str]:
@@ -253,7 +259,7 @@ def load_index(directory: Path | str) -> Index:
                 **{
                     **row,
                     "doc_id": sys.intern(row["doc_id"]),
-                    "sentences": tuple(tuple(s) for s in row["sentences"]),
+                    "offsets": tuple(row["offsets"]),
                 }
             )
             for row in _read_jsonl(root / "chunks.jsonl")
