@@ -74,7 +74,7 @@ def app_url(qa: QA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = qa.settings.replace(corpus_dir=corpus, index_dir=root / "index")
     index = ensure_index(settings, qa.embedder, log=lambda message: None, progress=False)
     app = build_app(QA(index, qa.embedder, settings))
-    url = launch(app, "127.0.0.1", free_port())
+    url = launch(app, settings, "127.0.0.1", free_port())
     yield url
     app.close()
 

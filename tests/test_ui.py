@@ -15,7 +15,7 @@ import gradio as gr
 import pytest
 from conftest import CORPUS
 
-from qa import QA, Answer
+from qa import QA, Answer, Settings
 from qa.answer import NOT_FOUND
 from qa.chat import ChatApp, Conversation
 from qa.engine import ensure_index
@@ -23,7 +23,7 @@ from qa.errors import UsageError
 from qa.followup import is_elliptical, resolve_followup
 from qa.render import article_html, documents_html, question_html, reply_html, sources_html, text
 from qa.ui import auth_from_env, listen_address
-from qa.uploads import MAX_UPLOAD_BYTES, read_upload, safe_name, save_upload
+from qa.uploads import read_upload, safe_name, save_upload
 
 FUJIAN = "How many Fujian counties are among the top 20 for industrial internet?"
 COUNTIES_DOC = "hunan-counties-top20-industrial-internet"
@@ -45,6 +45,8 @@ TAGS = frozenset(
 ATTRIBUTES = frozenset({"class", "id", "data-anchor"})
 # Syntax that Markdown, KaTeX or a JS/Handlebars template would act on.
 SYNTAX = re.compile(r"\$\{|\{\{|\]\(|\$\$")
+
+LIMIT = Settings().max_upload_bytes
 
 
 class Markup(HTMLParser):
@@ -301,20 +303,20 @@ def test_unsafe_names_are_refused(name: str, reason: str) -> None:
 
 def test_upload_checks_size_encoding_and_content(tmp_path: Path) -> None:
     path = tmp_path / "upload"
-    path.write_bytes(b"x" * (MAX_UPLOAD_BYTES + 1))
+    path.write_bytes(b"x" * (LIMIT + 1))
     with pytest.raises(UsageError, match="the limit is 1,000,000"):
-        read_upload(path, "big.txt")
+        read_upload(path, "big.txt", LIMIT)
     path.write_bytes("Café au lait\n\nBody.".encode("latin-1"))
     with pytest.raises(UsageError, match="not UTF-8"):
-        read_upload(path, "latin.txt")
+        read_upload(path, "latin.txt", LIMIT)
     path.write_bytes(b"Title\n\nBody \x00 with a NUL.")
     with pytest.raises(UsageError, match="binary"):
-        read_upload(path, "zero.md")
+        read_upload(path, "zero.md", LIMIT)
     path.write_text("Just a title\n", encoding="utf-8")
     with pytest.raises(UsageError, match="no article text"):
-        read_upload(path, "title.txt")
+        read_upload(path, "title.txt", LIMIT)
     path.write_text("A title\n\nA body sentence.", encoding="utf-8")
-    assert read_upload(path, "ok.txt").text == "A title\n\nA body sentence."
+    assert read_upload(path, "ok.txt", LIMIT).text == "A title\n\nA body sentence."
 
 
 def test_save_refuses_to_replace_and_leaves_no_temporary_files(tmp_path: Path) -> None:
@@ -322,12 +324,12 @@ def test_save_refuses_to_replace_and_leaves_no_temporary_files(tmp_path: Path) -
     source.write_text("Title\n\nFirst version.", encoding="utf-8")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    saved = save_upload(read_upload(source, "article.txt"), corpus)
+    saved = save_upload(read_upload(source, "article.txt", LIMIT), corpus)
     assert saved == corpus / "article.txt"
     assert saved.read_text(encoding="utf-8") == "Title\n\nFirst version."
     source.write_text("Title\n\nSecond version.", encoding="utf-8")
     with pytest.raises(UsageError, match="already in the corpus"):
-        save_upload(read_upload(source, "article.txt"), corpus)
+        save_upload(read_upload(source, "article.txt", LIMIT), corpus)
     assert saved.read_text(encoding="utf-8") == "Title\n\nFirst version."
     assert sorted(p.name for p in corpus.iterdir()) == ["article.txt"]
 
@@ -463,16 +465,16 @@ def test_documents_table_lists_articles_with_passage_counts(qa: QA) -> None:
 def test_address_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QA_HOST", raising=False)
     monkeypatch.delenv("QA_PORT", raising=False)
-    assert listen_address() == ("127.0.0.1", 7860)
+    assert listen_address(Settings.from_env()) == ("127.0.0.1", 7860)
     monkeypatch.setenv("QA_HOST", "0.0.0.0")
     monkeypatch.setenv("QA_PORT", "8080")
-    assert listen_address() == ("0.0.0.0", 8080)
-    assert listen_address("127.0.0.1", 9000) == ("127.0.0.1", 9000)
+    assert listen_address(Settings.from_env()) == ("0.0.0.0", 8080)
+    assert listen_address(Settings.from_env(), "127.0.0.1", 9000) == ("127.0.0.1", 9000)
     monkeypatch.setenv("QA_PORT", "http")
     with pytest.raises(UsageError, match="QA_PORT must be a port number"):
-        listen_address()
+        Settings.from_env()
     with pytest.raises(UsageError, match="between 1 and 65535"):
-        listen_address(port=70000)
+        listen_address(Settings(), port=70000)
 
 
 def test_auth_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

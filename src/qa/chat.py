@@ -163,7 +163,7 @@ class ChatApp:
         problems: list[str] = []
         for path in files:
             try:
-                upload = read_upload(path, Path(path).name)
+                upload = read_upload(path, Path(path).name, self.qa.settings.max_upload_bytes)
                 save_upload(upload, self.qa.settings.corpus_dir)
                 added.append(upload.name)
             except UsageError as e:

@@ -12,6 +12,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from .errors import UsageError
+
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 BM25Variant = Literal["okapi", "plus", "l"]
@@ -95,6 +97,20 @@ class Settings:
     # HNSW vector storage: float16 halves the index's memory and disk at the same recall
     # and speed (cosines move by ~1e-4); "float32" keeps them exact.
     hnsw_storage: Literal["float16", "float32"] = "float16"
+    # The chat UI (qa serve / app.py). host and port: QA_HOST / QA_PORT or --host/--port.
+    host: str = "127.0.0.1"
+    port: int = 7860
+    # Questions answered at once, over all browser sessions and API clients; the rest
+    # wait in the queue. A question takes tens of milliseconds of CPU, so a few workers
+    # keep both cores busy without thrashing them.
+    answer_workers: int = 4
+    # Waiting events beyond this are refused with Gradio's "queue is full" notice rather
+    # than piling up without end during a burst.
+    queue_size: int = 256
+    # The UI's k slider ceiling: each passage carries its whole article into the page.
+    max_k_ui: int = 20
+    # Uploaded articles larger than this are refused.
+    max_upload_bytes: int = 1_000_000
 
     INDEX_FIELDS: ClassVar[tuple[str, ...]] = (
         "model",
@@ -115,7 +131,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR, then explicit overrides."""
+        """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR / QA_HOST / QA_PORT, then
+        explicit overrides (None means "not given")."""
         values: dict[str, Any] = {}
         if os.environ.get("QA_MODEL"):
             values["model"] = os.environ["QA_MODEL"]
@@ -123,6 +140,13 @@ class Settings:
             values["corpus_dir"] = Path(os.environ["QA_CORPUS_DIR"])
         if os.environ.get("QA_INDEX_DIR"):
             values["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
+        if os.environ.get("QA_HOST"):
+            values["host"] = os.environ["QA_HOST"]
+        if raw_port := os.environ.get("QA_PORT", "").strip():
+            try:
+                values["port"] = int(raw_port)
+            except ValueError as e:
+                raise UsageError(f"QA_PORT must be a port number, not {raw_port!r}.") from e
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 

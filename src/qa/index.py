@@ -152,8 +152,7 @@ def _reusable_vectors(previous: Index | None) -> dict[str, np.ndarray]:
         return {}
     old = previous.chunk_vectors()
     return {
-        scoring_text(c, previous.documents[c.doc_id]): old[i]
-        for i, c in enumerate(previous.chunks)
+        scoring_text(c, previous.documents[c.doc_id]): old[i] for i, c in enumerate(previous.chunks)
     }
 
 

@@ -20,19 +20,7 @@ from .chat import ChatApp, Conversation
 from .config import MODES, Settings
 from .engine import QA
 from .errors import QAError, UsageError
-from .uploads import MAX_UPLOAD_BYTES
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 7860
-# Questions answered at once, over all browser sessions and API clients together; the
-# rest wait in the queue, in order. A question takes tens of milliseconds of CPU, so a
-# few workers keep both cores busy without thrashing them.
-ANSWER_WORKERS = 4
-# Waiting events beyond this are refused with Gradio's "queue is full" notice instead of
-# piling up without end during a burst.
-QUEUE_SIZE = 256
-# The k slider's ceiling: each passage carries its whole article into the page.
-MAX_K = 20
 EXAMPLES = (
     "How many Fujian counties are among the top 20 for industrial internet?",
     "Which two factories in Changsha were chosen as global lighthouse factories?",
@@ -99,7 +87,7 @@ def build_app(qa: QA, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
                         )
                         k = gr.Slider(
                             1,
-                            MAX_K,
+                            settings.max_k_ui,
                             value=settings.k,
                             step=1,
                             label="Passages to cite (k)",
@@ -119,8 +107,9 @@ def build_app(qa: QA, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
                     )
         with gr.Tab("Documents") as documents_tab:
             documents = gr.HTML(handlers.documents(), elem_id="qa-documents")
+            limit_kb = settings.max_upload_bytes // 1000
             files = gr.File(
-                label=f"Add articles (.txt or .md, UTF-8, {MAX_UPLOAD_BYTES // 1000:,} kB at most)",
+                label=f"Add articles (.txt or .md, UTF-8, {limit_kb:,} kB at most)",
                 file_types=[".txt", ".md"],
                 file_count="multiple",
                 type="filepath",
@@ -135,7 +124,7 @@ def build_app(qa: QA, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
             # Enter presses cannot interleave two turns of one conversation (the text
             # typed meanwhile stays in the box).
             trigger_mode="once",
-            concurrency_limit=ANSWER_WORKERS,
+            concurrency_limit=settings.answer_workers,
             concurrency_id="answer",
             api_visibility="private",
         )
@@ -170,20 +159,22 @@ def build_app(qa: QA, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
         gr.api(
             handlers.ask_api,
             api_name="ask",
-            concurrency_limit=ANSWER_WORKERS,
+            concurrency_limit=settings.answer_workers,
             concurrency_id="answer",
         )
     return app
 
 
-def launch(app: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None) -> str:
+def launch(
+    app: gr.Blocks, settings: Settings, host: str, port: int, auth: tuple[str, str] | None = None
+) -> str:
     """Start `app` on host:port in the background; returns its URL.
 
     Everything that would reach the internet is off: analytics, share links, the
     version check, Google fonts (the theme uses system fonts), run history.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=ANSWER_WORKERS)
+    app.queue(max_size=settings.queue_size, default_concurrency_limit=settings.answer_workers)
     try:
         app.launch(
             server_name=host,
@@ -196,7 +187,7 @@ def launch(app: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = 
             show_error=False,
             footer_links=["api"],
             run_history=False,
-            max_file_size=MAX_UPLOAD_BYTES,
+            max_file_size=settings.max_upload_bytes,
             enable_monitoring=False,
             ssr_mode=False,
             pwa=False,
@@ -223,15 +214,12 @@ def launch(app: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = 
     return f"http://{shown}:{port}/"
 
 
-def listen_address(host: str | None = None, port: int | None = None) -> tuple[str, int]:
-    """host and port: the arguments, else QA_HOST / QA_PORT, else 127.0.0.1:7860."""
-    host = host or os.environ.get("QA_HOST") or DEFAULT_HOST
-    if port is None:
-        raw = os.environ.get("QA_PORT", "").strip()
-        try:
-            port = int(raw) if raw else DEFAULT_PORT
-        except ValueError as e:
-            raise UsageError(f"QA_PORT must be a port number, not {raw!r}.") from e
+def listen_address(
+    settings: Settings, host: str | None = None, port: int | None = None
+) -> tuple[str, int]:
+    """host and port: the arguments, else the settings (QA_HOST / QA_PORT, 127.0.0.1:7860)."""
+    host = host or settings.host
+    port = settings.port if port is None else port
     if not 0 < port < 65536:
         raise UsageError(f"The port must be between 1 and 65535, not {port}.")
     return host, port
@@ -260,13 +248,13 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         QAError: the corpus or index cannot be used, the address is taken, or QA_AUTH,
             QA_PORT are malformed.
     """
-    host, port = listen_address(host, port)
+    host, port = listen_address(settings, host, port)
     auth = auth_from_env()
     _stderr(f"Loading the index of {settings.corpus_dir}/ …")
     qa = QA.open(settings, log=_stderr, progress=True)
     qa.ask(EXAMPLES[0])  # loads the model now, not during the first user's question
     app = build_app(qa)
-    url = launch(app, host, port, auth)
+    url = launch(app, settings, host, port, auth)
     _stderr(f"Ready: {url}" + ("  (sign-in required)" if auth else "") + "  Press Ctrl+C to stop.")
     try:
         while app.is_running:

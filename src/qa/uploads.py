@@ -18,7 +18,6 @@ from .errors import UsageError
 
 # News articles are a few kilobytes; a megabyte of text is a book, not an article, and
 # refusing more keeps one upload from stalling the index for everybody.
-MAX_UPLOAD_BYTES = 1_000_000
 MAX_NAME_CHARS = 100
 # Letters, digits, spaces, dots, hyphens, underscores: nothing a shell, a URL or a path
 # gives meaning to.
@@ -78,13 +77,13 @@ def safe_name(name: str) -> str:
     return stem + suffix
 
 
-def read_upload(path: Path | str, name: str, max_bytes: int = MAX_UPLOAD_BYTES) -> Upload:
+def read_upload(path: Path | str, name: str, max_bytes: int) -> Upload:
     """Check the uploaded file at `path`, sent under the name `name`.
 
     Args:
         path: where the web server stored the upload.
         name: the name the user's file had.
-        max_bytes: size limit (default MAX_UPLOAD_BYTES).
+        max_bytes: size limit (Settings.max_upload_bytes).
 
     Raises:
         UsageError: bad name or type, too large, not UTF-8 text, or no article text.
