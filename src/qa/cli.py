@@ -67,7 +67,10 @@ def _parser() -> argparse.ArgumentParser:
         help="folder of .txt/.md files (default corpus/)",
     )
     index.add_argument(
-        "--index-dir", type=Path, default=None, help="where the index is written (default index/)"
+        "--index-dir",
+        type=Path,
+        default=None,
+        help="where the index is written (default index/<folder name>/)",
     )
     index.add_argument("--model", default=None, help="a sentence-transformers model folder")
     index.add_argument(
@@ -134,7 +137,7 @@ def _add_paths(parser: argparse.ArgumentParser) -> None:
         "--corpus", type=Path, default=None, help="folder of .txt/.md files (default corpus/)"
     )
     parser.add_argument(
-        "--index-dir", type=Path, default=None, help="index folder (default index/)"
+        "--index-dir", type=Path, default=None, help="index folder (default index/<folder name>/)"
     )
     parser.add_argument("--model", default=None, help="a sentence-transformers model folder")
 
