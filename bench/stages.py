@@ -120,7 +120,7 @@ def ask_by_stage(
     )
     with clocked_top_k(clock):
         start = time.perf_counter()
-        terms = query_terms(question, index.acronyms)
+        terms = query_terms(question, index.acronyms, index.bm25.vocabulary)
         after_terms = time.perf_counter()
         hits = search(clocked_index, terms, vector, settings, settings.k, settings.mode)
         after_search = time.perf_counter()
