@@ -35,6 +35,8 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
+    """The answer sentence (None when abstaining) and the passages cited, best first."""
+
     question: str
     text: str | None
     citations: tuple[Citation, ...]
@@ -44,7 +46,6 @@ class Answer:
     searched: str = ""
     coverage: float = 0.0
     similarity: float = 0.0
-    support: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The object `qa ask --json` prints."""
@@ -256,7 +257,6 @@ def compose(
         searched=searched,
         coverage=passage_coverage,
         similarity=similarity,
-        support=best.lexical,
     )
 
 

@@ -36,15 +36,6 @@ from .errors import IndexCorruptError, IndexFormatError, IndexMismatchError, Ind
 from .text import find_acronyms, tokenize
 from .vectors import build_vector_index
 
-FILES = (
-    "manifest.json",
-    "documents.jsonl",
-    "chunks.jsonl",
-    "faiss.index",
-    "bm25.npz",
-    "vocabulary.json",
-)
-
 
 @dataclass
 class Index:
