@@ -31,3 +31,14 @@ def settings(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Sett
 def qa(settings: Settings) -> QA:
     """The real engine over the real corpus, built once for the whole session."""
     return QA.open(settings, log=lambda message: None, progress=False)
+
+
+def make_bad_corpus(root: Path, kind: str) -> Path:
+    """A corpus folder nothing can be read from: "missing", "empty", or "binary_only"."""
+    folder = root / "docs"
+    if kind != "missing":
+        folder.mkdir()
+    if kind == "binary_only":
+        (folder / "scan.txt").write_bytes(b"\x00\xff\x00\xfe")
+        (folder / "photo.pdf").write_bytes(b"%PDF-1.4")
+    return folder

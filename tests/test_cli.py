@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import make_bad_corpus
 
 from qa.cli import main
 from qa.engine import ensure_index
@@ -130,12 +131,7 @@ def test_index_from_another_model_is_refused(paths, capsys):
 
 @pytest.mark.parametrize("make", ["missing", "empty", "binary_only"])
 def test_bad_corpus_folders(tmp_path: Path, capsys, make):
-    folder = tmp_path / "docs"
-    if make != "missing":
-        folder.mkdir()
-    if make == "binary_only":
-        (folder / "scan.txt").write_bytes(b"\x00\xff\x00\xfe")
-        (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    folder = make_bad_corpus(tmp_path, make)
     assert main(["index", str(folder), "--index-dir", str(tmp_path / "idx")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: ") and "docs" in err and len(err.strip().splitlines()) == 1

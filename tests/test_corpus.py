@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, make_bad_corpus
 
 from qa.chunking import chunk_document, context, split_sentences
 from qa.corpus import load_documents, parse_date, parse_document
@@ -157,12 +157,7 @@ def test_loader_skips_non_utf8_and_reads_nested_markdown(tmp_path: Path, capsys)
 
 @pytest.mark.parametrize("make", ["missing", "empty", "binary_only"])
 def test_unreadable_corpus_folders_raise(tmp_path: Path, make):
-    folder = tmp_path / "docs"
-    if make != "missing":
-        folder.mkdir()
-    if make == "binary_only":
-        (folder / "a.txt").write_bytes(b"\x00\x01\x02")
-        (folder / "b.pdf").write_bytes(b"%PDF-1.4")
+    folder = make_bad_corpus(tmp_path, make)
     with pytest.raises(CorpusError, match="docs"):
         load_documents(folder)
 

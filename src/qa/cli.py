@@ -11,10 +11,14 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import MODES, Settings
 from .errors import QAError
+
+if TYPE_CHECKING:
+    from .answer import Answer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,7 +170,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_answer(answer, explain: bool = False) -> str:  # type: ignore[no-untyped-def]
+def format_answer(answer: Answer, explain: bool = False) -> str:
     """The human-readable answer: the sentence (or "the articles don't say"), then the
     numbered citations with their passages."""
     from .answer import NOT_FOUND
@@ -177,7 +181,7 @@ def format_answer(answer, explain: bool = False) -> str:  # type: ignore[no-unty
         if answer.citations:
             lines += ["", "Nearest passages (they do not answer the question):"]
     else:
-        lines += [answer.text, ""]
+        lines += [answer.text or "", ""]
     for c in answer.citations:
         date = f" ({c.document.date})" if c.document.date else ""
         lines.append(f"[{c.rank}] {c.document.title}{date}")

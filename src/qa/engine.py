@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .answer import Answer, compose
 from .config import MODES, Mode, Settings
 from .corpus import Document, load_documents
@@ -85,15 +87,10 @@ class QA:
             UsageError: empty or over-long question, k out of range, unknown mode.
         """
         k = self.settings.k if k is None else k
-        mode = mode or self.settings.mode
-        query = self._check(searched or question, k, mode)
-        index = self.index  # one index for the whole question, even if a reindex swaps it
-        terms = query_terms(query, index.acronyms, index.bm25.vocabulary)
-        vector = self.embedder.encode([query])[0]
         # The answer is chosen from the same pool of passages whatever k is, so asking
         # for fewer citations never changes the answer.
-        hits = search(
-            index, terms, vector, self.settings, max(k, self.settings.answer_passages), mode
+        index, query, vector, hits = self._retrieve(
+            searched or question, max(k, self.settings.answer_passages), mode, check_k=k
         )
         return compose(
             question,
@@ -109,11 +106,19 @@ class QA:
     def search(self, question: str, k: int | None = None, mode: Mode | None = None) -> list[Hit]:
         """Ranked passages only, without choosing an answer."""
         k = self.settings.k if k is None else k
+        return self._retrieve(question, k, mode, check_k=k)[3]
+
+    def _retrieve(
+        self, question: str, depth: int, mode: Mode | None, check_k: int
+    ) -> tuple[Index, str, np.ndarray, list[Hit]]:
+        """(index, folded question, its vector, hits): the retrieval both `ask` and
+        `search` do, on one index even if a reindex swaps it meanwhile."""
         mode = mode or self.settings.mode
-        query = self._check(question, k, mode)
+        query = check_question(question, self.settings, check_k, mode)
         index = self.index
         terms = query_terms(query, index.acronyms, index.bm25.vocabulary)
-        return search(index, terms, self.embedder.encode([query])[0], self.settings, k, mode)
+        vector = self.embedder.encode([query])[0]
+        return index, query, vector, search(index, terms, vector, self.settings, depth, mode)
 
     def reindex(self, log: Log = _stderr, progress: bool = False) -> Index:
         """Bring the index up to date with the corpus folder and swap it in atomically:
@@ -123,9 +128,6 @@ class QA:
                 self.settings, self.embedder, log=log, progress=progress, previous=self.index
             )
         return self.index
-
-    def _check(self, question: str, k: int, mode: str) -> str:
-        return check_question(question, self.settings, k, mode)
 
 
 def check_question(
