@@ -15,7 +15,7 @@ import numpy as np
 
 from qa.chunking import split_sentences
 from qa.corpus import Document, load_documents, parse_document
-from qa.text import STOPWORDS
+from qa.language import STOPWORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / "cache"

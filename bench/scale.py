@@ -29,7 +29,7 @@ from qa.bm25 import SparseBM25, rank_bm25_reference
 from qa.chunking import Chunk, chunk_document
 from qa.config import Settings
 from qa.index import build_index, load_index, save_index, scoring_text
-from qa.retrieve import query_terms
+from qa.question import search_terms
 from qa.text import tokenize
 from qa.vectors import build_vector_index, index_kind, recall_at_k
 
@@ -235,7 +235,7 @@ def cmd_rankbm25(args: argparse.Namespace) -> dict[str, Any]:
     chunks = [c for c, _ in pairs]
     passages = [tokenize(scoring_text(c, d)) for c, d in pairs]
     questions = make_questions(chunks, args.queries, seed=QUERY_SEED)
-    terms = [query_terms(q, {}) for q in questions]
+    terms = [search_terms(q, {}) for q in questions]
     variant, k1, b = settings.bm25_variant, settings.bm25_k1, settings.bm25_b
 
     start = time.perf_counter()

@@ -9,7 +9,7 @@ inside the real call; fusion is the rest of `search`.
 from __future__ import annotations
 
 import dataclasses
-import inspect
+import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,9 +19,11 @@ import numpy as np
 
 from qa import retrieve
 from qa.answer import compose
+from qa.answer_model import AnswerModel, load_answer_model
 from qa.config import Settings
 from qa.index import Index
-from qa.retrieve import query_terms, search
+from qa.question import analyze
+from qa.retrieve import search
 
 STAGES = ("embedding", "bm25", "faiss", "fusion", "answer", "answer_model")
 
@@ -74,28 +76,9 @@ def clocked_top_k(clock: dict[str, float]) -> Iterator[None]:
         retrieve._top = original  # type: ignore[attr-defined]
 
 
-def answer(
-    question: str,
-    terms: list[str],
-    vector: np.ndarray,
-    hits: list[Any],
-    index: Index,
-    encode: Callable[[list[str]], np.ndarray],
-    settings: Settings,
-) -> Any:
-    """`compose` called as `QA.ask` calls it, by parameter name, so the benchmark keeps
-    working while answer selection gains or drops inputs (it took `terms` until lately)."""
-    offered = {
-        "question": question,
-        "terms": terms,
-        "question_vector": vector,
-        "hits": hits,
-        "index": index,
-        "encode": encode,
-        "settings": settings,
-    }
-    accepted = inspect.signature(compose).parameters
-    return compose(**{name: value for name, value in offered.items() if name in accepted})
+@functools.cache
+def _answer_model() -> AnswerModel:
+    return load_answer_model()
 
 
 def ask_by_stage(
@@ -110,7 +93,7 @@ def ask_by_stage(
     Returns:
         {"bm25", "faiss", "fusion", "answer", "answer_model", "total"}: "answer" is all of
         `compose`, of which "answer_model" is the time spent in `encode` (the model embeds
-        the candidate sentences); "total" is query terms + search + compose.
+        the candidate sentences); "total" is question analysis + search + compose.
     """
     clock = dict.fromkeys(("bm25", "faiss", "answer_model"), 0.0)
     clocked_index = dataclasses.replace(
@@ -120,17 +103,16 @@ def ask_by_stage(
     )
     with clocked_top_k(clock):
         start = time.perf_counter()
-        terms = query_terms(question, index.acronyms, index.bm25.vocabulary)
+        analysed = analyze(question, index.bm25, index.acronyms, lambda _: vector[None, :])
         after_terms = time.perf_counter()
-        hits = search(clocked_index, terms, vector, settings, settings.k, settings.mode)
+        hits = search(clocked_index, analysed, settings, settings.k, settings.mode)
         after_search = time.perf_counter()
-        answer(
-            question,
-            terms,
-            vector,
+        compose(
+            analysed,
             hits,
-            index,
+            index.documents,
             clocked_function(encode, clock, "answer_model"),
+            _answer_model(),
             settings,
         )
         end = time.perf_counter()

@@ -9,7 +9,8 @@ import pytest
 
 from qa import QA
 from qa.index import load_index
-from qa.retrieve import blend, query_terms, rrf
+from qa.question import search_terms
+from qa.retrieve import blend, rrf
 
 # Paraphrased questions of our own (not in the gold set), each with a string the
 # answering passage must contain.
@@ -85,9 +86,9 @@ def test_answer_span_points_at_the_answer_sentence(qa: QA):
 
 
 def test_acronym_and_full_name_find_each_other(qa: QA):
-    terms = query_terms("Which projects did the MIIT rate?", qa.index.acronyms)
+    terms = search_terms("Which projects did the MIIT rate?", qa.index.acronyms)
     assert {"ministry", "industry", "information", "technology"} <= set(terms)
-    terms = query_terms(
+    terms = search_terms(
         "What did the Ministry of Industry and Information Technology evaluate?", qa.index.acronyms
     )
     assert "miit" in terms

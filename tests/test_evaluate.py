@@ -1,5 +1,6 @@
 """The evaluator: metric arithmetic by hand, gold file validation, and `qa eval` end to end
-over the real corpus and model (small gold files, so it stays quick)."""
+over the real corpus and model (small gold files, so it stays quick), and once over the
+SQuAD copy in data/squad for the per-kind and span metrics."""
 
 from __future__ import annotations
 
@@ -13,20 +14,27 @@ from qa.cli import main
 from qa.errors import GoldFileError
 from qa.evaluate import (
     Evaluation,
+    FileLocator,
     Gold,
     GoldQuestion,
     Judgement,
     ModeRun,
     Result,
     broken_thresholds,
+    evaluate,
+    file_doc_id,
     hit_curve,
     judge,
     load_gold,
     metrics,
     parse_thresholds,
     percentile,
+    to_json,
 )
 from qa.report import format_report
+
+ROOT = Path(__file__).resolve().parent.parent
+SQUAD = ROOT / "data" / "squad"
 
 ANSWERABLE = {
     "id": "q-vp",
@@ -81,6 +89,94 @@ def test_metrics_on_a_hand_worked_example() -> None:
     assert values["latency_p95_ms"] == pytest.approx(67)
     # hit@k for k = 1..10: A by 1, D by 2, B by 3; then flat at 3 of 5.
     assert hit_curve(TINY) == pytest.approx([0.2, 0.4] + [0.6] * 8)
+    # No gold spans, kinds or answer lengths: those metrics have no value (or no key).
+    for name in ("span_hit@1", "span_hit@5", "span_mrr@10", "answer_span_hit"):
+        assert values[name] is None
+    assert values["mean_answer_chars"] is None
+    assert not any(name.startswith("abstention_") for name in values)
+
+
+# Kinds, spans and answer lengths. Answerable, with gold spans unless noted:
+#   H span at rank 1, answer covers it, 40 chars    I span at rank 4, answer misses, 100
+#   J span at rank 7, abstained                      K no span shown, answer misses, 10
+#   L answerable without spans (not counted by span metrics), answer 50 chars
+# Unanswerable: M near_miss abstained, N near_miss answered (30 chars), O off_corpus
+# abstained, P off_corpus abstained, Q no kind, answered (20 chars).
+def _spanned(kind: str | None, span_rank: int | None, hit: bool, chars: int | None) -> Judgement:
+    answerable = kind == "answerable"
+    return Judgement(
+        answerable=answerable,
+        rank=span_rank if answerable else None,
+        abstained=chars is None,
+        correct=hit,
+        top5_chars=100,
+        latency_ms=1.0,
+        kind=kind,
+        has_spans=answerable and kind is not None,
+        span_rank=span_rank,
+        answer_span_hit=hit,
+        answer_chars=chars,
+    )
+
+
+KINDS = [
+    _spanned("answerable", 1, True, 40),
+    _spanned("answerable", 4, False, 100),
+    _spanned("answerable", 7, False, None),
+    _spanned("answerable", None, False, 10),
+    Judgement(True, 1, False, True, 100, 1.0, "answerable", False, None, False, 50),
+    _spanned("near_miss", None, False, None),
+    _spanned("near_miss", None, False, 30),
+    _spanned("off_corpus", None, False, None),
+    _spanned("off_corpus", None, False, None),
+    _spanned(None, None, False, 20),
+]
+
+
+def test_kind_span_and_length_metrics_by_hand() -> None:
+    values = metrics(KINDS)
+    # Span metrics over H, I, J, K (L has no spans): rank <= 1 only H; <= 5 H and I.
+    assert values["span_hit@1"] == pytest.approx(1 / 4)
+    assert values["span_hit@5"] == pytest.approx(2 / 4)
+    # (1/1 + 1/4 + 1/7 + 0) / 4.
+    assert values["span_mrr@10"] == pytest.approx((1 + 1 / 4 + 1 / 7) / 4)
+    # Only H's answer sentence covers its span.
+    assert values["answer_span_hit"] == pytest.approx(1 / 4)
+    # Unanswerable M..Q: M, O, P abstained, 3 of 5; per kind: near_miss 1 of 2,
+    # off_corpus 2 of 2; Q has no kind and no metric of its own.
+    assert values["abstention"] == pytest.approx(3 / 5)
+    assert values["abstention_near_miss"] == pytest.approx(1 / 2)
+    assert values["abstention_off_corpus"] == pytest.approx(1.0)
+    assert "abstention_answerable" not in values
+    assert [n for n in values if n.startswith("abstention")] == [
+        "abstention",
+        "abstention_near_miss",
+        "abstention_off_corpus",
+    ]
+    # Answered: H 40, I 100, K 10, L 50, N 30, Q 20 -> 250 / 6.
+    assert values["mean_answer_chars"] == pytest.approx(250 / 6)
+
+
+def test_kind_abstention_takes_thresholds() -> None:
+    evaluation = _fake_evaluation(KINDS)
+    assert broken_thresholds(evaluation, parse_thresholds(["abstention_off_corpus=1"])) == []
+    assert broken_thresholds(
+        evaluation,
+        parse_thresholds(
+            ["abstention_near_miss=0.9", "abstention_typo=0.5"], ["mean_answer_chars=40"]
+        ),
+    ) == [
+        "hybrid abstention_near_miss = 0.5, below the required 0.9.",
+        "hybrid abstention_typo has no value: the gold file has no questions it counts.",
+        "hybrid mean_answer_chars = 41.67, above the allowed 40.",
+    ]
+    summary = to_json(evaluation)[0]
+    assert (summary["abstention_near_miss"], summary["span_hit@5"]) == (0.5, 0.5)
+    report = format_report(evaluation)
+    for name in ("abstention_near_miss", "abstention_off_corpus", "span_mrr@10", "answer_span_hit"):
+        assert f"\n{name} " in report
+    assert "unanswerable by kind: 2 near_miss, 2 off_corpus" in report
+    assert max(len(line) for line in report.splitlines()) <= 100
 
 
 def test_percentile_interpolates_like_numpy() -> None:
@@ -106,6 +202,93 @@ def _answer(passages: list[str], answer: str | None, abstained: bool = False) ->
     }
 
 
+# A raw article file: "Title\n\n" then the body; the gold answer "1066" sits at 31..35.
+ARTICLE = "Normans\n\nHastings was fought in 1066. It ended the reign. Hastings was fought.\n"
+SPAN = (ARTICLE.index("1066"), ARTICLE.index("1066") + 4)
+
+
+def _locate(file: str, text: str, start: int) -> int | None:
+    """A `Locate` over one in-memory file, first occurrence only."""
+    found = {"a/normans.txt": ARTICLE}.get(file, "").find(text)
+    return None if found < 0 else found
+
+
+def _passage(rank: int, doc_id: str, text: str, answer_span: list[int] | None = None) -> dict:
+    return {"rank": rank, "doc_id": doc_id, "start": 0, "text": text, "answer_span": answer_span}
+
+
+def test_judge_counts_a_passage_only_where_it_covers_a_gold_span_in_the_gold_file() -> None:
+    gold = GoldQuestion(
+        "q", "When?", ("1066",), None, 1, "answerable", "a/normans.txt", (SPAN, (0, 2))
+    )
+    answer = {
+        "abstained": False,
+        "answer": "Hastings was fought in 1066.",
+        "passages": [
+            # Holds the answer text, but in another document.
+            _passage(1, "b/other", "Hastings was fought in 1066."),
+            # The right document, but not found in its file.
+            _passage(2, "a/normans", "Hastings was fought in 1066 AD."),
+            # Found, but cuts the span short.
+            _passage(3, "a/normans", "Hastings was fought in 106"),
+            # Found and covers it; the answer sentence is its first 28 characters.
+            _passage(4, "a/normans", "Hastings was fought in 1066. It ended", [0, 28]),
+        ],
+    }
+    j = judge(gold, answer, 2.0, _locate)
+    assert (j.rank, j.has_spans, j.span_rank, j.answer_span_hit, j.correct) == (
+        1,
+        True,
+        4,
+        True,
+        True,
+    )
+    assert j.answer_chars == len("Hastings was fought in 1066.")
+    # The answer sentence "It ended" (29..37) covers no span; abstaining credits none either.
+    answer["passages"][3]["answer_span"] = [29, 37]
+    assert judge(gold, answer, 2.0, _locate).answer_span_hit is False
+    answer["passages"][3]["answer_span"] = [0, 28]
+    abstained = judge(gold, {**answer, "abstained": True, "answer": None}, 2.0, _locate)
+    assert (abstained.span_rank, abstained.answer_span_hit, abstained.answer_chars) == (
+        4,
+        False,
+        None,
+    )
+    # Without a locator, or without spans, no span metric counts the question.
+    assert judge(gold, answer, 2.0).span_rank is None
+    no_spans = GoldQuestion("q", "When?", ("1066",), None, 1, "answerable", "a/normans.txt")
+    assert judge(no_spans, answer, 2.0, _locate).has_spans is False
+
+
+def test_file_locator_reads_once_and_prefers_the_nearest_occurrence(tmp_path: Path) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "normans.txt").write_bytes(ARTICLE.replace("\n", "\r\n").encode("utf-8"))
+    locate = FileLocator(tmp_path)
+    # Line ends count as "\n", as the loader makes them.
+    assert locate("sub/normans.txt", "1066. It", 0) == SPAN[0]
+    # "Hastings was fought" occurs at 9 and 60: the hint picks one.
+    second = ARTICLE.rindex("Hastings was fought")
+    assert locate("sub/normans.txt", "Hastings was fought", 0) == ARTICLE.index("Hastings")
+    assert locate("sub/normans.txt", "Hastings was fought", second - 5) == second
+    assert locate("sub/normans.txt", "not in it", 0) is None
+    assert locate("sub/absent.txt", "Hastings", 0) is None
+    # Read once: the file going away does not change the answer.
+    (folder / "normans.txt").unlink()
+    assert locate("sub/normans.txt", "1066. It", 0) == SPAN[0]
+
+
+def test_gold_lines_carry_kind_file_and_spans(tmp_path: Path) -> None:
+    gold = _write_gold(
+        tmp_path / "gold.jsonl",
+        {**ANSWERABLE, "kind": "answerable", "file": "x/a.txt", "spans": [[3, 7], [3, 9]]},
+        {**OFF_TOPIC, "kind": "off_corpus", "doc": "ignored"},
+    )
+    first, second = load_gold(gold).questions
+    assert (first.kind, first.file, first.spans) == ("answerable", "x/a.txt", ((3, 7), (3, 9)))
+    assert (second.kind, second.file, second.spans) == ("off_corpus", None, ())
+
+
 def test_judge_ignores_case_whitespace_and_apostrophe_style() -> None:
     gold = GoldQuestion("q", "Where?", ("capital of central China's  Hunan",), None, 1)
     passages = ["Nothing here.", "Changsha, CAPITAL of central\nChina’s Hunan Province."]
@@ -125,7 +308,8 @@ def test_judge_does_not_credit_an_abstention_or_an_unanswerable_question() -> No
 def _fake_evaluation(judgements: list[Judgement], modes: tuple = ("hybrid",)) -> Evaluation:
     results = []
     for i, j in enumerate(judgements):
-        gold = GoldQuestion(f"q{i}", f"Question {i}?", ("gold",) if j.answerable else (), "doc", i)
+        answers = ("gold",) if j.answerable else ()
+        gold = GoldQuestion(f"q{i}", f"Question {i}?", answers, "doc", i, j.kind)
         text = "gold" if j.correct else "a passage " * 30
         answer = {
             "abstained": j.abstained,
@@ -246,6 +430,9 @@ def test_fail_under_exits_1_naming_the_metric(
         (["--fail-under", "recall=0.5"], "unknown metric 'recall'"),
         (["--fail-under", "false_abstention=0.1"], "use --fail-over false_abstention=0.1"),
         (["--fail-over", "hit@1"], "expected METRIC=VALUE"),
+        (["--fail-over", "abstention_near_miss=0.5"], "use --fail-under abstention_near_miss"),
+        (["--fail-under", "mean_answer_chars=5"], "use --fail-over mean_answer_chars=5"),
+        (["--fail-under", "abstention_Near Miss=0.5"], "abstention_<kind>"),
     ],
 )
 def test_bad_thresholds_are_usage_errors(
@@ -271,6 +458,32 @@ def test_bad_thresholds_are_usage_errors(
         ('{"id": "a", "question": "Q?", "answers": "Wu"}\n', "line 1: 'answers' must be a list"),
         ('{"id": 7, "question": "Q?", "answers": []}\n', "line 1: 'id' must be a non-empty string"),
         ('{"id": "a", "question": "Q?", "answers": [], "doc_id": 3}\n', "line 1: 'doc_id'"),
+        ('{"id": "a", "question": "Q?", "answers": [], "kind": 1}\n', "line 1: 'kind' must be"),
+        ('{"id": "a", "question": "Q?", "answers": [], "kind": "Near miss"}\n', "'kind' must"),
+        ('{"id": "a", "question": "Q?", "answers": [], "kind": "answerable"}\n', "no 'answers'"),
+        ('{"id": "a", "question": "Q?", "answers": ["x"], "file": ""}\n', "line 1: 'file'"),
+        ('{"id": "a", "question": "Q?", "answers": ["x"], "file": ["a"]}\n', "line 1: 'file'"),
+        (
+            '{"id": "a", "question": "Q?", "answers": ["x"], "file": "a.txt", "spans": [3, 4]}\n',
+            "line 1: 'spans' must be a list of [start, end]",
+        ),
+        (
+            '{"id": "a", "question": "Q?", "answers": ["x"], "file": "a.txt", "spans": [[4, 4]]}\n',
+            "line 1: 'spans' must be",
+        ),
+        (
+            '{"id": "a", "question": "Q?", "answers": ["x"], "file": "a", "spans": [[1, "2"]]}\n',
+            "line 1: 'spans' must be",
+        ),
+        (
+            '{"id": "a", "question": "Q?", "answers": ["x"], "file": "a", "spans": [[0, true]]}\n',
+            "line 1: 'spans' must be",
+        ),
+        ('{"id": "a", "question": "Q?", "answers": ["x"], "spans": [[1, 2]]}\n', "needs a 'file'"),
+        (
+            '{"id": "a", "question": "Q?", "answers": [], "file": "a", "spans": [[1, 2]]}\n',
+            "'spans' on a question with no 'answers'",
+        ),
         ('["a", "Q?"]\n', "line 1: expected a JSON object"),
         (
             '{"id": "a", "question": "Q?", "answers": []}\n\n'
@@ -317,3 +530,65 @@ def test_default_gold_file_missing_is_a_usage_error(
     monkeypatch.chdir(tmp_path)
     assert main(["eval", *_paths(settings)]) == 2
     assert "No gold file given" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def squad(tmp_path_factory: pytest.TempPathFactory) -> tuple[QA, Path]:
+    """The engine over data/squad/articles (index built once, in a temporary folder), and a
+    gold file of 10 of its dev questions: 4 answerable with spans, 3 near misses, 3 off
+    the corpus."""
+    if not (SQUAD / "dev.jsonl").is_file():
+        pytest.skip("no SQuAD copy in data/squad")
+    lines = [json.loads(line) for line in (SQUAD / "dev.jsonl").read_text("utf-8").splitlines()]
+    picked = [
+        line
+        for kind, n in (("answerable", 4), ("near_miss", 3), ("off_corpus", 3))
+        for line in [line for line in lines if line.get("kind") == kind][:n]
+    ]
+    root = tmp_path_factory.mktemp("squad")
+    gold = _write_gold(root / "gold.jsonl", *picked)
+    settings = Settings(corpus_dir=SQUAD / "corpus", index_dir=root / "index")
+    return QA.open(settings, log=lambda message: None, progress=False), gold
+
+
+def test_squad_eval_reports_kind_abstention_and_span_hits(
+    squad: tuple[QA, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    qa, gold = squad
+    flags = ["--fail-under", "abstention_off_corpus=0", "--fail-over", "mean_answer_chars=1e6"]
+    code = main(["eval", str(gold), "--json", *flags, *_paths(qa.settings)])
+    assert code == 0
+    (summary,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (summary["answerable"], summary["unanswerable"]) == (4, 6)
+    for name in (
+        "abstention_near_miss",
+        "abstention_off_corpus",
+        "span_hit@1",
+        "span_hit@5",
+        "span_mrr@10",
+        "answer_span_hit",
+    ):
+        assert 0 <= summary[name] <= 1, name
+    # A passage that covers a gold span holds that answer: span hits never exceed hits.
+    assert summary["span_hit@5"] <= summary["hit@5"]
+    assert summary["mean_answer_chars"] is None or summary["mean_answer_chars"] > 0
+
+
+def test_squad_passages_are_found_in_their_files(squad: tuple[QA, Path]) -> None:
+    qa, gold_path = squad
+    gold = load_gold(gold_path)
+    evaluation = evaluate(qa, gold, ("bm25",), log=lambda message: None)
+    locate = FileLocator(qa.settings.corpus_dir)
+    shown = [
+        (r.gold.file, p)
+        for r in evaluation.runs[0].results
+        if r.gold.file
+        for p in r.answer["passages"]
+        if p["doc_id"] == file_doc_id(r.gold.file)
+    ]
+    assert shown
+    for file, p in shown:
+        offset = locate(file, p["text"], p["start"])
+        assert offset is not None, p["chunk_id"]
+    report = format_report(evaluation)
+    assert "\nabstention_near_miss " in report and "\nspan_hit@1 " in report

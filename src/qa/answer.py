@@ -1,23 +1,31 @@
 """Hit list -> Answer: the sentence that answers, its citations, or an abstention.
 
-Extractive only: every word shown as an answer is a sentence from a cited passage.
+Extractive only: every word shown as an answer is a sentence from a cited passage (or a
+lead-in sentence and the one it introduces). Which candidate answers, and whether to
+answer at all, is the learned answer model's decision (`answer_model.py`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from .chunking import context
+from .answer_model import AnswerModel, sigmoid
 from .config import Settings
 from .corpus import Document
-from .index import Index
+from .features import (
+    CANDIDATE_FEATURES,
+    Candidate,
+    candidate_matrix,
+    candidates,
+    coverage_beyond,
+    question_row,
+)
+from .question import Question
 from .retrieve import Hit
-from .text import QUESTION_FRAMING, tokenize, variants
 
 NOT_FOUND = "The articles don't say."
 
@@ -46,6 +54,13 @@ class Answer:
     searched: str = ""
     coverage: float = 0.0
     similarity: float = 0.0
+    # The answer model's probability that the answer is right (abstain below threshold).
+    confidence: float = 0.0
+
+    @property
+    def answer_document(self) -> Document | None:
+        """The document the answer is quoted from (its date says when it was stated)."""
+        return self.citations[0].document if self.text is not None and self.citations else None
 
     def to_dict(self) -> dict[str, Any]:
         """The object `qa ask --json` prints."""
@@ -54,6 +69,8 @@ class Answer:
             "searched_question": self.searched or self.question,
             "abstained": self.abstained,
             "answer": self.text,
+            "answer_date": self.answer_document.date if self.answer_document else None,
+            "confidence": round(self.confidence, 4),
             "coverage": round(self.coverage, 4),
             "similarity": round(self.similarity, 4),
             "passages": [
@@ -78,246 +95,124 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Term:
-    """A question term: how much it tells (IDF), and the token sets that count as the
-    term being present (its inflections, or every word of an acronym's full name)."""
+class Scored:
+    """What the answer model saw and said for one question: the candidates, their feature
+    rows and sentence scores, the question's row and the probability of answering right."""
 
-    weight: float
-    forms: tuple[frozenset[str], ...]
-
-    def found_in(self, tokens: set[str]) -> bool:
-        return any(form <= tokens for form in self.forms)
-
-
-def question_terms(question: str, index: Index) -> list[Term]:
-    """The informative terms of a question, weighted by IDF. A term the corpus never uses
-    weighs as much as the rarest one it does (it is informative, and it is missing);
-    words that only frame the question ("name", "roughly") are left out."""
-    vocabulary, idf = index.bm25.vocabulary, index.bm25.idf
-    ceiling = float(idf.max()) if len(idf) else 1.0
-    terms = []
-    for term in dict.fromkeys(tokenize(question)):
-        if term in QUESTION_FRAMING:
-            continue
-        forms = [frozenset([form]) for form in sorted(variants(term, vocabulary))]
-        if term in index.acronyms:
-            forms.append(frozenset(tokenize(index.acronyms[term])))
-        known = [
-            float(idf[vocabulary[f]])
-            for form in forms
-            for f in form
-            if len(form) == 1 and f in vocabulary
-        ]
-        terms.append(Term(max(known) if known else ceiling, tuple(forms)))
-    return terms
+    found: list[Candidate]
+    matrix: np.ndarray
+    logits: np.ndarray
+    row: np.ndarray
+    probability: float
 
 
-def coverage(terms: list[Term], text: str) -> float:
-    """IDF-weighted share of the question's terms present in `text` (0..1)."""
-    total = sum(t.weight for t in terms)
-    if total <= 0:
-        return 0.0
-    tokens = set(tokenize(text))
-    return sum(t.weight for t in terms if t.found_in(tokens)) / total
-
-
-_NUMBER_WORDS = frozenset(
-    """one two three four five six seven eight nine ten eleven twelve dozen dozens hundred
-    hundreds thousand thousands million billion trillion half third quarter fourfold
-    threefold twofold double twice""".split()
-)
-_MONTH_WORDS = frozenset(
-    """january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday year years recently yesterday
-    ago""".split()
-)
-
-
-def expected_answer(question: str) -> Literal["number", "time"] | None:
-    """What kind of answer the question asks for, when its wording says so."""
-    q = " ".join(question.lower().split())
-    if re.search(
-        r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b|\bhow (large|big)\b", q
-    ):
-        return "number"
-    if re.search(
-        r"^when\b|\bwhen (was|were|did|does|do|is|will)\b|\b(what|which) (year|date|month|day)\b", q
-    ):
-        return "time"
-    return None
-
-
-def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
-    """Whether `sentence` holds something of the expected kind that the question does not
-    already contain (a question naming "2021" is not answered by its own "2021")."""
-    if kind is None:
-        return True
-    asked = set(tokenize(question, keep_stopwords=True))
-    words = [t for t in tokenize(sentence, keep_stopwords=True) if t not in asked]
-    if kind == "number":
-        # A year is a date, not a count: "how many" is not answered by "in 2021".
-        return any(
-            (t[0].isdigit() and not re.fullmatch(r"(19|20)\d\d", t))
-            or t.split("-")[0] in _NUMBER_WORDS
-            for t in words
-        )
-    return any(re.fullmatch(r"(1[89]|20)\d\d", t) or t in _MONTH_WORDS for t in words)
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    hit: int
-    span: tuple[int, int]
-    text: str
-    lexical: float
-    semantic: float
-    typed: bool
+def score_pool(
+    question: Question,
+    hits: list[Hit],
+    documents: dict[str, Document],
+    encode: Callable[[list[str]], np.ndarray],
+    model: AnswerModel,
+    settings: Settings,
+) -> Scored:
+    """Score every candidate of the top `settings.answer_passages` hits, then the question."""
+    pool = hits[: settings.answer_passages]
+    found, read_with = candidates(question, pool, documents)
+    matrix = candidate_matrix(question, pool, documents, found, read_with, encode)
+    logits = model.sentence.logits(matrix) if len(found) else np.zeros(0)
+    covered = coverage_beyond(question, pool, documents)
+    row = question_row(question, hits, found, matrix, logits, covered)
+    probability = float(sigmoid(model.answerable.logits(row[None, :])[0])) if found else 0.0
+    return Scored(found, matrix, logits, row, probability)
 
 
 def compose(
-    question: str,
-    question_vector: np.ndarray,
+    question: Question,
     hits: list[Hit],
-    index: Index,
+    documents: dict[str, Document],
     encode: Callable[[list[str]], np.ndarray],
+    model: AnswerModel,
     settings: Settings,
-    searched: str = "",
+    asked: str = "",
     k: int | None = None,
 ) -> Answer:
-    """Choose the answering sentence among the top hits, or abstain.
-
-    Each sentence of the top `settings.answer_passages` passages is scored by how much of
-    the question's informative terms it (with the sentence before it) holds, how close
-    its meaning is to the question, whether it holds the kind of answer asked for (a
-    number for "how many", a date for "when"), and its passage's rank. The passage of the
-    best sentence is cited first.
+    """Choose the answer among the top hits' candidates, or abstain.
 
     Args:
-        question: as asked.
-        question_vector: its unit vector.
+        question: the analysed question that was searched.
         hits: ranked passages.
-        index: for term weights and documents.
+        documents: by id, for context and dates.
         encode: texts -> unit vectors (the same model as the index).
-        settings: answer_passages, sentence weights and abstention thresholds.
-        searched: the question actually searched, if it differs.
+        model: the answer model.
+        settings: answer_passages.
+        asked: the question as the user wrote it, when it differs from question.text
+            (a follow-up folded with the conversation).
         k: how many passages to cite (default: all hits).
     """
+    asked = asked or question.text
+    searched = question.text if question.text != asked else ""
     if not hits:
-        return Answer(question, None, (), True, searched)
-    query = searched or question
-    weights = question_terms(query, index)
-    kind = expected_answer(query)
-    pool = hits[: settings.answer_passages]
-    candidates = _candidates(pool, index.documents, weights, kind, query)
-    semantic = encode([c.text for c in candidates]) @ question_vector
-    candidates = [
-        _Candidate(c.hit, c.span, c.text, c.lexical, float(sim), c.typed)
-        for c, sim in zip(candidates, semantic, strict=True)
-    ]
-    scores = [
-        settings.sentence_lexical * c.lexical
-        + settings.sentence_semantic * c.semantic
-        + settings.sentence_type_bonus * c.typed
-        - settings.sentence_rank_penalty * c.hit
-        for c in candidates
-    ]
-    best = candidates[int(np.argmax(scores))]
-
-    passage_coverage = max(
-        coverage(weights, f"{context(h.chunk, index.documents[h.chunk.doc_id])} {h.chunk.text}")
-        for h in pool
-    )
-    similarity = max(c.semantic for c in candidates)
-    evidence = similarity + settings.evidence_coverage_weight * passage_coverage
-    answerable = (
-        evidence >= settings.min_evidence
-        and best.typed
-        and not unknown_names(query, index.bm25.vocabulary)
-        and not (kind == "time" and unknown_event(weights, index.bm25.vocabulary))
-    )
-
-    citations = tuple(
-        Citation(
-            rank=r,
-            hit=hit,
-            document=index.documents[hit.chunk.doc_id],
-            answer_span=best.span if answerable and r - 1 == best.hit else None,
-        )
-        for r, hit in enumerate(hits, start=1)
-    )
-    if answerable and best.hit != 0:
-        # The answering passage is shown first: it is the one the answer cites.
-        citations = _move_first(citations, best.hit)
-    citations = citations[: k or len(citations)]
+        return Answer(asked, None, (), True, searched)
+    scored = score_pool(question, hits, documents, encode, model, settings)
+    if not scored.found:
+        return Answer(asked, None, _cite(hits, documents, None)[:k], True, searched)
+    best = _prefer_newer(scored, hits, documents, model.close)
+    answerable = scored.probability >= model.threshold
+    chosen = scored.found[best]
+    citations = _cite(hits, documents, chosen if answerable else None)
     return Answer(
-        question=question,
-        text=best.text if answerable else None,
-        citations=citations,
+        question=asked,
+        text=chosen.text if answerable else None,
+        citations=citations[: k or len(citations)],
         abstained=not answerable,
         searched=searched,
-        coverage=passage_coverage,
-        similarity=similarity,
+        coverage=float(scored.matrix[best, _COLUMN["coverage_passage"]]),
+        similarity=float(scored.matrix[:, _COLUMN["cosine"]].max()),
+        confidence=scored.probability,
     )
 
 
-def _candidates(
-    pool: list[Hit],
-    documents: dict[str, Document],
-    weights: list[Term],
-    kind: str | None,
-    question: str,
-) -> list[_Candidate]:
-    """Every sentence of the pool, with its lexical and answer-type features. A sentence
-    is read with the one before it ("It has ..." needs its subject), but counts double."""
-    found = []
-    for h, hit in enumerate(pool):
-        chunk = hit.chunk
-        previous = context(chunk, documents[chunk.doc_id])
-        for span in chunk.sentences:
-            text = chunk.text[span[0] : span[1]]
-            lexical = (2 * coverage(weights, text) + coverage(weights, f"{previous} {text}")) / 3
-            found.append(
-                _Candidate(h, span, text, lexical, 0.0, has_answer_type(kind, text, question))
-            )
-            previous = text
-    return found
+_COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
 
 
-def unknown_event(terms: list[Term], vocabulary: Collection[str]) -> bool:
-    """Whether the question's event verb (a regular past form: "founded", "appointed") is
-    a word no article uses. A "when" question asks the date of that event; if the articles
-    never name it ("When was Bosch founded?"), they do not date it, whatever year a
-    nearby sentence holds."""
-    return any(
-        len(t.forms) == 1
-        and len(word := next(iter(t.forms[0]))) > 4
-        and word.endswith("ed")
-        and word not in vocabulary
-        for t in terms
-    )
+def _prefer_newer(
+    scored: Scored, hits: list[Hit], documents: dict[str, Document], close: float
+) -> int:
+    """The best candidate; but when another one from a newer dated document holds a
+    figure and the model scores the two as close, the newer statement ("79 digital
+    workshops" on 2023-04-24 over an undated "60"). Dates decide only near-ties."""
+    probabilities = sigmoid(scored.logits)
+    best = int(np.argmax(probabilities))
+    number = _COLUMN["new_number"]
 
+    def dated(i: int) -> str:
+        return documents[hits[scored.found[i].hit].chunk.doc_id].date or ""
 
-def unknown_names(question: str, vocabulary: Collection[str]) -> list[str]:
-    """Capitalised names in the question (not its first word) that no article uses:
-    "What is the capital of Brazil?" asks about something the corpus never mentions.
-    All-capital words are left out (users abbreviate freely: "VP", "H1", "AI"), and so
-    are month and day names, which are dates, not things."""
-    words = re.findall(r"[^\W\d_][\w'’-]*", question)
-    names = [
-        w
-        for w in words[1:]
-        if w[0].isupper() and not w.isupper() and len(w) > 2 and w.lower() not in _MONTH_WORDS
+    if not scored.matrix[best, number]:
+        return best
+    rivals = [
+        i
+        for i in range(len(scored.found))
+        if probabilities[best] - probabilities[i] < close
+        and scored.matrix[i, number]
+        and dated(i) > dated(best)
     ]
-    return [
-        name
-        for name in names
-        if not any(form in vocabulary for t in tokenize(name) for form in variants(t, vocabulary))
-    ]
+    return max(rivals, key=lambda i: (dated(i), probabilities[i])) if rivals else best
 
 
-def _move_first(citations: tuple[Citation, ...], position: int) -> tuple[Citation, ...]:
-    ordered = [citations[position]] + [c for i, c in enumerate(citations) if i != position]
+def _cite(
+    hits: list[Hit], documents: dict[str, Document], chosen: Candidate | None
+) -> tuple[Citation, ...]:
+    """The hits as citations; the answering passage first, its answer span marked."""
+    order = list(range(len(hits)))
+    if chosen is not None and chosen.hit != 0:
+        # The answering passage is shown first: it is the one the answer cites.
+        order = [chosen.hit] + [i for i in order if i != chosen.hit]
     return tuple(
-        Citation(rank=r, hit=c.hit, document=c.document, answer_span=c.answer_span)
-        for r, c in enumerate(ordered, start=1)
+        Citation(
+            rank=r,
+            hit=hits[i],
+            document=documents[hits[i].chunk.doc_id],
+            answer_span=chosen.span if chosen is not None and i == chosen.hit else None,
+        )
+        for r, i in enumerate(order, start=1)
     )

@@ -121,14 +121,16 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="METRIC=VALUE",
-        help="exit 1 if a metric is below VALUE, e.g. hit@1=0.8 (repeatable)",
+        help="exit 1 if a metric is below VALUE, e.g. hit@1=0.8 or abstention_near_miss=0.9 "
+        "(repeatable)",
     )
     ev.add_argument(
         "--fail-over",
         action="append",
         default=[],
         metavar="METRIC=VALUE",
-        help="exit 1 if a lower-is-better metric is above VALUE, e.g. false_abstention=0.1",
+        help="exit 1 if a lower-is-better metric is above VALUE, e.g. false_abstention=0.1 "
+        "or mean_answer_chars=300",
     )
     ev.add_argument("--plot", type=Path, metavar="FILE.png", help="draw hit@k, k=1..10, per mode")
     _add_paths(ev)
@@ -197,7 +199,10 @@ def format_answer(answer: Answer, explain: bool = False) -> str:
             text = f"{text[:s]}>>{text[s:e]}<<{text[e:]}"
         lines.append("    " + " ".join(text.split()))
     if explain:
-        lines.append(f"\ncoverage {answer.coverage:.2f}, similarity {answer.similarity:.2f}")
+        lines.append(
+            f"\nconfidence {answer.confidence:.2f} (answer model), "
+            f"coverage {answer.coverage:.2f}, similarity {answer.similarity:.2f}"
+        )
     return "\n".join(lines)
 
 
@@ -223,9 +228,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score the answers to a gold question file: hit@1/3/5/10, MRR@10, answer accuracy,
-    abstention, false abstention, passage length and latency, per mode; then the failed
-    questions. --out lines equal `qa ask --json -k K --mode M` (K = -k, default 10), plus
-    "id" and "mode". Exits 1 when a --fail-under/--fail-over threshold is broken."""
+    abstention, false abstention, passage and answer length and latency, per mode; with
+    gold "kind"s, abstention per kind; with gold "file" and "spans", span hit@1/5, span
+    MRR@10 and answer span hit. Then the failed questions. --out lines equal `qa ask
+    --json -k K --mode M` (K = -k, default 10), plus "id" and "mode". Exits 1 when a
+    --fail-under/--fail-over threshold is broken."""
     from . import evaluate, report
     from .engine import QA
 

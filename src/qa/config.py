@@ -53,27 +53,11 @@ class Settings:
     bm25_variant: BM25Variant = "plus"
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
-    # Answer sentence: chosen among the sentences of the top `answer_passages` passages by
-    # lexical * (IDF-weighted term coverage) + semantic * cosine + type_bonus * (holds the
-    # kind of answer asked for) - rank_penalty * (passage rank - 1). Tuned on the dev split.
+    # The answer is chosen among the sentences of the top `answer_passages` passages by
+    # the learned answer model (answer_model.py), which also decides whether to answer.
     answer_passages: int = 5
-    sentence_lexical: float = 0.6
-    sentence_semantic: float = 0.4
-    sentence_type_bonus: float = 0.2
-    sentence_rank_penalty: float = 0.05
-    # Abstention. Answer only when (1) the evidence, cosine of the closest candidate
-    # sentence + evidence_coverage_weight * the IDF-weighted share of the question's
-    # informative terms found in the best passages, reaches min_evidence: off-topic
-    # questions use words the articles never do and sit far in meaning, and neither
-    # signal alone separates them (a terse "Which carmaker backs GYMD?" is far in cosine
-    # but fully covered); (2) the chosen sentence holds the kind of answer asked for (a
-    # number for "how many", a date for "when"); (3) the question names nothing the
-    # articles never mention, and a "when" question's event verb is one they use.
-    # min_evidence sits in the gap between the dev split's answerable (lowest 0.64) and
-    # unanswerable questions (highest 0.57, "Who founded Sany Group?"); the test split
-    # checks it.
-    evidence_coverage_weight: float = 0.5
-    min_evidence: float = 0.6
+    # The answer model's JSON file; "" means the one shipped in the package.
+    answer_model: str = ""
     # Questions longer than this are refused rather than embedded (the model reads 256
     # word pieces at most, and nobody types 5,000 characters by hand).
     max_question_chars: int = 2000

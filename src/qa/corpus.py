@@ -15,30 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
+from .language import MONTHS
 
 SUPPORTED_SUFFIXES = (".txt", ".md")
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?!\d)")
 _MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
@@ -170,10 +150,10 @@ def parse_date(text: str) -> str | None:
     candidates: list[tuple[int, str]] = []
     if m := _ISO_DATE.search(text):
         candidates.append((m.start(), _iso(m.group(1), m.group(2), m.group(3))))
-    if (m := _MONTH_DAY_YEAR.search(text)) and m.group(1).lower() in _MONTHS:
-        candidates.append((m.start(), _iso(m.group(3), _MONTHS[m.group(1).lower()], m.group(2))))
-    if (m := _DAY_MONTH_YEAR.search(text)) and m.group(2).lower() in _MONTHS:
-        candidates.append((m.start(), _iso(m.group(3), _MONTHS[m.group(2).lower()], m.group(1))))
+    if (m := _MONTH_DAY_YEAR.search(text)) and m.group(1).lower() in MONTHS:
+        candidates.append((m.start(), _iso(m.group(3), MONTHS[m.group(1).lower()], m.group(2))))
+    if (m := _DAY_MONTH_YEAR.search(text)) and m.group(2).lower() in MONTHS:
+        candidates.append((m.start(), _iso(m.group(3), MONTHS[m.group(2).lower()], m.group(1))))
     valid = [(at, iso) for at, iso in candidates if iso]
     return min(valid)[1] if valid else None
 

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .answer import Answer, compose
+from .answer_model import AnswerModel, load_answer_model
 from .config import MODES, Mode, Settings
 from .corpus import Document, load_documents
 from .embedding import Embedder
@@ -26,7 +25,8 @@ from .errors import (
     UsageError,
 )
 from .index import Index, build_index, check_model, load_index, read_manifest, save_index
-from .retrieve import Hit, query_terms, search
+from .question import Question, analyze
+from .retrieve import Hit, search
 
 Log = Callable[[str], None]
 
@@ -44,10 +44,24 @@ class QA:
         print(answer.text, answer.citations[0].document.title)
     """
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        settings: Settings,
+        answer_model: AnswerModel | None = None,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._answer_model = answer_model
+
+    @property
+    def answer_model(self) -> AnswerModel:
+        """Loaded on first use: building the index does not need it."""
+        if self._answer_model is None:
+            self._answer_model = load_answer_model(self.settings.answer_model or None)
+        return self._answer_model
         self._reindex_lock = threading.Lock()
 
     @classmethod
@@ -89,36 +103,40 @@ class QA:
         k = self.settings.k if k is None else k
         # The answer is chosen from the same pool of passages whatever k is, so asking
         # for fewer citations never changes the answer.
-        index, query, vector, hits = self._retrieve(
+        index, analysed, hits = self._retrieve(
             searched or question, max(k, self.settings.answer_passages), mode, check_k=k
         )
         return compose(
-            question,
-            vector,
+            analysed,
             hits,
-            index,
+            index.documents,
             self.embedder.encode_cached,
+            self.answer_model,
             self.settings,
+            asked=question,
             k=k,
-            searched=query if query != question else "",
         )
 
     def search(self, question: str, k: int | None = None, mode: Mode | None = None) -> list[Hit]:
         """Ranked passages only, without choosing an answer."""
         k = self.settings.k if k is None else k
-        return self._retrieve(question, k, mode, check_k=k)[3]
+        return self._retrieve(question, k, mode, check_k=k)[2]
+
+    def analyze(self, question: str, index: Index | None = None) -> Question:
+        """The question analysed against the index (terms, weights, answer kind, vector)."""
+        index = index or self.index
+        return analyze(question, index.bm25, index.acronyms, self.embedder.encode)
 
     def _retrieve(
         self, question: str, depth: int, mode: Mode | None, check_k: int
-    ) -> tuple[Index, str, np.ndarray, list[Hit]]:
-        """(index, folded question, its vector, hits): the retrieval both `ask` and
-        `search` do, on one index even if a reindex swaps it meanwhile."""
+    ) -> tuple[Index, Question, list[Hit]]:
+        """(index, analysed question, hits): the retrieval both `ask` and `search` do, on
+        one index even if a reindex swaps it meanwhile."""
         mode = mode or self.settings.mode
         query = check_question(question, self.settings, check_k, mode)
         index = self.index
-        terms = query_terms(query, index.acronyms, index.bm25.vocabulary)
-        vector = self.embedder.encode([query])[0]
-        return index, query, vector, search(index, terms, vector, self.settings, depth, mode)
+        analysed = self.analyze(query, index)
+        return index, analysed, search(index, analysed, self.settings, depth, mode)
 
     def reindex(self, log: Log = _stderr, progress: bool = False) -> Index:
         """Bring the index up to date with the corpus folder and swap it in atomically:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .text import STOPWORDS, tokenize
+from .language import STOPWORDS
+from .text import tokenize
 
 # Phrases that open a follow-up and carry no content of their own; a phrase comes before
 # any shorter one it starts with ("and what about" before "and").

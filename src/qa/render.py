@@ -162,7 +162,8 @@ def sources_html(
     coverage = ""
     if explain:
         coverage = (
-            f'<p class="qa-explain">Question coverage {answer.coverage:.2f}, '
+            f'<p class="qa-explain">Confidence {answer.confidence:.2f}, '
+            f"question coverage {answer.coverage:.2f}, "
             f"similarity {answer.similarity:.2f}</p>"
         )
     return (

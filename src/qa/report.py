@@ -3,9 +3,11 @@ questions, fitted to a 100-column terminal."""
 
 from __future__ import annotations
 
+import textwrap
+from collections import Counter
 from typing import Any
 
-from .evaluate import METRICS, Evaluation, GoldQuestion, Judgement, ModeRun, metrics
+from .evaluate import Evaluation, GoldQuestion, Judgement, Metric, ModeRun, find_metric, metrics
 
 WIDTH = 100
 
@@ -18,25 +20,32 @@ def format_report(evaluation: Evaluation) -> str:
 
 
 def format_table(evaluation: Evaluation) -> str:
-    """Rows = metrics, columns = modes; with hybrid and another mode, also hybrid's gain."""
+    """Rows = metrics, columns = modes; with hybrid and another mode, also hybrid's gain.
+    A metric only some gold files define (span_*, answer_span_hit) is left out when no
+    mode has a value; abstention_<kind> rows follow abstention when the gold has kinds."""
     gold = evaluation.gold.questions
     answerable = sum(1 for q in gold if q.answerable)
     values = {run.mode: metrics(run.judgements()) for run in evaluation.runs}
     modes = list(values)
     gains = [m for m in modes if m != "hybrid"] if "hybrid" in modes and len(modes) > 1 else []
+    rows = _rows(list(values.values()))
+    width = max([17, *(len(m.name) + 1 for m in rows)])
     header = (
-        f"{'metric':<17}"
+        f"{'metric':<{width}}"
         + "".join(f"{m:>9}" for m in modes)
         + "".join(f"{'vs ' + m:>10}" for m in gains)
     )
     lines = [
         f"{evaluation.gold.path}: {len(gold)} questions ({answerable} answerable, "
         f"{len(gold) - answerable} unanswerable), {evaluation.k} passages each",
-        "",
-        header + "  measures",
     ]
-    for metric in METRICS:
-        row = f"{metric.name:<17}" + "".join(
+    kinds = Counter(q.kind for q in gold if not q.answerable and q.kind is not None)
+    if kinds:
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        lines.append(_fit(f"unanswerable by kind: {counts}"))
+    lines += ["", header + "  measures"]
+    for metric in rows:
+        row = f"{metric.name:<{width}}" + "".join(
             f"{_cell(metric.name, values[m][metric.name]):>9}" for m in modes
         )
         for m in gains:
@@ -45,9 +54,20 @@ def format_table(evaluation: Evaluation) -> str:
                 f"{'-' if a is None or b is None else _cell(metric.name, a - b, signed=True):>10}"
             )
         lines.append(_fit(f"{row}  {metric.description}"))
-    lower = ", ".join(m.name for m in METRICS if not m.higher_is_better)
-    lines += ["", _fit(f"Lower is better for {lower}.")]
+    lower = ", ".join(m.name for m in rows if not m.higher_is_better)
+    lines += ["", *textwrap.wrap(f"Lower is better for {lower}.", WIDTH)]
     return "\n".join(lines)
+
+
+def _rows(values: list[dict[str, float | None]]) -> list[Metric]:
+    """The metrics to show, in `metrics()` order (every mode has the same names)."""
+    rows = []
+    for name in values[0] if values else {}:
+        metric = find_metric(name)
+        if metric is None or (metric.optional and all(v[name] is None for v in values)):
+            continue
+        rows.append(metric)
+    return rows
 
 
 def _cell(name: str, value: float | None, signed: bool = False) -> str:
@@ -56,7 +76,7 @@ def _cell(name: str, value: float | None, signed: bool = False) -> str:
     sign = "+" if signed else ""
     if name.startswith("latency"):
         return f"{value:{sign},.1f}"
-    if name.startswith("mean_chars"):
+    if name.startswith("mean_"):
         return f"{value:{sign},.0f}"
     return f"{value:{sign}.3f}"
 

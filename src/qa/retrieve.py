@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +9,7 @@ import numpy as np
 from .chunking import Chunk
 from .config import Mode, Settings
 from .index import Index
-from .text import tokenize, variants
+from .question import Question
 
 
 @dataclass(frozen=True)
@@ -24,26 +23,6 @@ class Hit:
     dense_rank: int | None
     bm25_score: float
     dense_score: float
-
-
-def query_terms(
-    question: str, acronyms: dict[str, str], vocabulary: Collection[str] = ()
-) -> list[str]:
-    """The question's BM25 terms: its own, the inflections of them that the corpus uses,
-    and acronyms defined in the corpus expanded both ways (the articles name an
-    organisation in full in one place and by acronym in another)."""
-    terms = tokenize(question)
-    present = set(terms)
-    extra: list[str] = []
-    for term in terms:
-        extra.extend(sorted(variants(term, vocabulary) - present - set(extra)))
-    for acronym, full in acronyms.items():
-        full_terms = tokenize(full)
-        if acronym in present:
-            extra.extend(t for t in full_terms if t not in present)
-        elif full_terms and all(t in present for t in full_terms):
-            extra.append(acronym)
-    return terms + extra
 
 
 def rrf(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:
@@ -84,8 +63,7 @@ def blend(bm25: dict[int, float], dense: dict[int, float], dense_weight: float) 
 
 def search(
     index: Index,
-    terms: list[str],
-    question_vector: np.ndarray,
+    question: Question,
     settings: Settings,
     k: int,
     mode: Mode,
@@ -94,8 +72,7 @@ def search(
 
     Args:
         index: the index to search.
-        terms: the question's BM25 terms (`query_terms`).
-        question_vector: the question's unit vector, shape (dimension,).
+        question: the analysed question (its BM25 terms and unit vector).
         settings: candidate depth and fusion parameters.
         k: how many hits to return.
         mode: "hybrid" (RRF of both), "bm25" or "dense".
@@ -108,7 +85,8 @@ def search(
     if depth == 0:
         return []
 
-    bm25_scores = index.bm25.scores(terms)
+    bm25_scores = index.bm25.scores(question.search_terms)
+    question_vector = question.vector
     bm25_order = _top(bm25_scores, depth)
     bm25_order = [i for i in bm25_order if bm25_scores[i] > 0]
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from .language import STOPWORDS
+
 # A number keeps its thousands separators and decimals together ("1,462", "208.981");
 # a word may carry inner hyphens or apostrophes ("Changsha-Zhuzhou-Xiangtan", "Xi'an").
 _TOKEN = re.compile(
@@ -18,29 +20,6 @@ _TOKEN = re.compile(
     r"|[\u3400-\u9fff]"
 )
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-
-STOPWORDS = frozenset(
-    """a an the and or but if then than so of in on at to for from by with without as into
-    onto over under about after before between during through per via is are was were be
-    been being am do does did done has have had having it its it's this that these those
-    there here what which who whom whose when where why how whether i me my we our you
-    your he him his she her they them their not no nor can could would should will shall
-    may might must also any all each some such very just only own same other more most
-    s t up out off too again further once both few many much one's among among within
-    tell say said says please know across along beside besides""".split()
-)
-
-
-# Words that frame a question rather than say what it is about ("Name the ...", "According
-# to the report, roughly how many ..."). They are kept for BM25 but do not count when
-# measuring how much of a question a passage covers.
-QUESTION_FRAMING = frozenset(
-    """name list give describe explain according report article articles text mention
-    mentioned roughly approximately around exactly currently now today time times kind
-    kinds type types sort number amount happen happened happens called call known get gets
-    got getting put puts take takes took taken come comes came go goes went want wants like
-    date day week story""".split()
-)
 
 
 def variants(term: str, vocabulary: Collection[str]) -> set[str]:

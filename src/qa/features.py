@@ -1,0 +1,336 @@
+"""The signals the answer model reads: one row per candidate answer, one per question.
+
+A candidate is a sentence of one of the top passages, or a lead-in sentence together
+with the sentence it introduces ("... the following cities:" + the list). Every feature
+is a plain number computed from the question analysis, the ranked passages and the
+sentence's own text, so the same code serves training (`train/train_answer_model.py`)
+and answering, and nothing in it names a corpus.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chunking import context
+from .corpus import Document
+from .language import is_lead_in, mentions_number, mentions_time, names
+from .question import Question, coverage_of
+from .retrieve import Hit
+from .text import tokenize
+
+# A passage a retriever did not return counts as ranked just past its candidate depth.
+_UNRANKED = 100
+
+CANDIDATE_FEATURES: tuple[str, ...] = (
+    "coverage",  # IDF-weighted share of the question's terms in the sentence
+    "coverage_context",  # ... in the sentence read after the one before it
+    "coverage_passage",  # ... in the whole passage with its title and context
+    "coverage_gap",  # coverage minus the best coverage among the candidates
+    "coverage_context_gap",
+    "bigrams",  # share of the question's word pairs the sentence repeats
+    "bigrams_context",
+    "missing_rarest",  # the question's rarest term is in neither sentence nor context
+    "cosine",  # cosine of question and sentence
+    "cosine_context",  # ... of question and (previous sentence + sentence)
+    "cosine_passage",  # ... of question and passage (the dense retriever's score)
+    "cosine_gap",  # cosine minus the best cosine among the candidates
+    "cosine_context_gap",
+    "passage_rank",  # 0 for the top passage
+    "top_passage",
+    "fused_score",
+    "bm25_rank_log",
+    "dense_rank_log",
+    "sentence_position",  # 0 for the passage's first sentence
+    "document_opening",  # the document's first sentence (often a headline restated)
+    "words_log",
+    "novelty",  # share of the sentence's words the question does not use
+    "new_number",  # holds a number the question does not
+    "new_time",  # holds a date, year, decade or century the question does not
+    "new_name",  # holds a capitalised name the question does not
+    "new_names_log",  # how many: a list of names is a list
+    "commas_log",  # commas and semicolons: lists are written with them
+    "asks_number_has_number",
+    "asks_time_has_time",
+    "asks_person_has_name",
+    "asks_place_has_name",
+    "asks_reason",
+    "asks_other",
+    "lead_in",  # announces what follows
+    "pair",  # a lead-in with the sentence it introduces
+)
+
+QUESTION_FEATURES: tuple[str, ...] = (
+    "best_logit",  # the sentence model's score of the chosen candidate
+    "margin_logit",  # ... minus the runner-up's
+    "best_coverage",
+    "best_coverage_context",
+    "best_cosine",
+    "best_cosine_context",
+    "best_bigrams",
+    "best_missing_rarest",
+    "best_novelty",
+    "best_type_match",  # the chosen sentence holds the kind of answer asked for
+    "best_passage_rank",
+    "max_cosine",
+    "max_coverage",
+    "max_coverage_passage",
+    "max_bigrams",
+    "pool_coverage",  # the question's terms found anywhere in the top passages
+    "document_coverage",  # ... anywhere in the top passage's document
+    "top_bm25_share",  # top passage's BM25 score over what the question's terms can score
+    "top_cosine_passage",
+    "top_bm25_rank_log",
+    "top_dense_rank_log",
+    "ranks_agree",  # the top passage is first for both retrievers
+    "fused_score_2",
+    "fused_score_5",
+    "unknown_share",  # IDF share of the question's terms no document uses
+    "terms_log",
+    "asks_number",
+    "asks_time",
+    "asks_person",
+    "asks_place",
+    "asks_other",
+)
+
+
+_COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate answer: `span` is (start, end) inside pool[hit].chunk.text."""
+
+    hit: int
+    span: tuple[int, int]
+    text: str
+    type_match: bool
+
+
+def candidates(
+    question: Question, pool: list[Hit], documents: dict[str, Document]
+) -> tuple[list[Candidate], list[str]]:
+    """Every candidate of the pool, and the text each is read with (the sentence before
+    it and the sentence: "It has ..." needs its subject)."""
+    found: list[Candidate] = []
+    read_with: list[str] = []
+    for h, hit in enumerate(pool):
+        chunk = hit.chunk
+        previous = context(chunk, documents[chunk.doc_id])
+        spans = chunk.sentences
+        for i, span in enumerate(spans):
+            text = chunk.text[span[0] : span[1]]
+            found.append(Candidate(h, span, text, _type_match(question, text)))
+            read_with.append(f"{previous} {text}".strip())
+            if is_lead_in(text) and i + 1 < len(spans):
+                pair = (span[0], spans[i + 1][1])
+                pair_text = chunk.text[pair[0] : pair[1]]
+                found.append(Candidate(h, pair, pair_text, _type_match(question, pair_text)))
+                read_with.append(f"{previous} {pair_text}".strip())
+            previous = text
+    return found, read_with
+
+
+def candidate_matrix(
+    question: Question,
+    pool: list[Hit],
+    documents: dict[str, Document],
+    found: list[Candidate],
+    read_with: list[str],
+    encode: Callable[[list[str]], np.ndarray],
+) -> np.ndarray:
+    """One row of CANDIDATE_FEATURES per candidate."""
+    if not found:
+        return np.zeros((0, len(CANDIDATE_FEATURES)), dtype=np.float32)
+    vectors = encode([c.text for c in found] + read_with)
+    cosines = vectors[: len(found)] @ question.vector
+    cosines_context = vectors[len(found) :] @ question.vector
+    passage_coverage = [
+        question.coverage(f"{context(h.chunk, documents[h.chunk.doc_id])} {h.chunk.text}")
+        for h in pool
+    ]
+    kind = question.kind
+    rarest = max(question.terms, key=lambda t: t.weight) if question.terms else None
+    rows = []
+    for c, cos, cos_ctx, with_context in zip(
+        found, cosines, cosines_context, read_with, strict=True
+    ):
+        hit = pool[c.hit]
+        tokens = tokenize(c.text, keep_stopwords=True)
+        context_tokens = tokenize(with_context, keep_stopwords=True)
+        words = [t for t in tokens if t.isalpha()]
+        new_words = [t for t in words if t not in question.tokens]
+        has_number = _new_number(question, c.text)
+        has_time = _new_time(question, c.text)
+        new_names = names(c.text) - question.names
+        lead_in = is_lead_in(c.text) and not _is_pair(c, hit)
+        rows.append(
+            [
+                coverage_of(question.terms, set(tokens)),
+                coverage_of(question.terms, set(context_tokens)),
+                passage_coverage[c.hit],
+                0.0,
+                0.0,
+                question.bigram_share(tokens),
+                question.bigram_share(context_tokens),
+                float(rarest is not None and not rarest.found_in(set(context_tokens))),
+                float(cos),
+                float(cos_ctx),
+                hit.dense_score,
+                0.0,
+                0.0,
+                float(c.hit),
+                float(c.hit == 0),
+                hit.score,
+                math.log1p(hit.bm25_rank or _UNRANKED),
+                math.log1p(hit.dense_rank or _UNRANKED),
+                float(_sentence_index(c, hit)),
+                float(hit.chunk.previous == 0 and c.span[0] == 0),
+                math.log1p(len(c.text.split())),
+                len(new_words) / len(words) if words else 0.0,
+                float(has_number),
+                float(has_time),
+                float(bool(new_names)),
+                math.log1p(len(new_names)),
+                math.log1p(c.text.count(",") + c.text.count(";") + c.text.count("，")),
+                float(kind == "number" and has_number),
+                float(kind == "time" and has_time),
+                float(kind == "person" and bool(new_names)),
+                float(kind == "place" and bool(new_names)),
+                float(kind == "reason"),
+                float(kind == "other"),
+                float(lead_in),
+                float(_is_pair(c, hit)),
+            ]
+        )
+    matrix = np.asarray(rows, dtype=np.float32)
+    for gap, of in (
+        ("coverage_gap", "coverage"),
+        ("coverage_context_gap", "coverage_context"),
+        ("cosine_gap", "cosine"),
+        ("cosine_context_gap", "cosine_context"),
+    ):
+        matrix[:, _COLUMN[gap]] = matrix[:, _COLUMN[of]] - matrix[:, _COLUMN[of]].max()
+    return matrix
+
+
+def question_row(
+    question: Question,
+    hits: list[Hit],
+    found: list[Candidate],
+    matrix: np.ndarray,
+    logits: np.ndarray,
+    covered: tuple[float, float, float],
+) -> np.ndarray:
+    """The QUESTION_FEATURES row: the chosen candidate against the rest, and how the
+    retrievers saw the question. `covered`: what `coverage_beyond` returns."""
+    column = _COLUMN
+    kind = question.kind
+    top = hits[0] if hits else None
+    if len(found):
+        order = np.argsort(-logits)
+        best = int(order[0])
+        runner_up = float(logits[order[1]]) if len(order) > 1 else float(logits[best]) - 10.0
+        row = matrix[best]
+        chosen = [
+            float(logits[best]),
+            float(logits[best]) - runner_up,
+            float(row[column["coverage"]]),
+            float(row[column["coverage_context"]]),
+            float(row[column["cosine"]]),
+            float(row[column["cosine_context"]]),
+            float(row[column["bigrams"]]),
+            float(row[column["missing_rarest"]]),
+            float(row[column["novelty"]]),
+            float(found[best].type_match),
+            float(row[column["passage_rank"]]),
+            float(matrix[:, column["cosine"]].max()),
+            float(matrix[:, column["coverage"]].max()),
+            float(matrix[:, column["coverage_passage"]].max()),
+            float(matrix[:, column["bigrams"]].max()),
+            *covered,
+        ]
+    else:
+        # No candidate: a score far below any real one, and nothing found.
+        chosen = [-10.0] + [0.0] * (QUESTION_FEATURES.index("top_cosine_passage") - 1)
+    return np.asarray(
+        chosen
+        + [
+            top.dense_score if top else 0.0,
+            math.log1p(top.bm25_rank or _UNRANKED) if top else math.log1p(_UNRANKED),
+            math.log1p(top.dense_rank or _UNRANKED) if top else math.log1p(_UNRANKED),
+            float(top is not None and top.bm25_rank == 1 and top.dense_rank == 1),
+            hits[1].score if len(hits) > 1 else 0.0,
+            hits[4].score if len(hits) > 4 else 0.0,
+            question.unknown_share,
+            math.log1p(len(question.terms)),
+            float(kind == "number"),
+            float(kind == "time"),
+            float(kind == "person"),
+            float(kind == "place"),
+            float(kind == "other"),
+        ],
+        dtype=np.float32,
+    )
+
+
+def coverage_beyond(
+    question: Question, pool: list[Hit], documents: dict[str, Document]
+) -> tuple[float, float, float]:
+    """How far beyond one sentence the question's terms are found: anywhere in the pool's
+    passages (a term none holds is a fact they do not state), anywhere in the top
+    passage's document, and the top passage's BM25 score per unit of the question's IDF
+    (how strongly the best passage matches what the question's words can match)."""
+    if not pool:
+        return 0.0, 0.0, 0.0
+    tokens: set[str] = set()
+    for hit in pool:
+        tokens.update(tokenize(hit.chunk.text))
+    in_document = _document_tokens(documents[pool[0].chunk.doc_id])
+    share = pool[0].bm25_score / question.idf_mass if question.idf_mass > 0 else 0.0
+    return coverage_of(question.terms, tokens), coverage_of(question.terms, in_document), share
+
+
+@functools.lru_cache(maxsize=256)
+def _document_tokens(document: Document) -> frozenset[str]:
+    # Documents are frozen and their text's hash is cached by Python: a cheap key.
+    return frozenset(tokenize(f"{document.title} {document.text}"))
+
+
+def _type_match(question: Question, text: str) -> bool:
+    """Whether `text` holds something of the kind the question asks for that the question
+    itself does not hold (a question naming "2021" is not answered by its own "2021")."""
+    kind = question.kind
+    if kind == "number":
+        return _new_number(question, text)
+    if kind == "time":
+        return _new_time(question, text)
+    if kind in ("person", "place"):
+        return bool(names(text) - question.names)
+    return True
+
+
+def _new_number(question: Question, text: str) -> bool:
+    tokens = [t for t in tokenize(text, keep_stopwords=True) if t not in question.tokens]
+    return any(mentions_number(t) for t in tokens)
+
+
+def _new_time(question: Question, text: str) -> bool:
+    # Dates span words ("early 1990s", "10th century"): test the text with the
+    # question's own tokens blanked out.
+    kept = [t for t in tokenize(text, keep_stopwords=True) if t not in question.tokens]
+    return mentions_time(" ".join(kept))
+
+
+def _is_pair(c: Candidate, hit: Hit) -> bool:
+    return c.span not in hit.chunk.sentences
+
+
+def _sentence_index(c: Candidate, hit: Hit) -> int:
+    starts = hit.chunk.offsets[::2]
+    return sum(1 for s in starts if s < c.span[0])

@@ -1,0 +1,159 @@
+"""What `qa` knows about English, in one place: stopwords, question words, month and
+number words, and the shapes of dates and quantities.
+
+Nothing here is fitted to one corpus. The answer model (`answer_model.py`) learns how much
+each of these signals counts; this module only says what the words and patterns are.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+STOPWORDS = frozenset(
+    """a an the and or but if then than so of in on at to for from by with without as into
+    onto over under about after before between during through per via is are was were be
+    been being am do does did done has have had having it its it's this that these those
+    there here what which who whom whose when where why how whether i me my we our you
+    your he him his she her they them their not no nor can could would should will shall
+    may might must also any all each some such very just only own same other more most
+    s t up out off too again further once both few many much one's among among within
+    tell say said says please know across along beside besides""".split()
+)
+
+# Words that frame a question rather than say what it is about ("Name the ...", "According
+# to the report, roughly how many ..."). They are kept for BM25 but do not count when
+# measuring how much of a question a passage covers.
+QUESTION_FRAMING = frozenset(
+    """name list give describe explain according report article articles text mention
+    mentioned roughly approximately around exactly currently now today time times kind
+    kinds type types sort number amount happen happened happens called call known get gets
+    got getting put puts take takes took taken come comes came go goes went want wants like
+    date day week story""".split()
+)
+
+MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH_NAMES = frozenset(name for name in MONTHS if len(name) > 3)
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+
+NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy
+    eighty ninety hundred hundreds thousand thousands million millions billion billions
+    trillion dozen dozens half third quarter twice double triple fourfold threefold twofold
+    percent""".split()
+)
+
+# What a question asks for, from its wording. "other" is everything a wh-word does not
+# pin down ("What is ...", "Which ...", yes/no).
+AnswerKind = Literal["number", "time", "person", "place", "reason", "other"]
+ANSWER_KINDS: tuple[AnswerKind, ...] = ("number", "time", "person", "place", "reason", "other")
+
+_KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
+    (
+        "number",
+        re.compile(
+            r"\bhow (many|much|long|far|old|large|big|high|tall|fast|often)\b"
+            r"|\b(what|which) (number|percentage|percent|share|proportion|amount|size|rate"
+            r"|population|value|total|cost|price)\b"
+        ),
+    ),
+    (
+        "time",
+        re.compile(
+            r"^when\b|\bwhen (was|were|did|does|do|is|are|will|had|has)\b"
+            r"|\b(what|which|in what|in which) (year|years|date|month|day|decade|century"
+            r"|centuries|period|era|time|dynasty)\b|\bhow long ago\b"
+        ),
+    ),
+    ("person", re.compile(r"^(who|whom|whose)\b|\b(who|whom|whose) (is|was|were|are|did)\b")),
+    (
+        "place",
+        re.compile(
+            r"^where\b|\bwhere (is|was|were|are|did|do|does)\b"
+            r"|\bin what (city|country|place|region|province)\b"
+        ),
+    ),
+    ("reason", re.compile(r"^why\b|\bwhy (is|was|were|are|did|do|does)\b")),
+)
+
+
+def answer_kind(question: str) -> AnswerKind:
+    """What kind of answer the question's wording asks for."""
+    q = " ".join(question.lower().split())
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(q):
+            return kind
+    return "other"
+
+
+# Years of any century in running text ("1347", "AD 711", "the 1870s", "early 1990s"),
+# centuries ("10th century"), eras ("Sui and Tang dynasties"); month and day names are
+# matched as words.
+_TIME_SHAPES = re.compile(
+    r"\b(1\d{3}|20\d{2})s?\b|\b\d0s\b|\b(bc|bce|ad|ce) ?\d{1,4}\b|\b\d{1,4} ?(bc|bce|ad|ce)\b"
+    r"|\b\d{1,2}(st|nd|rd|th)[ -]centur(y|ies)\b|\bcentur(y|ies)\b|\bdecades?\b"
+    r"|\bdynast(y|ies)\b|\b(early|mid|late)[ -]\d{2,4}s?\b|\b\d{1,2}:\d{2}\b"
+)
+_YEAR = re.compile(r"(1\d{3}|20\d{2})s?")
+_NUMBER_SHAPE = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def mentions_time(text: str) -> bool:
+    lowered = text.lower()
+    return bool(_TIME_SHAPES.search(lowered)) or any(
+        w in _MONTH_NAMES or w in WEEKDAYS for w in re.findall(r"[a-z]+", lowered)
+    )
+
+
+def is_year(token: str) -> bool:
+    return bool(_YEAR.fullmatch(token))
+
+
+def mentions_number(text: str) -> bool:
+    """A count or amount: digits that are not a year, or a number word ("five", "a
+    dozen", "twice"). "How many" is not answered by "in 2021"."""
+    words = re.findall(r"[\w.,%]+", text.lower())
+    return any(
+        (_NUMBER_SHAPE.search(w) and not is_year(w.strip(".,"))) or w in NUMBER_WORDS for w in words
+    )
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words after the first word, lower-cased: the names a sentence holds
+    ("Wei Yilin", "Rollo", "GYMD"); the first word is capitalised whatever it is."""
+    words = _WORD.findall(text)
+    return {w.lower() for w in words[1:] if w[0].isupper()}
+
+
+# A sentence that announces what follows ("... as follows:", "The list includes:",
+# "... composed of 7 first-level indicators.").
+_LEAD_IN = re.compile(
+    r"[:：]\s*$|\bas follows\b|\bthe following\b|\b(a|the) list of\b|\bnamely\b"
+    r"|\b(include|includes|including|are|were)\s*[:：]"
+)
+
+
+def is_lead_in(sentence: str) -> bool:
+    return bool(_LEAD_IN.search(sentence))

@@ -1,0 +1,132 @@
+"""The learned answer step, with the shipped model over the real corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import QA
+from qa.answer_model import default_model_path, load_answer_model
+from qa.errors import ModelError
+from qa.evaluate import evaluate, load_gold, metrics
+from qa.features import CANDIDATE_FEATURES, QUESTION_FEATURES
+from qa.language import answer_kind, mentions_number, mentions_time
+
+GOLD = Path(__file__).resolve().parent / "gold"
+
+
+def test_the_shipped_model_loads_offline_and_says_what_it_was_learned_from():
+    path = default_model_path()
+    assert path.is_file() and path.stat().st_size < 50_000_000
+    model = load_answer_model()
+    assert model.sentence.features == CANDIDATE_FEATURES
+    assert model.answerable.features == QUESTION_FEATURES
+    assert 0.0 < model.threshold < 1.0
+    assert np.all(np.isfinite(model.sentence.coef)) and np.all(model.sentence.scale > 0)
+    trained_on = model.meta["trained_on"]
+    # Never the held-out splits.
+    assert not any("test" in f for files in trained_on.values() for f in files)
+    assert not any("squad/dev" in f for files in trained_on.values() for f in files)
+
+
+def test_a_model_over_other_features_is_refused_with_one_line(tmp_path: Path):
+    item = json.loads(default_model_path().read_text(encoding="utf-8"))
+    item["sentence"]["features"] = item["sentence"]["features"][:-1]
+    bad = tmp_path / "model.json"
+    bad.write_text(json.dumps(item), encoding="utf-8")
+    with pytest.raises(ModelError) as error:
+        load_answer_model(bad)
+    assert "\n" not in str(error.value) and "retrain" in str(error.value)
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError):
+        load_answer_model(bad)
+
+
+# The list and lead-in cases: the sentence that answers, not the one announcing it.
+LISTS = [
+    (
+        "What are the first-level indicators used in the intelligent manufacturing index?",
+        "factor input",
+    ),
+    ("Which cities made the 2022 intelligent manufacturing top 20?", "Dongguan"),
+    ("Which provinces do the top 20 industrial internet counties come from?", "7 in Jiangsu"),
+    (
+        "What projects did Liangjiang sign on the first day of the Smart China Expo?",
+        "Tencent Cloud",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), LISTS)
+def test_lists_are_quoted_not_the_sentence_announcing_them(qa: QA, question: str, expected: str):
+    answer = qa.ask(question)
+    assert not answer.abstained, question
+    assert expected in answer.text
+    assert len(answer.text) <= 600
+    first = answer.citations[0]
+    s, e = first.answer_span
+    assert first.hit.chunk.text[s:e] == answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the population of Changsha?",
+        "What is Chongqing's GDP?",
+        "Who won the 2018 FIFA World Cup?",
+        "How tall is Mount Everest?",
+    ],
+)
+def test_questions_the_articles_do_not_answer_are_abstained_on(qa: QA, question: str):
+    answer = qa.ask(question)
+    assert answer.abstained, (question, answer.text, answer.confidence)
+    assert answer.confidence < qa.answer_model.threshold
+
+
+def test_a_figure_is_quoted_with_the_date_of_the_article_it_comes_from(qa: QA):
+    answer = qa.ask("How many digital workshops has Liangjiang New Area established?")
+    assert "79 digital workshops" in answer.text
+    assert answer.to_dict()["answer_date"] == "2023-04-24"
+
+
+def test_answers_are_short_on_the_dev_questions(qa: QA):
+    gold = load_gold(GOLD / "dev.jsonl")
+    values = metrics(evaluate(qa, gold, ["hybrid"], log=lambda m: None).runs[0].judgements())
+    mean_chars = values.get("mean_answer_chars")
+    assert mean_chars is not None and mean_chars <= 300
+
+
+@pytest.mark.parametrize(
+    ("text", "time", "number"),
+    [
+        ("Wei Yilin died in 1347.", True, False),
+        ("It was popular in the early 1990s.", True, False),
+        ("in the 1870s", True, False),
+        ("under the Sui and Tang dynasties", True, False),
+        ("by the 10th century", True, True),
+        ("over 6,000 enterprises", False, True),
+        ("five themed forums", False, True),
+        ("the park hosts enterprises", False, False),
+    ],
+)
+def test_dates_of_any_century_and_counts_are_recognised(text: str, time: bool, number: bool):
+    assert mentions_time(text) is time
+    assert mentions_number(text) is number
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Wei Yilin die?", "time"),
+        ("About what year was the atmospheric engine invented?", "time"),
+        ("How many employees does Brightleaf have?", "number"),
+        ("Who heads the bureau?", "person"),
+        ("In what country is Normandy located?", "place"),
+        ("Which cities made the list?", "other"),
+    ],
+)
+def test_the_kind_of_answer_asked_for(question: str, kind: str):
+    assert answer_kind(question) == kind
