@@ -158,6 +158,12 @@ def test_json_shape(qa: QA):
     ["两江新区有多少家数字经济企业?", "Liangjiang 数字经济 how many enterprises?", "🙂🙂🙂", "???"],
 )
 def test_other_scripts_are_answered_or_abstained_never_crash(qa: QA, question: str):
+    # The articles are English: a question in Chinese, emoji or punctuation shares no
+    # word with them and sits far from them in meaning, so the answer model abstains.
+    # The mixed one names Liangjiang in Latin letters and may be answered; then with a
+    # sentence from a cited passage.
     answer = qa.ask(question)
-    assert answer.abstained in (True, False)
-    assert answer.abstained or answer.text
+    if question.startswith("Liangjiang"):
+        assert answer.abstained or answer.text in answer.citations[0].hit.chunk.text
+    else:
+        assert answer.abstained and answer.text is None

@@ -547,7 +547,7 @@ def squad(tmp_path_factory: pytest.TempPathFactory) -> tuple[QA, Path]:
     ]
     root = tmp_path_factory.mktemp("squad")
     gold = _write_gold(root / "gold.jsonl", *picked)
-    settings = Settings(corpus_dir=SQUAD / "corpus", index_dir=root / "index")
+    settings = Settings(corpus_dir=SQUAD / "articles", index_dir=root / "index")
     return QA.open(settings, log=lambda message: None, progress=False), gold
 
 

@@ -58,7 +58,7 @@ from qa.retrieve import search  # noqa: E402
 from qa.text import tokenize  # noqa: E402
 
 # Out-of-fold false abstention allowed on each domain when choosing the threshold.
-FALSE_ABSTENTION = 0.025
+FALSE_ABSTENTION = 0.03
 # Candidates from passages this deep (settings.answer_passages) and hits kept per
 # question for the question row.
 DEPTH = 10
@@ -71,7 +71,8 @@ NEWS_SHARE = 1.0
 FOLDS = 5
 # The sentence model reads these of the candidate features, with this L2 penalty (on
 # standardised features). Chosen on out-of-fold accuracy over both domains: the full set
-# scored the same on news and 0.01 lower on SQuAD than these (train/logs/train.log).
+# scored the same on news and 0.01 lower on SQuAD than these; the list signals (commas,
+# names, headings) are kept for the lead-in cases the news articles are full of.
 SENTENCE_FEATURES = (
     "coverage",
     "coverage_context",
@@ -91,6 +92,9 @@ SENTENCE_FEATURES = (
     "asks_place_has_name",
     "lead_in",
     "pair",
+    "commas_log",
+    "new_names_log",
+    "heading",
 )
 L2 = 100.0
 # The answerability trees: small and many, so the probability is smooth.

@@ -55,6 +55,7 @@ class QA:
         self.embedder = embedder
         self.settings = settings
         self._answer_model = answer_model
+        self._reindex_lock = threading.Lock()
 
     @property
     def answer_model(self) -> AnswerModel:
@@ -62,7 +63,6 @@ class QA:
         if self._answer_model is None:
             self._answer_model = load_answer_model(self.settings.answer_model or None)
         return self._answer_model
-        self._reindex_lock = threading.Lock()
 
     @classmethod
     def open(

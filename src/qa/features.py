@@ -1,7 +1,9 @@
 """The signals the answer model reads: one row per candidate answer, one per question.
 
-A candidate is a sentence of one of the top passages, or a lead-in sentence together
-with the sentence it introduces ("... the following cities:" + the list). Every feature
+A candidate is a sentence of one of the top passages, or a sentence together with the
+one it introduces: a lead-in ("... the following cities:") or any sentence followed by
+a list ("... composed of 7 first-level indicators." + "The first-level indicators are
+A, B, C and D."). Every feature
 is a plain number computed from the question analysis, the ranked passages and the
 sentence's own text, so the same code serves training (`train/train_answer_model.py`)
 and answering, and nothing in it names a corpus.
@@ -18,7 +20,7 @@ import numpy as np
 
 from .chunking import context
 from .corpus import Document
-from .language import is_lead_in, mentions_number, mentions_time, names
+from .language import is_lead_in, is_list, mentions_number, mentions_time, names
 from .question import Question, coverage_of
 from .retrieve import Hit
 from .text import tokenize
@@ -35,6 +37,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "bigrams",  # share of the question's word pairs the sentence repeats
     "bigrams_context",
     "missing_rarest",  # the question's rarest term is in neither sentence nor context
+    "names_missing",  # share of the question's names its passage (and title) never uses
     "cosine",  # cosine of question and sentence
     "cosine_context",  # ... of question and (previous sentence + sentence)
     "cosine_passage",  # ... of question and passage (the dense retriever's score)
@@ -54,6 +57,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "new_name",  # holds a capitalised name the question does not
     "new_names_log",  # how many: a list of names is a list
     "commas_log",  # commas and semicolons: lists are written with them
+    "heading",  # no closing punctuation: a heading or caption line, rarely an answer
     "asks_number_has_number",
     "asks_time_has_time",
     "asks_person_has_name",
@@ -73,6 +77,8 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "best_cosine_context",
     "best_bigrams",
     "best_missing_rarest",
+    "best_names_missing",
+    "best_coverage_passage",
     "best_novelty",
     "best_type_match",  # the chosen sentence holds the kind of answer asked for
     "best_passage_rank",
@@ -90,6 +96,7 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "fused_score_2",
     "fused_score_5",
     "unknown_share",  # IDF share of the question's terms no document uses
+    "unknown_names",  # share of the question's names no document uses
     "terms_log",
     "asks_number",
     "asks_time",
@@ -127,7 +134,8 @@ def candidates(
             text = chunk.text[span[0] : span[1]]
             found.append(Candidate(h, span, text, _type_match(question, text)))
             read_with.append(f"{previous} {text}".strip())
-            if is_lead_in(text) and i + 1 < len(spans):
+            following = chunk.text[slice(*spans[i + 1])] if i + 1 < len(spans) else ""
+            if following and (is_lead_in(text) or is_list(following)):
                 pair = (span[0], spans[i + 1][1])
                 pair_text = chunk.text[pair[0] : pair[1]]
                 found.append(Candidate(h, pair, pair_text, _type_match(question, pair_text)))
@@ -150,10 +158,9 @@ def candidate_matrix(
     vectors = encode([c.text for c in found] + read_with)
     cosines = vectors[: len(found)] @ question.vector
     cosines_context = vectors[len(found) :] @ question.vector
-    passage_coverage = [
-        question.coverage(f"{context(h.chunk, documents[h.chunk.doc_id])} {h.chunk.text}")
-        for h in pool
-    ]
+    passage_texts = [f"{context(h.chunk, documents[h.chunk.doc_id])} {h.chunk.text}" for h in pool]
+    passage_coverage = [question.coverage(text) for text in passage_texts]
+    passage_names = [_names_missing(question, text) for text in passage_texts]
     kind = question.kind
     rarest = max(question.terms, key=lambda t: t.weight) if question.terms else None
     rows = []
@@ -179,6 +186,7 @@ def candidate_matrix(
                 question.bigram_share(tokens),
                 question.bigram_share(context_tokens),
                 float(rarest is not None and not rarest.found_in(set(context_tokens))),
+                passage_names[c.hit],
                 float(cos),
                 float(cos_ctx),
                 hit.dense_score,
@@ -198,6 +206,9 @@ def candidate_matrix(
                 float(bool(new_names)),
                 math.log1p(len(new_names)),
                 math.log1p(c.text.count(",") + c.text.count(";") + c.text.count("，")),
+                float(
+                    not c.text.rstrip("\"'”’)]）").endswith((".", "!", "?", ":", "。", "！", "？"))
+                ),
                 float(kind == "number" and has_number),
                 float(kind == "time" and has_time),
                 float(kind == "person" and bool(new_names)),
@@ -246,6 +257,8 @@ def question_row(
             float(row[column["cosine_context"]]),
             float(row[column["bigrams"]]),
             float(row[column["missing_rarest"]]),
+            float(row[column["names_missing"]]),
+            float(row[column["coverage_passage"]]),
             float(row[column["novelty"]]),
             float(found[best].type_match),
             float(row[column["passage_rank"]]),
@@ -268,6 +281,7 @@ def question_row(
             hits[1].score if len(hits) > 1 else 0.0,
             hits[4].score if len(hits) > 4 else 0.0,
             question.unknown_share,
+            question.unknown_names,
             math.log1p(len(question.terms)),
             float(kind == "number"),
             float(kind == "time"),
@@ -300,6 +314,16 @@ def coverage_beyond(
 def _document_tokens(document: Document) -> frozenset[str]:
     # Documents are frozen and their text's hash is cached by Python: a cheap key.
     return frozenset(tokenize(f"{document.title} {document.text}"))
+
+
+def _names_missing(question: Question, text: str) -> float:
+    """Share of the question's names that `text` never uses: a question about "the
+    Huguenots' counties" is not answered by a passage about Jiangsu's."""
+    if not question.names:
+        return 0.0
+    tokens = set(tokenize(text.lower(), keep_stopwords=True))
+    missing = [n for n in question.names if not set(tokenize(n, keep_stopwords=True)) <= tokens]
+    return len(missing) / len(question.names)
 
 
 def _type_match(question: Question, text: str) -> bool:

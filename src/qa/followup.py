@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .language import STOPWORDS
+from .language import STOPWORDS, is_year
 from .text import tokenize
 
 # Phrases that open a follow-up and carry no content of their own; a phrase comes before
@@ -50,7 +50,6 @@ _MAX_FOLDED_TERMS = 16
 _WORD = re.compile(r"[^\W_][\w'’.,-]*[^\W_]|[^\W_]")
 _NAME_WORD = re.compile(r"[A-Z][\w'’-]*")
 _POSSESSIVE = re.compile(r"['’]s$")
-_YEAR = re.compile(r"(19|20)\d\d")
 _NUMBER = re.compile(r"\d[\d,.]*")
 _ORDINAL_NUMBER = re.compile(r"\d+(st|nd|rd|th)", re.IGNORECASE)
 
@@ -125,7 +124,7 @@ def _focus(question: str) -> str:
 
 def _kind(text: str) -> str | None:
     """ "year", "ordinal", "number" or "name" for a follow-up's subject, else None."""
-    if _YEAR.fullmatch(text):
+    if is_year(text):
         return "year"
     if text.lower() in _ORDINALS or _ORDINAL_NUMBER.fullmatch(text):
         return "ordinal"

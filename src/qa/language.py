@@ -157,3 +157,8 @@ _LEAD_IN = re.compile(
 
 def is_lead_in(sentence: str) -> bool:
     return bool(_LEAD_IN.search(sentence))
+
+
+def is_list(sentence: str) -> bool:
+    """A sentence that enumerates: three or more commas or semicolons between items."""
+    return sum(sentence.count(mark) for mark in ",;，；") >= 3

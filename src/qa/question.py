@@ -27,7 +27,7 @@ class Term:
     # The corpus uses none of its forms.
     unknown: bool = False
 
-    def found_in(self, tokens: Collection[str]) -> bool:
+    def found_in(self, tokens: set[str] | frozenset[str]) -> bool:
         return any(form <= tokens for form in self.forms)
 
 
@@ -44,6 +44,10 @@ class Question:
     # Every token of the question, stopwords included: what an answer must add to.
     tokens: frozenset[str]
     names: frozenset[str]
+    # Share of those names no document uses ("Who is the CEO of GYMD?" names GYMD, which
+    # they use; "What is Chongqing's GDP?" names GDP, which they never do). Users
+    # paraphrase common words freely, names far less.
+    unknown_names: float
     # Adjacent word pairs of the question ("first day", "digital economy"): a sentence
     # that says what is asked repeats phrases, not only words.
     bigrams: frozenset[tuple[str, str]]
@@ -68,7 +72,7 @@ class Question:
         return sum(t.weight for t in self.terms if t.unknown) / total if total > 0 else 0.0
 
 
-def coverage_of(terms: tuple[Term, ...], tokens: Collection[str]) -> float:
+def coverage_of(terms: tuple[Term, ...], tokens: set[str] | frozenset[str]) -> float:
     total = sum(t.weight for t in terms)
     if total <= 0:
         return 0.0
@@ -84,13 +88,19 @@ def analyze(
     """Analyse a (whitespace-folded) question against an index's vocabulary."""
     tokens = tokenize(text, keep_stopwords=True)
     terms = search_terms(text, acronyms, bm25.vocabulary)
+    found = names(text)
     return Question(
         text=text,
         search_terms=tuple(terms),
         terms=tuple(weighted_terms(text, bm25, acronyms)),
         kind=answer_kind(text),
         tokens=frozenset(tokens),
-        names=frozenset(names(text)),
+        names=frozenset(found),
+        unknown_names=(
+            sum(1 for n in found if not any(t in bm25.vocabulary for t in tokenize(n))) / len(found)
+            if found
+            else 0.0
+        ),
         bigrams=frozenset(zip(tokens, tokens[1:], strict=False)),
         idf_mass=float(
             sum(bm25.idf[bm25.vocabulary[t]] for t in set(terms) if t in bm25.vocabulary)
