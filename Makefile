@@ -27,7 +27,11 @@ browser-deps:
 test: setup browser-deps
 	$(BIN)/ruff check src tests app.py bench
 	$(BIN)/pytest -q
-	$(BIN)/qa eval tests/gold/test.jsonl --fail-under hit@1=0.85 --fail-under answer_accuracy=0.70 --fail-over false_abstention=0.10
+	$(BIN)/qa eval tests/gold/test.jsonl --fail-under hit@1=0.78 --fail-under answer_accuracy=0.72 \
+	  --fail-over false_abstention=0.05 --fail-over mean_answer_chars=300
+	$(BIN)/qa eval data/squad/dev.jsonl --corpus data/squad/articles \
+	  --fail-under answer_accuracy=0.66 --fail-over false_abstention=0.04 \
+	  --fail-under abstention_off_corpus=0.65 --fail-over mean_answer_chars=300
 
 test-fast: setup
 	$(BIN)/pytest -q -m "not browser"

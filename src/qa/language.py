@@ -147,10 +147,12 @@ def names(text: str) -> set[str]:
     return {w.lower() for w in words[1:] if w[0].isupper()}
 
 
-# A sentence that announces what follows ("... as follows:", "The list includes:",
-# "... composed of 7 first-level indicators.").
+# A sentence that announces what follows ("... as follows:", "The list includes:").
+# Not "a list of": "released a list of the top 20 counties" names a list that is given
+# elsewhere, if at all; a sentence followed by an actual enumeration is paired with it
+# anyway (`is_list`).
 _LEAD_IN = re.compile(
-    r"[:：]\s*$|\bas follows\b|\bthe following\b|\b(a|the) list of\b|\bnamely\b"
+    r"[:：]\s*$|\bas follows\b|\bthe following\b|\bnamely\b"
     r"|\b(include|includes|including|are|were)\s*[:：]"
 )
 
