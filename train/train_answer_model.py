@@ -48,10 +48,8 @@ from qa.evaluate import contains_answer  # noqa: E402
 from qa.features import (  # noqa: E402
     CANDIDATE_FEATURES,
     QUESTION_FEATURES,
-    candidate_matrix,
-    candidates,
-    coverage_beyond,
     question_row,
+    read_pool,
 )
 from qa.question import Question  # noqa: E402
 from qa.retrieve import search  # noqa: E402
@@ -113,7 +111,7 @@ class Sample:
     kind: str  # answerable, near_miss, off_corpus, left_out
     matrix: np.ndarray  # candidate rows
     labels: np.ndarray  # candidate holds a gold answer
-    question_args: tuple  # (question, hits, found, pool coverage) for question_row
+    question_args: tuple  # (question, hits, features.Pool) for question_row
 
 
 def log(message: str) -> None:
@@ -152,19 +150,10 @@ def extract(domain: str) -> list[Sample]:
                 other = qa.analyze(swapped)
                 runs.append((other, search(index, other, settings, DEPTH, "hybrid"), "swapped", []))
         for question, hits, run_kind, gold in runs:
-            pool = hits[: settings.answer_passages]
-            found, read_with = candidates(question, pool, index.documents)
-            matrix = candidate_matrix(question, pool, index.documents, found, read_with, encode)
-            labels = np.array([contains_answer(c.text, gold) for c in found], dtype=bool)
+            pool = read_pool(question, hits[: settings.answer_passages], index.documents, encode)
+            labels = np.array([contains_answer(c.text, gold) for c in pool.found], dtype=bool)
             samples.append(
-                Sample(
-                    domain,
-                    group,
-                    run_kind,
-                    matrix,
-                    labels,
-                    (question, hits, found, coverage_beyond(question, pool, index.documents)),
-                )
+                Sample(domain, group, run_kind, pool.matrix, labels, (question, hits, pool))
             )
         if n % 500 == 0:
             log(f"{domain}: {n}/{len(lines)} questions, {time.perf_counter() - started:.0f} s")
@@ -293,8 +282,8 @@ def question_rows(samples: list[Sample], sentence: Linear) -> tuple[np.ndarray, 
     rows, right = [], []
     for s in samples:
         logits = sentence.logits(s.matrix) if len(s.labels) else np.zeros(0)
-        question, hits, found, covered = s.question_args
-        rows.append(question_row(question, hits, found, s.matrix, logits, covered))
+        question, hits, pool = s.question_args
+        rows.append(question_row(question, hits, pool, logits))
         right.append(bool(len(s.labels)) and bool(s.labels[int(np.argmax(logits))]))
     return np.stack(rows), np.array(right)
 
@@ -383,7 +372,7 @@ def _rule_right(s: Sample) -> bool:
         return False
     col = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
     m = s.matrix
-    typed = np.array([c.type_match for c in s.question_args[2]], dtype=float)
+    typed = np.array([c.type_match for c in s.question_args[2].found], dtype=float)
     lexical = (2 * m[:, col["coverage"]] + m[:, col["coverage_context"]]) / 3
     score = (
         0.6 * lexical + 0.4 * m[:, col["cosine"]] + 0.2 * typed - 0.05 * m[:, col["passage_rank"]]

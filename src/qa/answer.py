@@ -16,14 +16,7 @@ import numpy as np
 from .answer_model import AnswerModel, sigmoid
 from .config import Settings
 from .corpus import Document
-from .features import (
-    CANDIDATE_FEATURES,
-    Candidate,
-    candidate_matrix,
-    candidates,
-    coverage_beyond,
-    question_row,
-)
+from .features import COLUMN, Candidate, Pool, question_row, read_pool
 from .question import Question
 from .retrieve import Hit
 
@@ -99,11 +92,18 @@ class Scored:
     """What the answer model saw and said for one question: the candidates, their feature
     rows and sentence scores, the question's row and the probability of answering right."""
 
-    found: list[Candidate]
-    matrix: np.ndarray
+    pool: Pool
     logits: np.ndarray
     row: np.ndarray
     probability: float
+
+    @property
+    def found(self) -> list[Candidate]:
+        return self.pool.found
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self.pool.matrix
 
 
 def score_pool(
@@ -115,14 +115,11 @@ def score_pool(
     settings: Settings,
 ) -> Scored:
     """Score every candidate of the top `settings.answer_passages` hits, then the question."""
-    pool = hits[: settings.answer_passages]
-    found, read_with = candidates(question, pool, documents)
-    matrix = candidate_matrix(question, pool, documents, found, read_with, encode)
-    logits = model.sentence.logits(matrix) if len(found) else np.zeros(0)
-    covered = coverage_beyond(question, pool, documents)
-    row = question_row(question, hits, found, matrix, logits, covered)
-    probability = float(sigmoid(model.answerable.logits(row[None, :])[0])) if found else 0.0
-    return Scored(found, matrix, logits, row, probability)
+    pool = read_pool(question, hits[: settings.answer_passages], documents, encode)
+    logits = model.sentence.logits(pool.matrix) if pool.found else np.zeros(0)
+    row = question_row(question, hits, pool, logits)
+    probability = float(sigmoid(model.answerable.logits(row[None, :])[0])) if pool.found else 0.0
+    return Scored(pool, logits, row, probability)
 
 
 def compose(
@@ -165,13 +162,10 @@ def compose(
         citations=citations[: k or len(citations)],
         abstained=not answerable,
         searched=searched,
-        coverage=float(scored.matrix[best, _COLUMN["coverage_passage"]]),
-        similarity=float(scored.matrix[:, _COLUMN["cosine"]].max()),
+        coverage=float(scored.matrix[best, COLUMN["coverage_passage"]]),
+        similarity=float(scored.matrix[:, COLUMN["cosine"]].max()),
         confidence=scored.probability,
     )
-
-
-_COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
 
 
 def _prefer_newer(
@@ -182,7 +176,7 @@ def _prefer_newer(
     workshops" on 2023-04-24 over an undated "60"). Dates decide only near-ties."""
     probabilities = sigmoid(scored.logits)
     best = int(np.argmax(probabilities))
-    number = _COLUMN["new_number"]
+    number = COLUMN["new_number"]
 
     def dated(i: int) -> str:
         return documents[hits[scored.found[i].hit].chunk.doc_id].date or ""

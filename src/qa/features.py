@@ -106,7 +106,8 @@ QUESTION_FEATURES: tuple[str, ...] = (
 )
 
 
-_COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+# Where each candidate feature sits in a row.
+COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,29 @@ class Candidate:
     span: tuple[int, int]
     text: str
     type_match: bool
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A question's candidates and what the answer model reads of them: one row of
+    CANDIDATE_FEATURES per candidate, and `coverage_beyond` of the passages."""
+
+    found: list[Candidate]
+    matrix: np.ndarray
+    covered: tuple[float, float, float]
+
+
+def read_pool(
+    question: Question,
+    pool: list[Hit],
+    documents: dict[str, Document],
+    encode: Callable[[list[str]], np.ndarray],
+) -> Pool:
+    """The candidates of `pool` (the top passages) with their features: the one place
+    answering (`answer.score_pool`) and training compute them."""
+    found, read_with = candidates(question, pool, documents)
+    matrix = candidate_matrix(question, pool, documents, found, read_with, encode)
+    return Pool(found, matrix, coverage_beyond(question, pool, documents))
 
 
 def candidates(
@@ -226,21 +250,15 @@ def candidate_matrix(
         ("cosine_gap", "cosine"),
         ("cosine_context_gap", "cosine_context"),
     ):
-        matrix[:, _COLUMN[gap]] = matrix[:, _COLUMN[of]] - matrix[:, _COLUMN[of]].max()
+        matrix[:, COLUMN[gap]] = matrix[:, COLUMN[of]] - matrix[:, COLUMN[of]].max()
     return matrix
 
 
-def question_row(
-    question: Question,
-    hits: list[Hit],
-    found: list[Candidate],
-    matrix: np.ndarray,
-    logits: np.ndarray,
-    covered: tuple[float, float, float],
-) -> np.ndarray:
-    """The QUESTION_FEATURES row: the chosen candidate against the rest, and how the
-    retrievers saw the question. `covered`: what `coverage_beyond` returns."""
-    column = _COLUMN
+def question_row(question: Question, hits: list[Hit], pool: Pool, logits: np.ndarray) -> np.ndarray:
+    """The QUESTION_FEATURES row: the chosen candidate (highest of the sentence model's
+    `logits`) against the rest, and how the retrievers saw the question."""
+    column = COLUMN
+    found, matrix = pool.found, pool.matrix
     kind = question.kind
     top = hits[0] if hits else None
     if len(found):
@@ -266,7 +284,7 @@ def question_row(
             float(matrix[:, column["coverage"]].max()),
             float(matrix[:, column["coverage_passage"]].max()),
             float(matrix[:, column["bigrams"]].max()),
-            *covered,
+            *pool.covered,
         ]
     else:
         # No candidate: a score far below any real one, and nothing found.
