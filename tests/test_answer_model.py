@@ -101,8 +101,9 @@ def test_lists_are_quoted_not_the_sentence_announcing_them(qa: QA, question: str
                     "answer model reads looks answerable (docs/EVAL.md)",
                 ),
             )
-            for question in ("What is the population of Changsha?", "What is Chongqing's GDP?")
+            for question in ("What is Chongqing's GDP?",)
         ),
+        "What is the population of Changsha?",
         "Who won the 2018 FIFA World Cup?",
         "How tall is Mount Everest?",
     ],
