@@ -33,6 +33,18 @@ class Citation:
     # (start, end) of the answering sentence inside hit.chunk.text, or None.
     answer_span: tuple[int, int] | None = None
 
+    @property
+    def page(self) -> int | None:
+        """The 1-based page the passage is on (PDF), or None."""
+        return self.document.page_at(self.hit.chunk.start)
+
+    @property
+    def label(self) -> str:
+        """How the passage is cited: "Title, p. 4 (2023-04-24)"."""
+        page = f", p. {self.page}" if self.page else ""
+        date = f" ({self.document.date})" if self.document.date else ""
+        return f"{self.document.title}{page}{date}"
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -73,6 +85,8 @@ class Answer:
                     "title": c.document.title,
                     "date": c.document.date,
                     "source": c.document.source,
+                    "author": c.document.author,
+                    "page": c.page,
                     "chunk_id": c.hit.chunk.id,
                     "start": c.hit.chunk.start,
                     "end": c.hit.chunk.end,

@@ -115,7 +115,8 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]], off
 def chunk_document(document: Document, chunk_words: int, overlap: int = 0) -> list[Chunk]:
     """Pack a document's sentences into passages of at most `chunk_words` words.
 
-    A sentence is never cut: one longer than `chunk_words` is a passage of its own.
+    A sentence is never cut: one longer than `chunk_words` is a passage of its own. A
+    passage never spans two pages of a paged document (PDF).
     `overlap` sentences of each passage start the next one as well.
 
     Args:
@@ -133,8 +134,15 @@ def chunk_document(document: Document, chunk_words: int, overlap: int = 0) -> li
     groups: list[list[int]] = []
     current: list[int] = []
     words = 0
+    page = document.page_at(0)
     for i, (s, e) in enumerate(sentences):
         n = len(text[s:e].split())
+        # A passage never spans two pages, so its citation names one page.
+        new_page = document.page_at(s) != page
+        page = document.page_at(s)
+        if current and new_page:
+            groups.append(current)
+            current, words = [], 0
         if current and words + n > chunk_words:
             groups.append(current)
             current = (

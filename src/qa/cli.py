@@ -185,8 +185,7 @@ def format_answer(answer: Answer, explain: bool = False) -> str:
     else:
         lines += [answer.text or "", ""]
     for c in answer.citations:
-        date = f" ({c.document.date})" if c.document.date else ""
-        lines.append(f"[{c.rank}] {c.document.title}{date}")
+        lines.append(f"[{c.rank}] {c.label}")
         if explain:
             lines.append(
                 f"    bm25 rank {c.hit.bm25_rank or '-'}, dense rank {c.hit.dense_rank or '-'}, "
@@ -214,7 +213,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     embedder = Embedder(settings.model_path(), settings.batch_size)
-    ensure_index(settings, embedder, rebuild=args.rebuild, repair=True)
+    ensure_index(settings, embedder, rebuild=args.rebuild, repair=True, must_save=True)
     return 0
 
 

@@ -20,7 +20,7 @@ BM25Variant = Literal["okapi", "plus", "l"]
 Fusion = Literal["blend", "rrf"]
 
 # The index format changes when the files in an index folder change shape.
-INDEX_FORMAT_VERSION = 3
+INDEX_FORMAT_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,12 @@ class Settings:
     queue_size: int = 256
     # The UI's k slider ceiling: each passage carries its whole article into the page.
     max_k_ui: int = 20
+    # Files larger than this are skipped when indexing, with a warning. Embedding reads
+    # about 25 kB of text a second on 2 cores (70 passages of 60 words), so a 20 MB text
+    # file takes some 15 minutes; a 50 MB one took over an hour at 1.2 GB. PDF and Word
+    # files are mostly images and layout, so the same limit holds far less text there.
+    # QA_MAX_FILE_MB raises it.
+    max_file_mb: float = 20.0
     # Uploaded articles larger than this are refused.
     max_upload_bytes: int = 1_000_000
 
@@ -115,7 +121,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR / QA_HOST / QA_PORT, then
+        """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR / QA_HOST / QA_PORT /
+        QA_MAX_FILE_MB, then
         explicit overrides (None means "not given")."""
         values: dict[str, Any] = {}
         if os.environ.get("QA_MODEL"):
@@ -126,6 +133,13 @@ class Settings:
             values["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
         if os.environ.get("QA_HOST"):
             values["host"] = os.environ["QA_HOST"]
+        if raw_limit := os.environ.get("QA_MAX_FILE_MB", "").strip():
+            try:
+                values["max_file_mb"] = float(raw_limit)
+            except ValueError as e:
+                raise UsageError(
+                    f"QA_MAX_FILE_MB must be a number of megabytes, not {raw_limit!r}."
+                ) from e
         if raw_port := os.environ.get("QA_PORT", "").strip():
             try:
                 values["port"] = int(raw_port)
@@ -137,6 +151,9 @@ class Settings:
     def index_params(self) -> dict[str, Any]:
         """The settings an index is built with, as stored in its manifest."""
         return {name: getattr(self, name) for name in self.INDEX_FIELDS}
+
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1_000_000)
 
     def index_path(self) -> Path:
         """Where the index of this corpus lives."""

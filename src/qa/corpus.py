@@ -1,23 +1,28 @@
-"""Files -> Document: reading a folder of articles, with title, date and outlet.
+"""Files -> Document: reading a folder of documents, with title, date, outlet and pages.
 
-A news page saved as text carries a header (site banner, headline, dateline) and page
-leftovers (comment forms, empty author stamps). The header becomes metadata and the
-leftovers are dropped, so `Document.text` holds the article body only; every offset in
-`qa` points into that text.
+Each format is read by its library (`readers.py`): PDF, HTML, Word, Markdown, text. A
+news page saved as text carries a header (site banner, headline, dateline) and page
+leftovers (comment forms, empty author stamps); the header becomes metadata and the
+leftovers are dropped. `Document.text` holds the body only, and every offset in `qa`
+points into that text.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
 from .language import MONTHS
+from .readers import READERS, Extracted, ReadError, read
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
+SUPPORTED_SUFFIXES = tuple(READERS)
 
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?!\d)")
 _MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
@@ -38,11 +43,18 @@ _LEFTOVERS = (
 )
 # A dateline is looked for among the first lines only: dates in the body are content.
 _HEADER_LINES = 4
+# A first line is a title when it is short and does not end like a sentence.
+_TITLE_MAX_WORDS = 20
+_SENTENCE_END = (".", "!", "?", "。", "！", "？", ";", "；")
+# Folders nested deeper than this are not entered: no corpus is organised 100 deep, and
+# a path that deep is near the system's length limit.
+MAX_DEPTH = 100
 
 
 @dataclass(frozen=True)
 class Document:
-    """One article. `text` is the body (header and leftovers removed)."""
+    """One document. `text` is the body (header and leftovers removed). `pages` holds the
+    offset in `text` where each page starts (PDF), empty for unpaged formats."""
 
     id: str
     title: str
@@ -51,17 +63,34 @@ class Document:
     source: str | None = None
     path: str = ""
     sha256: str = ""
+    author: str | None = None
+    pages: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Rows read back from documents.jsonl carry pages as a list.
+        if not isinstance(self.pages, tuple):
+            object.__setattr__(self, "pages", tuple(self.pages))
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page that `offset` of `text` is on, or None when unpaged."""
+        if not self.pages:
+            return None
+        return max(1, bisect.bisect_right(self.pages, offset))
 
 
-def load_documents(folder: Path | str) -> tuple[list[Document], list[str]]:
-    """Read every .txt and .md file under `folder`, recursively, as UTF-8.
+def load_documents(
+    folder: Path | str, max_file_bytes: int | None = None
+) -> tuple[list[Document], list[str]]:
+    """Read every supported file under `folder` (see SUPPORTED_SUFFIXES), recursively.
 
     Args:
         folder: the corpus folder.
+        max_file_bytes: files larger than this are skipped (None: no limit).
 
     Returns:
-        (documents sorted by id, warnings): a file that is not UTF-8 or has no text is
-        skipped with a warning rather than failing the whole corpus.
+        (documents sorted by id, warnings): a file that cannot be read (not UTF-8, a
+        scanned or damaged PDF, no permission, too large, no text) is skipped with a
+        one-line warning naming it, rather than failing the whole corpus.
 
     Raises:
         CorpusError: the folder is missing, or holds no readable document.
@@ -69,47 +98,166 @@ def load_documents(folder: Path | str) -> tuple[list[Document], list[str]]:
     root = Path(folder)
     if not root.is_dir():
         raise CorpusError(
-            f"Corpus folder {root}/ does not exist. Point qa at a folder of .txt or .md files."
+            f"Corpus folder {root}/ does not exist. Point qa at a folder of documents "
+            f"({', '.join(SUPPORTED_SUFFIXES)})."
         )
     documents: list[Document] = []
     warnings: list[str] = []
-    for path in _document_files(root):
-        raw = path.read_bytes()
-        try:
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            warnings.append(f"Skipped {path}: not UTF-8 text.")
-            continue
-        if "\x00" in content:
-            warnings.append(f"Skipped {path}: binary content.")
+    for path, size in _document_files(root, warnings):
+        if max_file_bytes is not None and size > max_file_bytes:
+            warnings.append(
+                f"Skipped {path}: {_megabytes(size)}, over the {_megabytes(max_file_bytes)} "
+                "limit (raise it with QA_MAX_FILE_MB or Settings.max_file_mb)."
+            )
             continue
         doc_id = path.relative_to(root).with_suffix("").as_posix()
-        document = parse_document(doc_id, content, path=str(path))
+        try:
+            document = read_document(path, doc_id)
+        except ReadError as e:
+            warnings.append(f"Skipped {path}: {e}.")
+            continue
+        except OSError as e:
+            warnings.append(f"Skipped {path}: cannot read it ({e.strerror or e}).")
+            continue
         if not document.text.strip():
             warnings.append(f"Skipped {path}: no text.")
             continue
         documents.append(document)
     if not documents:
         raise CorpusError(
-            f"No readable .txt or .md documents in {root}/ "
-            "(files must be UTF-8 text). Add some, or point qa at another folder."
+            f"No readable documents in {root}/ ({', '.join(SUPPORTED_SUFFIXES)}; text must "
+            "be UTF-8). Add some, or point qa at another folder."
         )
     return sorted(documents, key=lambda d: d.id), warnings
 
 
-def _document_files(root: Path) -> Iterator[Path]:
-    for path in sorted(root.rglob("*")):
-        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-        if path.is_file() and not hidden and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            yield path
+def read_document(path: Path, doc_id: str) -> Document:
+    """One file as a Document. Raises ReadError (or OSError) when it cannot be read."""
+    extracted = read(path)
+    return document_from(doc_id, extracted, str(path), _sha256_file(path))
+
+
+def _document_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, int]]:
+    """Supported files under `root` with their sizes, in path order. Walked with an
+    explicit stack (no recursion limit), without following links to folders (no
+    cycles), skipping hidden names and folders that cannot be listed."""
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    found: list[tuple[Path, int]] = []
+    too_deep = False
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            warnings.append(f"Skipped folder {folder}/: cannot list it ({e.strerror or e}).")
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if depth + 1 > MAX_DEPTH:
+                        too_deep = True
+                    else:
+                        stack.append((Path(entry.path), depth + 1))
+                    continue
+                info = entry.stat()
+            except OSError as e:
+                warnings.append(f"Skipped {entry.path}: cannot read it ({e.strerror or e}).")
+                continue
+            if stat.S_ISREG(info.st_mode) and Path(entry.name).suffix.lower() in READERS:
+                found.append((Path(entry.path), info.st_size))
+    if too_deep:
+        warnings.append(f"Skipped folders nested more than {MAX_DEPTH} deep under {root}/.")
+    yield from sorted(found)
+
+
+def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> Document:
+    """A Document from what a reader found: its metadata, else what the header says."""
+    if extracted.pages is not None:
+        text, pages = _join_pages(extracted.pages)
+        title = extracted.title or _title_from_id(doc_id)
+        return Document(
+            id=doc_id,
+            title=title,
+            text=text,
+            date=extracted.date,
+            source=extracted.source,
+            path=path,
+            sha256=sha256,
+            author=extracted.author,
+            pages=pages,
+        )
+    if extracted.has_header:
+        parsed = parse_document(doc_id, "\n".join(extracted.paragraphs), path=path)
+        return Document(
+            id=doc_id,
+            title=parsed.title,
+            text=parsed.text,
+            date=parsed.date or extracted.date,
+            source=parsed.source or extracted.source,
+            path=path,
+            sha256=sha256,
+            author=extracted.author,
+        )
+    return Document(
+        id=doc_id,
+        title=extracted.title or _title_from_id(doc_id),
+        text=_join_paragraphs([p.strip() for p in extracted.paragraphs]),
+        date=extracted.date,
+        source=extracted.source,
+        path=path,
+        sha256=sha256,
+        author=extracted.author,
+    )
+
+
+def _join_pages(pages: list[list[str]]) -> tuple[str, tuple[int, ...]]:
+    """The pages' paragraphs as one text, and the offset where each page starts."""
+    parts: list[str] = []
+    starts: list[int] = []
+    at = 0
+    for paragraphs in pages:
+        page_text = _join_paragraphs([p.strip() for p in paragraphs])
+        if parts and page_text:
+            at += 2  # the blank line between pages
+        starts.append(at)
+        if page_text:
+            parts.append(page_text)
+            at += len(page_text)
+    return "\n\n".join(parts), tuple(starts)
+
+
+def looks_like_title(line: str) -> bool:
+    """Short, and not ending like a sentence: "Changsha included in China's top 20
+    intelligent manufacturing cities" is a title, "The museum opened in 1911." is not."""
+    line = line.strip()
+    return (
+        bool(line)
+        and len(line.split()) <= _TITLE_MAX_WORDS
+        and not line.endswith(_SENTENCE_END)
+    )
+
+
+def _title_from_id(doc_id: str) -> str:
+    stem = doc_id.rsplit("/", 1)[-1]
+    words = re.sub(r"[-_]+", " ", stem).strip()
+    return words[:1].upper() + words[1:] if words else doc_id
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
 
 
 def parse_document(doc_id: str, content: str, path: str = "") -> Document:
-    """Split a saved article into header metadata and body text.
+    """Split a text into header metadata and body text.
 
-    The title is the first non-empty line, unless a dateline follows within the first
-    lines: then the title is the line just before it, and lines above that (a site
-    banner) are kept as the outlet when the dateline names none.
+    The first non-empty line is the title only when it looks like one (short, without
+    sentence punctuation); otherwise the title comes from the file name and the line is
+    body. A dateline within the first lines marks a saved news page: the title is the
+    line just before it, and lines above that (a site banner) are kept as the outlet when
+    the dateline names none. A text that is a title alone (a one-line note) keeps that
+    line as its body too, so every sentence is citable.
     """
     content = content.replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.strip() for line in content.split("\n")]
@@ -117,9 +265,9 @@ def parse_document(doc_id: str, content: str, path: str = "") -> Document:
     if not nonempty:
         return Document(id=doc_id, title=doc_id, text="", path=path, sha256=_sha256(content))
 
-    title_at = nonempty[0]
     date = source = None
-    header_end = title_at
+    title_at: int | None = nonempty[0] if looks_like_title(lines[nonempty[0]]) else None
+    header_end = title_at if title_at is not None else nonempty[0] - 1
     for position, i in enumerate(nonempty[:_HEADER_LINES]):
         found = parse_date(lines[i])
         if found and position > 0 and _is_dateline(lines[i]):
@@ -130,14 +278,17 @@ def parse_document(doc_id: str, content: str, path: str = "") -> Document:
                 source = " ".join(banner)
             header_end = i
             break
-    title = lines[title_at].lstrip("#").strip()
+    title = lines[title_at].lstrip("#").strip() if title_at is not None else ""
     body_lines = [
         line for line in lines[header_end + 1 :] if not any(p.match(line) for p in _LEFTOVERS)
     ]
+    text = _join_paragraphs(body_lines)
+    if not text.strip() and title:
+        text = title
     return Document(
         id=doc_id,
-        title=title,
-        text=_join_paragraphs(body_lines),
+        title=title or _title_from_id(doc_id),
+        text=text,
         date=date,
         source=source,
         path=path,
@@ -190,3 +341,11 @@ def _join_paragraphs(lines: list[str]) -> str:
 
 def _sha256(content: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -22,9 +22,19 @@ from .errors import (
     IndexFormatError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexWriteError,
     UsageError,
 )
-from .index import Index, build_index, check_model, load_index, read_manifest, save_index
+from .index import (
+    Index,
+    build_index,
+    check_index_writable,
+    check_model,
+    load_index,
+    read_manifest,
+    rebuild_command,
+    save_index,
+)
 from .question import Question, analyze
 from .retrieve import Hit, search
 
@@ -177,20 +187,26 @@ def ensure_index(
     progress: bool = True,
     previous: Index | None = None,
     repair: bool = False,
+    must_save: bool = False,
 ) -> Index:
     """The index in settings.index_dir, (re)built first if it is missing or stale.
 
     An index in an older format is rebuilt; a damaged one is an error unless `repair`
     (what `qa index` asks for) or `rebuild`.
 
+    When the index folder cannot be written, a (re)built index is an error if
+    `must_save` (`qa index`, checked before anything is embedded); otherwise it is used
+    from memory with a warning, and the index on disk, if any, is left as it was.
+
     Stale means: the corpus folder's documents (content hashes) differ from the
     manifest's, or an index setting (model, chunking, BM25) changed. Vectors of unchanged
     passages are reused. An index built with another model is refused unless `rebuild`.
     """
     index_dir = settings.index_path()
+    command = rebuild_command(settings)
     manifest = None
     try:
-        manifest = read_manifest(index_dir)
+        manifest = read_manifest(index_dir, command)
     except IndexNotFoundError:
         pass
     except IndexFormatError:
@@ -199,13 +215,13 @@ def ensure_index(
     except IndexCorruptError as e:
         if not (rebuild or repair):
             raise
-        log(str(e))
+        log(f"{e.problem} Rebuilding it.")
         rebuild = True
 
     if manifest is not None and not rebuild:
-        check_model(manifest, embedder)
+        check_model(manifest, embedder, command)
 
-    documents, warnings = load_documents(Path(settings.corpus_dir))
+    documents, warnings = load_documents(Path(settings.corpus_dir), settings.max_file_bytes())
     for warning in warnings:
         log(warning)
     if manifest is None and not rebuild:
@@ -217,21 +233,50 @@ def ensure_index(
             if previous is not None and previous.manifest == manifest:
                 return previous
             try:
-                return load_index(index_dir)
+                return load_index(index_dir, command)
             except IndexCorruptError as e:
                 if not repair:
                     raise
-                log(f"{e} Rebuilding it.")
-                return ensure_index(settings, embedder, rebuild=True, log=log, progress=progress)
+                log(f"{e.problem} Rebuilding it.")
+                return ensure_index(
+                    settings,
+                    embedder,
+                    rebuild=True,
+                    log=log,
+                    progress=progress,
+                    must_save=must_save,
+                )
         log(f"Rebuilding the index at {index_dir}/: {reason}.")
         if previous is None:
             try:
-                previous = load_index(index_dir)
+                previous = load_index(index_dir, command)
             except (IndexCorruptError, IndexMismatchError):
                 previous = None
 
-    index, reused = build_index(documents, settings, embedder, previous=previous, progress=progress)
-    save_index(index, index_dir)
+    # Before minutes of embedding, not after: can the result be saved?
+    unsaved: IndexWriteError | None = None
+    try:
+        check_index_writable(index_dir)
+    except IndexWriteError as e:
+        if must_save:
+            raise
+        unsaved = e
+    index, reused = build_index(
+        documents, settings, embedder, previous=previous, progress=progress, log=log
+    )
+    if unsaved is None:
+        try:
+            save_index(index, index_dir)
+        except IndexWriteError as e:
+            if must_save:
+                raise
+            unsaved = e
+    if unsaved is not None:
+        log(
+            f"Warning: {unsaved.path}/ cannot be written ({unsaved.reason}), so the index is "
+            f"used from memory and built again next time. {unsaved.advice}"
+        )
+        return index
     log(
         f"Indexed {len(documents)} documents, {len(index.chunks)} passages "
         f"({reused} reused, {len(index.chunks) - reused} embedded) into {index_dir}/."

@@ -55,7 +55,8 @@ def highlight(value: str, span: tuple[int, int] | None, tag: str = "mark") -> st
 
 
 def citation_refs(citations: Iterable[Citation]) -> str:
-    """One line per cited article, "[1] [3] Title (date)", in order of first citation."""
+    """One line per cited article, "[1] [3] Title, pp. 2, 5 (date)", in order of first
+    citation."""
     by_document: dict[str, list[Citation]] = {}
     for citation in citations:
         by_document.setdefault(citation.document.id, []).append(citation)
@@ -63,8 +64,12 @@ def citation_refs(citations: Iterable[Citation]) -> str:
     for group in by_document.values():
         document = group[0].document
         refs = " ".join(_ref(c) for c in group)
+        pages = sorted({c.page for c in group if c.page})
+        where = ""
+        if pages:
+            where = f", {'p.' if len(pages) == 1 else 'pp.'} {', '.join(map(str, pages))}"
         date = f' <span class="qa-date">({text(document.date)})</span>' if document.date else ""
-        lines.append(f"<li>{refs} {text(document.title)}{date}</li>")
+        lines.append(f"<li>{refs} {text(document.title + where)}{date}</li>")
     return "".join(lines)
 
 
@@ -177,7 +182,8 @@ def _source_html(citation: Citation, score: str | None, anchor: str) -> str:
     explanation)."""
     document, hit = citation.document, citation.hit
     classes = "qa-source qa-answering" if citation.answer_span else "qa-source"
-    meta = " · ".join(text(part) for part in (document.date, document.source) if part)
+    page = f"p. {citation.page}" if citation.page else None
+    meta = " · ".join(text(part) for part in (page, document.date, document.source) if part)
     ranks = ""
     if score:
         ranks = (
