@@ -122,6 +122,15 @@ def load_documents(
         if not document.text.strip():
             warnings.append(f"Skipped {path}: no text.")
             continue
+        text_bytes = len(document.text.encode("utf-8"))
+        if max_file_bytes is not None and text_bytes > max_file_bytes:
+            # A Word file is a zip: a small file can hold far more text than its size.
+            warnings.append(
+                f"Skipped {path}: {_megabytes(text_bytes)} of text, over the "
+                f"{_megabytes(max_file_bytes)} limit (raise it with QA_MAX_FILE_MB or "
+                "Settings.max_file_mb)."
+            )
+            continue
         documents.append(document)
     if not documents:
         raise CorpusError(
@@ -232,11 +241,7 @@ def looks_like_title(line: str) -> bool:
     """Short, and not ending like a sentence: "Changsha included in China's top 20
     intelligent manufacturing cities" is a title, "The museum opened in 1911." is not."""
     line = line.strip()
-    return (
-        bool(line)
-        and len(line.split()) <= _TITLE_MAX_WORDS
-        and not line.endswith(_SENTENCE_END)
-    )
+    return bool(line) and len(line.split()) <= _TITLE_MAX_WORDS and not line.endswith(_SENTENCE_END)
 
 
 def _title_from_id(doc_id: str) -> str:
