@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -229,7 +232,12 @@ def test_a_folder_nested_1500_deep_is_walked_without_recursion(tmp_path: Path):
             f.write("The bottom file is never read.\n")
     finally:
         os.close(fd)
-    documents, warnings = load_documents(root)
+    try:
+        documents, warnings = load_documents(root)
+    finally:
+        # pytest's own clean-up of tmp_path recurses, and Python's shutil.rmtree did
+        # too before 3.12; GNU rm walks any depth.
+        subprocess.run(["rm", "-rf", str(root)], check=True)
     assert [d.id for d in documents] == ["top"]
     assert any("nested more than" in w for w in warnings)
 
@@ -263,3 +271,46 @@ def test_the_size_limit_setting_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("QA_MAX_FILE_MB", "lots")
     with pytest.raises(Exception, match="QA_MAX_FILE_MB must be a number"):
         Settings.from_env()
+
+
+def _load_unprivileged(root: Path) -> tuple[list[str], list[str]]:
+    """load_documents(root) as a user without root's right to read every file: as root,
+    in a forked child that drops to "nobody" (uid 65534)."""
+    if os.geteuid() != 0:
+        documents, warnings = load_documents(root)
+        return [d.id for d in documents], warnings
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        os.close(read)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            documents, warnings = load_documents(root)
+            payload = {"ids": [d.id for d in documents], "warnings": warnings}
+        except BaseException as e:
+            payload = {"error": repr(e)}
+        os.write(write, json.dumps(payload).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        payload = json.loads(f.read() or "{}")
+    os.waitpid(pid, 0)
+    assert "ids" in payload, payload
+    return payload["ids"], payload["warnings"]
+
+
+def test_a_file_without_read_permission_is_skipped_with_a_warning():
+    # Not under tmp_path: pytest makes that private to root, and the reader is not root.
+    root = Path(tempfile.mkdtemp(prefix="qa-perm-"))
+    try:
+        root.chmod(0o755)
+        (root / "open.txt").write_text("The open file says the lock gates date from 1820.\n")
+        (root / "closed.txt").write_text("The closed file is private.\n")
+        (root / "closed.txt").chmod(0o000)
+        ids, warnings = _load_unprivileged(root)
+        assert ids == ["open"]
+        [warning] = warnings
+        assert "closed.txt" in warning and "cannot read it (Permission denied)" in warning
+    finally:
+        shutil.rmtree(root)
