@@ -24,11 +24,27 @@ class IndexNotFoundError(QAError):
 
 
 class IndexCorruptError(QAError):
-    """The index folder exists but a file in it is missing, truncated or unreadable."""
+    """The index folder exists but a file in it is missing, truncated or unreadable.
+
+    `problem` is what is wrong, without the advice to rebuild (for `qa index`, which
+    rebuilds it anyway)."""
+
+    def __init__(self, message: str, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem or message
 
 
 class IndexFormatError(IndexCorruptError):
     """The index was written by another version of qa, in another format."""
+
+
+class IndexWriteError(QAError):
+    """The index folder cannot be created or written (permissions, a file in the way,
+    a full disk). Whatever index was there is left as it was."""
+
+    def __init__(self, message: str, path: str = "", reason: str = "", advice: str = "") -> None:
+        super().__init__(message)
+        self.path, self.reason, self.advice = path, reason, advice
 
 
 class IndexMismatchError(QAError):
