@@ -18,11 +18,16 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/python app.py
 
-# Debian's chromium for the browser tests (Playwright's own browser download fails here).
+# Debian's chromium for the browser tests (Playwright's own browser download fails here),
+# and a CJK font so Chinese outlets and names render as text, not boxes.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -n "$$(fc-list :lang=zh family 2>/dev/null)" ] || missing="$$missing fonts-noto-cjk"; \
+	[ -z "$$missing" ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
 test: setup browser-deps
 	$(BIN)/ruff check src tests app.py bench

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS
-from playwright.sync_api import Browser, Dialog, Locator, Page, Request, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, Request, expect, sync_playwright
 
 from qa import QA
 from qa.engine import ensure_index
+from qa.ui import CJK_FONTS
+from qa.uploads import format_size
 
 pytestmark = [
     pytest.mark.browser,
@@ -301,3 +303,53 @@ def test_upload_makes_a_new_article_answerable(page: Page, tmp_path: Path) -> No
     reply = ask(page, "How many volunteers repainted the Zorblax lighthouse?")
     assert "Zorblax lighthouse repainted (2024-03-02)" in reply.locator(".qa-refs").inner_text()
     assert "37 volunteers" in page.locator("#qa-sources .qa-source").first.inner_text()
+
+
+def test_oversized_upload_is_refused_in_the_units_of_the_label(
+    page: Page, qa: QA, tmp_path: Path
+) -> None:
+    # The app is served with the session's settings (see app_url).
+    limit = format_size(qa.settings.max_upload_bytes)
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * (qa.settings.max_upload_bytes + 1))
+    page.get_by_role("tab", name="Documents").click()
+    upload = page.locator("#qa-upload")
+    assert f"{limit} at most" in upload.inner_text()
+    with page.expect_file_chooser() as chooser:
+        upload.get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(big))
+    # Gradio refuses it in the browser before sending it, in its own words ("976.6 Kb"):
+    # the same figure, in binary units too.
+    toast = page.locator(".toast-body")
+    number, unit = limit.split()
+    expect(toast).to_contain_text(
+        re.compile(rf"exceed the maximum allowed size of {re.escape(number)} {unit[0]}"),
+        timeout=TIMEOUT_MS,
+    )
+    page.locator(".toast-close").click()
+    toast.wait_for(state="detached")
+
+
+def test_chinese_outlet_is_drawn_with_a_cjk_font(page: Page) -> None:
+    page.get_by_role("tab", name="Documents").click()
+    outlet = page.locator("#qa-documents td", has_text="中国网").first
+    outlet.wait_for()
+    family = outlet.evaluate("e => getComputedStyle(e).fontFamily")
+    assert any(f'"{font}"' in family or font in family for font in CJK_FONTS), family
+    # The fonts Chromium actually drew the glyphs with (boxes come from a font without
+    # them): one of the stack's CJK fonts, for all three characters.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    cells = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "#qa-documents td"})
+    drawn: list[dict] = []
+    for node in cells["nodeIds"]:
+        described = cdp.send("DOM.describeNode", {"nodeId": node, "depth": 1})["node"]
+        texts = [c.get("nodeValue", "") for c in described.get("children", [])]
+        if "中国网" in texts:
+            drawn = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            break
+    assert drawn, "no table cell holds exactly 中国网"
+    cjk = [f for f in drawn if f["familyName"] in CJK_FONTS]
+    assert cjk and sum(f["glyphCount"] for f in cjk) == 3, drawn

@@ -22,8 +22,16 @@ from qa.engine import ensure_index
 from qa.errors import UsageError
 from qa.followup import is_elliptical, resolve_followup
 from qa.render import article_html, documents_html, question_html, reply_html, sources_html, text
-from qa.ui import auth_from_env, listen_address
-from qa.uploads import read_upload, safe_name, save_upload
+from qa.ui import (
+    ANSWERABLE_EXAMPLES,
+    EXAMPLES,
+    TITLE_QUESTION,
+    auth_from_env,
+    build_app,
+    corpus_examples,
+    listen_address,
+)
+from qa.uploads import format_size, read_upload, safe_name, save_upload
 
 FUJIAN = "How many Fujian counties are among the top 20 for industrial internet?"
 COUNTIES_DOC = "hunan-counties-top20-industrial-internet"
@@ -47,6 +55,8 @@ ATTRIBUTES = frozenset({"class", "id", "data-anchor"})
 SYNTAX = re.compile(r"\$\{|\{\{|\]\(|\$\$")
 
 LIMIT = Settings().max_upload_bytes
+ROOT = Path(__file__).resolve().parent.parent
+SQUAD_ARTICLES = ROOT / "data" / "squad" / "articles"
 
 
 class Markup(HTMLParser):
@@ -285,10 +295,10 @@ def test_safe_names_are_kept(name: str, saved: str) -> None:
         ("C:evil.txt", "plain file name"),
         ("a/b.txt", "plain file name"),
         (".hidden.txt", "hidden"),
-        ("page.html", "not a .txt or .md"),
-        ("run.exe", "not a .txt or .md"),
-        ("notes.txt.exe", "not a .txt or .md"),
-        ("noext", "not a .txt or .md"),
+        ("slides.pptx", "not a file type qa reads"),
+        ("run.exe", "not a file type qa reads"),
+        ("notes.txt.exe", "not a file type qa reads"),
+        ("noext", "not a file type qa reads"),
         ("<script>.txt", "not allowed"),
         ("tab\there.txt", "not allowed"),
         ("nul.txt", "not a usable"),
@@ -301,22 +311,74 @@ def test_unsafe_names_are_refused(name: str, reason: str) -> None:
         safe_name(name)
 
 
-def test_upload_checks_size_encoding_and_content(tmp_path: Path) -> None:
+def test_upload_size_refusal_states_sizes_in_binary_units(tmp_path: Path) -> None:
     path = tmp_path / "upload"
-    path.write_bytes(b"x" * (LIMIT + 1))
-    with pytest.raises(UsageError, match="the limit is 1,000,000"):
-        read_upload(path, "big.txt", LIMIT)
+    limit = 1_000_000
+    path.write_bytes(b"x" * (limit + 1))
+    with pytest.raises(UsageError, match=re.escape("is just over the 976.6 KiB limit")):
+        read_upload(path, "big.txt", limit)
+    path.write_bytes(b"x" * (2 * limit))
+    with pytest.raises(UsageError, match=re.escape("is 1.9 MiB, over the 976.6 KiB limit")):
+        read_upload(path, "big.txt", limit)
+    path.write_bytes(b"x" * limit)
+    assert read_upload(path, "exactly.txt", limit).text == "x" * limit
+
+
+def test_upload_checks_encoding_and_content(tmp_path: Path) -> None:
+    path = tmp_path / "upload"
     path.write_bytes("Café au lait\n\nBody.".encode("latin-1"))
     with pytest.raises(UsageError, match="not UTF-8"):
         read_upload(path, "latin.txt", LIMIT)
     path.write_bytes(b"Title\n\nBody \x00 with a NUL.")
     with pytest.raises(UsageError, match="binary"):
         read_upload(path, "zero.md", LIMIT)
+    path.write_text("\n  \n\t\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="has no text"):
+        read_upload(path, "blank.txt", LIMIT)
+    # A one-line note is a document like any other: every sentence must be citable.
     path.write_text("Just a title\n", encoding="utf-8")
-    with pytest.raises(UsageError, match="no article text"):
-        read_upload(path, "title.txt", LIMIT)
+    assert read_upload(path, "title.txt", LIMIT).text == "Just a title\n"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj")
+    with pytest.raises(UsageError, match="report.pdf cannot be read: damaged or truncated PDF"):
+        read_upload(path, "report.pdf", LIMIT)
     path.write_text("A title\n\nA body sentence.", encoding="utf-8")
     assert read_upload(path, "ok.txt", LIMIT).text == "A title\n\nA body sentence."
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (0, "0 bytes"),
+        (1023, "1,023 bytes"),
+        (1024, "1.0 KiB"),
+        # What Gradio's upload check in the browser says for these limits: "976.6 Kb",
+        # "1024.0 Kb" (its units are binary too), "1.0 Mb".
+        (1_000_000, "976.6 KiB"),
+        (1_048_535, "1024.0 KiB"),
+        (1_048_576, "1.0 MiB"),
+        (5 * 1024**3, "5.0 GiB"),
+        (3 * 1024**5, "3072.0 TiB"),
+    ],
+)
+def test_sizes_are_shown_in_binary_units(size: int, shown: str) -> None:
+    assert format_size(size) == shown
+
+
+def component(app: gr.Blocks, elem_id: str) -> gr.components.Component:
+    [found] = [b for b in app.blocks.values() if getattr(b, "elem_id", None) == elem_id]
+    return found  # type: ignore[return-value]
+
+
+def test_upload_label_and_refusal_state_the_limit_alike(qa: QA, tmp_path: Path) -> None:
+    small = qa.settings.replace(max_upload_bytes=250_000)
+    app = build_app(QA(qa.index, qa.embedder, small), examples=())
+    label = str(component(app, "qa-upload").label)
+    assert "244.1 KiB at most" in label and "kB" not in label
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"x" * 300_000)
+    with pytest.raises(UsageError) as refused:
+        read_upload(path, "big.txt", small.max_upload_bytes)
+    assert "over the 244.1 KiB limit" in str(refused.value)
 
 
 def test_save_refuses_to_replace_and_leaves_no_temporary_files(tmp_path: Path) -> None:
@@ -414,7 +476,7 @@ def test_upload_becomes_answerable_without_breaking_questions_in_flight(
         "The Zorblax lighthouse on Pemberly Island was repainted teal by 37 volunteers.",
         encoding="utf-8",
     )
-    bad = tmp_path / "upload" / "page.html"
+    bad = tmp_path / "upload" / "slides.pptx"
     bad.write_text("<p>no</p>", encoding="utf-8")
 
     failures: list[BaseException] = []
@@ -441,7 +503,7 @@ def test_upload_becomes_answerable_without_breaking_questions_in_flight(
     assert failures == [] and answers
     assert all(a.citations[0].document.id == COUNTIES_DOC for a in answers)
     assert "Added zorblax-lighthouse.txt" in visible(status)
-    assert "page.html" in visible(status) and "not a .txt or .md" in visible(status)
+    assert "slides.pptx" in visible(status) and "not a file type qa reads" in visible(status)
     assert "Zorblax lighthouse repainted" in visible(documents) and cleared is None
     answer = private_qa.ask("How many volunteers repainted the Zorblax lighthouse?")
     assert answer.citations[0].document.id == "zorblax-lighthouse"
@@ -485,3 +547,106 @@ def test_auth_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_AUTH", "ann")
     with pytest.raises(UsageError, match="user:password"):
         auth_from_env()
+
+
+# --- examples ------------------------------------------------------------------------
+
+
+def test_bundled_articles_keep_their_examples(qa: QA) -> None:
+    # `qa` serves a copy of corpus/ in a temporary folder: recognised by its answers.
+    assert corpus_examples(qa) == EXAMPLES
+    app = build_app(qa)
+    samples = component(app, "qa-examples")
+    assert samples.visible and [s[0] for s in samples.samples] == list(EXAMPLES)
+    assert "Which cities made the top 20?" in str(component(app, "qa-question").placeholder)
+
+
+@pytest.fixture(scope="module")
+def squad_qa(qa: QA, tmp_path_factory: pytest.TempPathFactory) -> QA:
+    """A user's own corpus: three SQuAD articles, nothing about Chinese industry."""
+    root = tmp_path_factory.mktemp("squad")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name in ("004_1973_oil_crisis.txt", "006_Packet_switching.txt", "009_Immune_system.txt"):
+        shutil.copy(SQUAD_ARTICLES / name, corpus / name)
+    settings = qa.settings.replace(corpus_dir=corpus, index_dir=root / "index")
+    index = ensure_index(settings, qa.embedder, log=lambda message: None, progress=False)
+    return QA(index, qa.embedder, settings)
+
+
+def test_another_corpus_gets_answered_questions_about_its_titles(squad_qa: QA) -> None:
+    assert not any(squad_qa.ask(q).text for q in ANSWERABLE_EXAMPLES)
+    examples = corpus_examples(squad_qa)
+    titles = {d.title for d in squad_qa.index.documents.values()}
+    assert set(examples) == {TITLE_QUESTION.format(title=t) for t in titles}
+    assert "What does “Packet switching” say?" in examples
+    for question in examples:
+        answer = squad_qa.ask(question)
+        assert answer.text is not None, question
+        # Answered from the article the question names.
+        assert answer.answer_document is not None
+        assert TITLE_QUESTION.format(title=answer.answer_document.title) == question
+
+    app = build_app(squad_qa)
+    samples = component(app, "qa-examples")
+    assert samples.visible and [s[0] for s in samples.samples] == list(examples)
+    assert not any("Fujian" in s[0] or "sourdough" in s[0] for s in samples.samples)
+    assert component(app, "qa-question").placeholder == "Ask a question"
+
+
+def test_title_examples_are_capped_and_spread(squad_qa: QA) -> None:
+    examples = corpus_examples(squad_qa, limit=2)
+    assert len(examples) == 2 and len(set(examples)) == 2
+
+
+def test_no_examples_when_nothing_is_answered(
+    squad_qa: QA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    abstention = squad_qa.ask("How do I bake sourdough bread?")
+    assert abstention.text is None
+    asked: list[str] = []
+
+    def abstain(question: str, **_: object) -> Answer:
+        asked.append(question)
+        return abstention
+
+    monkeypatch.setattr(squad_qa, "ask", abstain)
+    assert corpus_examples(squad_qa) == ()
+    # One bundled example is enough to tell this is not the bundled corpus, and no more
+    # title questions are asked than there are titles.
+    assert asked[0] == ANSWERABLE_EXAMPLES[0] and len(asked) == 1 + 3
+    app = build_app(squad_qa)
+    assert not component(app, "qa-examples").visible
+    assert component(app, "qa-question").placeholder == "Ask a question"
+
+
+def test_pdf_and_word_uploads_are_read_like_the_corpus(private_qa: QA, tmp_path: Path) -> None:
+    from documents import write_docx, write_pdf
+
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    pdf = write_pdf(
+        folder / "Quarry report.pdf",
+        [
+            ["Quarry report", "The quarry at Brannock Hill opened in 1872."],
+            ["Output", "In 2022 the Brannock Hill quarry shipped 41,000 tonnes of granite."],
+        ],
+        title="Brannock Hill quarry report",
+    )
+    docx = write_docx(
+        folder / "ferry.docx",
+        title="Ferry timetable note",
+        heading="Ferry",
+        paragraphs=["The Brannock ferry crosses the sound eleven times a day in summer."],
+    )
+    scan = write_pdf(folder / "scan.pdf", [[]])
+    status, documents, _ = ChatApp(private_qa).add_files([str(pdf), str(docx), str(scan)])
+    shown = visible(status)
+    assert "Added Quarry-report.pdf, ferry.docx." in shown
+    assert "scan.pdf cannot be read: no text layer" in shown
+    assert "Brannock Hill quarry report" in visible(documents)
+    answer = private_qa.ask("How many tonnes of granite did the Brannock Hill quarry ship?")
+    assert not answer.abstained and "41,000 tonnes" in answer.text
+    assert answer.citations[0].label == "Brannock Hill quarry report, p. 2"
+    ferry = private_qa.ask("How often does the Brannock ferry cross the sound in summer?")
+    assert not ferry.abstained and "eleven times a day" in ferry.text

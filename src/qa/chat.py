@@ -155,7 +155,7 @@ class ChatApp:
         Returns (status, documents table, cleared file input)."""
         if not files:
             return (
-                render.status_html(["Choose one or more .txt or .md files first."], ok=False),
+                render.status_html(["Choose one or more documents first."], ok=False),
                 gr.skip(),
                 None,
             )

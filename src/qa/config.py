@@ -99,8 +99,10 @@ class Settings:
     # files are mostly images and layout, so the same limit holds far less text there.
     # QA_MAX_FILE_MB raises it.
     max_file_mb: float = 20.0
-    # Uploaded articles larger than this are refused.
-    max_upload_bytes: int = 1_000_000
+    # Uploaded documents larger than this are refused: 10 MiB holds a PDF report with its
+    # images, and far more text than an article (which reindexing embeds while the
+    # uploader waits, about 25 kB of text a second).
+    max_upload_bytes: int = 10 * 1024 * 1024
 
     INDEX_FIELDS: ClassVar[tuple[str, ...]] = (
         "model",

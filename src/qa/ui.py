@@ -18,9 +18,13 @@ import gradio as gr
 from . import render
 from .chat import ChatApp, Conversation
 from .config import MODES, Settings
+from .corpus import SUPPORTED_SUFFIXES
 from .engine import QA
 from .errors import QAError, UsageError
+from .uploads import format_size
 
+# The examples for the bundled articles (corpus/): four they answer, then one they do not,
+# so that a user sees what an abstention looks like.
 EXAMPLES = (
     "How many Fujian counties are among the top 20 for industrial internet?",
     "Which two factories in Changsha were chosen as global lighthouse factories?",
@@ -28,11 +32,75 @@ EXAMPLES = (
     "What was Liangjiang's digital economy added value in H1 2021?",
     "How do I bake sourdough bread?",
 )
+ANSWERABLE_EXAMPLES = EXAMPLES[:-1]
+# The example in the question box's placeholder, for the bundled articles.
+_BUNDLED_HINT = "Which cities made the top 20?"
+# Any other corpus gets questions about its own documents. A title quoted as the name of
+# an article ("What does “Steam engine” say?") is answered by that article's opening
+# sentences, for encyclopedic titles and for news headlines alike; "What is <title>?"
+# reads wrongly for a headline.
+TITLE_QUESTION = "What does “{title}” say?"
+MAX_TITLE_EXAMPLES = 4
+# Longer titles make an example chip that wraps over several lines.
+MAX_TITLE_CHARS = 80
+# Cold, a question costs up to half a second of sentence embedding (then it is cached):
+# a few spare candidates at most, so startup stays quick.
+_SPARE_TITLE_CANDIDATES = 2
 
 
-def build_app(qa: QA, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
+def corpus_examples(qa: QA, limit: int = MAX_TITLE_EXAMPLES) -> tuple[str, ...]:
+    """The example questions to show for the corpus `qa` serves.
+
+    EXAMPLES when this index answers every one of ANSWERABLE_EXAMPLES; otherwise up to
+    `limit` questions about the documents' titles (TITLE_QUESTION), each kept only when
+    this index answers it; none when no title question is answered.
+
+    The bundled corpus is recognised by what the examples promise, not by its path or its
+    file names: an example is worth showing only if clicking it gets an answer. So a copy
+    of corpus/ in another folder, or corpus/ plus uploads, keeps the examples, and a corpus
+    lacking an article they need, or a model that no longer answers them, loses them
+    rather than showing abstentions. All of them must be answered, so an unrelated corpus
+    that happens to "answer" one of them still gets its own. Asking stops at the first
+    abstention: an unrelated corpus usually pays one question, which loads the answer model
+    (serve()'s warm-up); the bundled one pays four, which puts their sentence vectors in
+    the cache, so clicking them later is answered at once.
+    """
+    if all(_answered(qa, question) for question in ANSWERABLE_EXAMPLES):
+        return EXAMPLES
+    titles: dict[str, str] = {}
+    for document in sorted(qa.index.documents.values(), key=lambda d: d.id):
+        title = " ".join(document.title.split())
+        if 2 <= len(title) <= MAX_TITLE_CHARS:
+            titles.setdefault(title.casefold(), title)
+    pool = list(titles.values())
+    # Spread over the corpus (documents sorted by id), not its first few files.
+    count = min(len(pool), limit + _SPARE_TITLE_CANDIDATES)
+    candidates = [pool[i * len(pool) // count] for i in range(count)]
+    examples: list[str] = []
+    for title in candidates:
+        if len(examples) == limit:
+            break
+        question = TITLE_QUESTION.format(title=title)
+        if _answered(qa, question):
+            examples.append(question)
+    return tuple(examples)
+
+
+def _answered(qa: QA, question: str) -> bool:
+    try:
+        return qa.ask(question).text is not None
+    except UsageError:
+        return False
+
+
+def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
     """The Gradio Blocks app over `qa`: an Ask tab (chat, examples, settings, sources
-    panel), a Documents tab (table and upload), and the `/ask` API endpoint."""
+    panel), a Documents tab (table and upload), and the `/ask` API endpoint.
+
+    `examples`: the example questions; None means corpus_examples(qa)."""
+    examples = corpus_examples(qa) if examples is None else tuple(examples)
+    # The placeholder's example is about the bundled articles only.
+    hint = f"Ask a question, e.g. “{_BUNDLED_HINT}”" if examples == EXAMPLES else "Ask a question"
     handlers = ChatApp(qa)
     settings = qa.settings
     with gr.Blocks(
@@ -65,7 +133,7 @@ def build_app(qa: QA, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
                     )
                     question = gr.Textbox(
                         show_label=False,
-                        placeholder="Ask a question, e.g. “Which cities made the top 20?”",
+                        placeholder=hint,
                         submit_btn="Ask",
                         elem_id="qa-question",
                         lines=1,
@@ -77,6 +145,7 @@ def build_app(qa: QA, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
                         samples=[[q] for q in examples],
                         label="Examples",
                         elem_id="qa-examples",
+                        visible=bool(examples),
                     )
                     with gr.Accordion("Settings", open=False, elem_id="qa-settings"):
                         mode = gr.Radio(
@@ -107,10 +176,12 @@ def build_app(qa: QA, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
                     )
         with gr.Tab("Documents") as documents_tab:
             documents = gr.HTML(handlers.documents(), elem_id="qa-documents")
-            limit_kb = settings.max_upload_bytes // 1000
+            # Gradio's own check, before the file is sent, words its refusal in binary
+            # units ("976.6 Kb" for 1,000,000 bytes); format_size writes the same number.
+            limit = format_size(settings.max_upload_bytes)
             files = gr.File(
-                label=f"Add articles (.txt or .md, UTF-8, {limit_kb:,} kB at most)",
-                file_types=[".txt", ".md"],
+                label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)}; {limit} at most)",
+                file_types=list(SUPPORTED_SUFFIXES),
                 file_count="multiple",
                 type="filepath",
                 elem_id="qa-upload",
@@ -165,6 +236,15 @@ def build_app(qa: QA, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
     return app
 
 
+# Simplified-Chinese faces on Linux (Noto, Source Han), macOS and Windows.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "PingFang SC",
+    "Microsoft YaHei",
+)
+
+
 def launch(
     app: gr.Blocks, settings: Settings, host: str, port: int, auth: tuple[str, str] | None = None
 ) -> str:
@@ -200,9 +280,20 @@ def launch(
                     "Roboto",
                     "Helvetica",
                     "Arial",
+                    # Chinese outlets and names ("中国网") need a CJK font; without one
+                    # in the stack the browser's fallback may draw boxes. Debian: the
+                    # fonts-noto-cjk package (make browser-deps).
+                    *CJK_FONTS,
                     "sans-serif",
                 ],
-                font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+                font_mono=[
+                    "ui-monospace",
+                    "SFMono-Regular",
+                    "Menlo",
+                    "Consolas",
+                    "Noto Sans Mono CJK SC",
+                    "monospace",
+                ],
             ),
             css=render.CSS,
         )
@@ -252,8 +343,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     auth = auth_from_env()
     _stderr(f"Loading the index of {settings.corpus_dir}/ …")
     qa = QA.open(settings, log=_stderr, progress=True)
-    qa.ask(EXAMPLES[0])  # loads the model now, not during the first user's question
-    app = build_app(qa)
+    # Choosing the examples asks questions: the answer model loads now, not during the
+    # first user's question.
+    app = build_app(qa, corpus_examples(qa))
     url = launch(app, settings, host, port, auth)
     _stderr(f"Ready: {url}" + ("  (sign-in required)" if auth else "") + "  Press Ctrl+C to stop.")
     try:

@@ -1,4 +1,5 @@
-"""Uploaded articles: checked (type, size, UTF-8, a safe name) and saved into the corpus.
+"""Uploaded documents: checked (type, size, a safe name, readable by the same reader the
+index uses) and saved into the corpus.
 
 Nothing here touches the index: the caller saves, then asks `QA.reindex()` to pick the
 new files up. Every refusal is a UsageError whose message can be shown to the user as is.
@@ -13,8 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import SUPPORTED_SUFFIXES, parse_document
+from .corpus import SUPPORTED_SUFFIXES, read_document
 from .errors import UsageError
+from .readers import ReadError
 
 # News articles are a few kilobytes; a megabyte of text is a book, not an article, and
 # refusing more keeps one upload from stalling the index for everybody.
@@ -28,26 +30,56 @@ _RESERVED = frozenset(
 )
 
 
+_BINARY_UNITS = ("KiB", "MiB", "GiB", "TiB")
+
+
+def format_size(size: int) -> str:
+    """`size` bytes for people, in binary units with one decimal: "976.6 KiB" for
+    1,000,000 bytes, "1.0 MiB" for 1,048,576, "512 bytes".
+
+    The one formatter for upload sizes: the upload label, the refusal below, and Gradio's
+    own check in the browser (which refuses a file before it is sent, worded as
+    "976.6 Kb") all show the same number in the same units.
+    """
+    if size < 1024:
+        return f"{size:,} bytes"
+    value = float(size)
+    for unit in _BINARY_UNITS:
+        value /= 1024
+        if value < 1024 or unit == _BINARY_UNITS[-1]:
+            break
+    return f"{value:.1f} {unit}"
+
+
 @dataclass(frozen=True)
 class Upload:
-    """A checked upload: the file name to save under and its text."""
+    """A checked upload: the file name to save under and its bytes, as sent."""
 
     name: str
-    text: str
+    data: bytes
+
+    @property
+    def text(self) -> str:
+        """The bytes as text (for the text formats)."""
+        return self.data.decode("utf-8-sig")
+
+
+_TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+_KINDS = ", ".join(SUPPORTED_SUFFIXES)
 
 
 def safe_name(name: str) -> str:
     """The file name an upload is saved under, or UsageError.
 
     Refused: anything with a path in it ("../x.txt", "a/b.txt", "C:\\x.txt"), hidden names
-    (".x.txt"), control or unusual characters, over-long names, and suffixes other than
-    .txt and .md. Spaces become hyphens and the suffix is lower-cased: "My Notes.TXT" is
-    saved as "My-Notes.txt".
+    (".x.txt"), control or unusual characters, over-long names, and suffixes the corpus
+    does not read (corpus.SUPPORTED_SUFFIXES). Spaces become hyphens and the suffix is
+    lower-cased: "My Notes.TXT" is saved as "My-Notes.txt".
     """
     shown = name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS] + "…"
     cleaned = unicodedata.normalize("NFC", name).strip()
     if not cleaned:
-        raise UsageError("The file has no name. Give it a name ending in .txt or .md.")
+        raise UsageError(f"The file has no name. Give it a name ending in one of {_KINDS}.")
     if "/" in cleaned or "\\" in cleaned or ".." in cleaned or ":" in cleaned:
         raise UsageError(
             f"{shown!r} is not a plain file name (no folders or '..'). Rename it, e.g. article.txt."
@@ -68,9 +100,7 @@ def safe_name(name: str) -> str:
     path = Path(cleaned)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UsageError(
-            f"{shown!r} is not a .txt or .md file. Only plain-text articles can be added."
-        )
+        raise UsageError(f"{shown!r} is not a file type qa reads ({_KINDS}).")
     stem = path.stem.strip().replace(" ", "-")
     if not stem or stem.lower().split(".")[0] in _RESERVED:
         raise UsageError(f"{shown!r} is not a usable file name. Rename it, e.g. article.txt.")
@@ -78,7 +108,8 @@ def safe_name(name: str) -> str:
 
 
 def read_upload(path: Path | str, name: str, max_bytes: int) -> Upload:
-    """Check the uploaded file at `path`, sent under the name `name`.
+    """Check the uploaded file at `path`, sent under the name `name`: it must be read by
+    the same reader, with the same result, as when the index reads the corpus.
 
     Args:
         path: where the web server stored the upload.
@@ -86,26 +117,37 @@ def read_upload(path: Path | str, name: str, max_bytes: int) -> Upload:
         max_bytes: size limit (Settings.max_upload_bytes).
 
     Raises:
-        UsageError: bad name or type, too large, not UTF-8 text, or no article text.
+        UsageError: bad name or type, too large, unreadable (not UTF-8 text, a scanned
+            or damaged PDF, ...), or no text.
     """
     target = safe_name(name)
     size = os.path.getsize(path)
     if size > max_bytes:
-        raise UsageError(
-            f"{target} is {size:,} bytes; the limit is {max_bytes:,}. Upload a shorter article."
-        )
+        limit, shown = format_size(max_bytes), format_size(size)
+        # A file a few bytes over the limit rounds to the limit's own figure.
+        over = f"just over the {limit}" if shown == limit else f"{shown}, over the {limit}"
+        raise UsageError(f"{target} is {over} limit. Upload a shorter document.")
     raw = Path(path).read_bytes()
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise UsageError(
-            f"{target} is not UTF-8 text (byte {e.start:,}). Save it as UTF-8 and upload it again."
-        ) from e
-    if "\x00" in content:
-        raise UsageError(f"{target} holds binary data, not text.")
-    if not parse_document(Path(target).stem, content).text.strip():
-        raise UsageError(f"{target} has no article text (a title alone is not enough).")
-    return Upload(target, content)
+    suffix = Path(target).suffix
+    if suffix in _TEXT_SUFFIXES:
+        try:
+            raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise UsageError(
+                f"{target} is not UTF-8 text (byte {e.start:,}). "
+                "Save it as UTF-8 and upload it again."
+            ) from e
+    # The reader picks the format by suffix, so read a copy under the name it will have.
+    with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
+        copy = Path(folder) / target
+        copy.write_bytes(raw)
+        try:
+            document = read_document(copy, copy.stem)
+        except ReadError as e:
+            raise UsageError(f"{target} cannot be read: {e}.") from e
+    if not document.text.strip():
+        raise UsageError(f"{target} has no text.")
+    return Upload(target, raw)
 
 
 def save_upload(upload: Upload, corpus_dir: Path | str) -> Path:
@@ -122,8 +164,8 @@ def save_upload(upload: Upload, corpus_dir: Path | str) -> Path:
     target = folder / upload.name
     handle, temporary = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(upload.text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(upload.data)
         try:
             # link() fails if the target exists, where rename() would silently replace it.
             os.link(temporary, target)
