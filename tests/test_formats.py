@@ -314,3 +314,24 @@ def test_a_file_without_read_permission_is_skipped_with_a_warning():
         assert "closed.txt" in warning and "cannot read it (Permission denied)" in warning
     finally:
         shutil.rmtree(root)
+
+
+def test_an_up_to_date_index_parses_no_file_again(tmp_path: Path):
+    folder = make_folder(tmp_path)
+    settings = Settings(corpus_dir=folder, index_dir=tmp_path / "index")
+    first: list[str] = []
+    QA.open(settings, log=first.append, progress=False)
+    assert any("scan.pdf" in line for line in first)
+    again: list[str] = []
+    qa = QA.open(settings, log=again.append, progress=False)
+    # Nothing changed: the skipped files are not read (nor warned about) again.
+    assert again == []
+    assert "1911" in qa.ask("When did the Harbour Museum open?").text
+    (folder / "harbour-notes.txt").write_text(
+        "The Harbour Museum opened in 1923 and holds a collection of old charts.\n",
+        encoding="utf-8",
+    )
+    changed: list[str] = []
+    qa = QA.open(settings, log=changed.append, progress=False)
+    assert any("1 changed" in line for line in changed)
+    assert "1923" in qa.ask("When did the Harbour Museum open?").text

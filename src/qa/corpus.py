@@ -17,6 +17,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import CorpusError
 from .language import MONTHS
@@ -144,6 +145,20 @@ def read_document(path: Path, doc_id: str) -> Document:
     """One file as a Document. Raises ReadError (or OSError) when it cannot be read."""
     extracted = read(path)
     return document_from(doc_id, extracted, str(path), _sha256_file(path))
+
+
+def fingerprint(folder: Path | str, max_file_bytes: int | None = None) -> dict[str, Any]:
+    """What decides the documents read from `folder`, without parsing any file: each
+    candidate file's path and SHA-256, and the size limit. Equal fingerprints read equal
+    documents, so an up-to-date index is used without extracting a PDF again."""
+    root = Path(folder)
+    files: dict[str, str] = {}
+    for path, _ in _document_files(root, []):
+        try:
+            files[path.relative_to(root).as_posix()] = _sha256_file(path)
+        except OSError:
+            files[path.relative_to(root).as_posix()] = "unreadable"
+    return {"files": files, "max_file_bytes": max_file_bytes}
 
 
 def _document_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, int]]:

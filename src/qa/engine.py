@@ -15,7 +15,7 @@ from typing import Any
 from .answer import Answer, compose
 from .answer_model import AnswerModel, load_answer_model
 from .config import MODES, Mode, Settings
-from .corpus import Document, load_documents
+from .corpus import Document, fingerprint, load_documents
 from .embedding import Embedder
 from .errors import (
     IndexCorruptError,
@@ -221,6 +221,25 @@ def ensure_index(
     if manifest is not None and not rebuild:
         check_model(manifest, embedder, command)
 
+    corpus = fingerprint(Path(settings.corpus_dir), settings.max_file_bytes())
+    if (
+        manifest is not None
+        and not rebuild
+        and manifest.get("corpus") == corpus
+        and manifest.get("settings") == settings.index_params()
+    ):
+        # No file changed since the index was built: nothing is read or parsed again,
+        # and the files skipped then are not warned about on every question.
+        if previous is not None and previous.manifest == manifest:
+            return previous
+        try:
+            return load_index(index_dir, command)
+        except IndexCorruptError as e:
+            if not repair:
+                raise
+            log(f"{e.problem} Rebuilding it.")
+            rebuild = True
+
     documents, warnings = load_documents(Path(settings.corpus_dir), settings.max_file_bytes())
     for warning in warnings:
         log(warning)
@@ -264,6 +283,7 @@ def ensure_index(
     index, reused = build_index(
         documents, settings, embedder, previous=previous, progress=progress, log=log
     )
+    index.manifest["corpus"] = corpus
     if unsaved is None:
         try:
             save_index(index, index_dir)
@@ -294,6 +314,8 @@ def _staleness(
             if manifest.get("settings", {}).get(k) != v
         ]
         return "settings changed (" + ", ".join(changed_settings) + ")"
+    if "corpus" not in manifest:
+        return "it records no file fingerprints yet (passage vectors are reused)"
     stored = {
         doc_id: entry.get("sha256") for doc_id, entry in manifest.get("documents", {}).items()
     }
