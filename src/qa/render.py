@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import PurePath
 
 from .answer import NOT_FOUND, Answer, Citation
 from .corpus import Document
@@ -236,7 +237,8 @@ def documents_html(documents: Iterable[Document], passages: Counter[str]) -> str
     rows = "".join(
         f'<tr><td>{text(d.title)}</td><td class="qa-date-cell">{text(d.date or "–")}</td>'
         f"<td>{text(d.source or '–')}</td>"
-        f'<td class="qa-num">{passages.get(d.id, 0)}</td><td><code>{text(d.id)}</code></td></tr>'
+        f'<td class="qa-num">{passages.get(d.id, 0)}</td>'
+        f"<td><code>{text(d.id + PurePath(d.path).suffix)}</code></td></tr>"
         for d in documents
     )
     return (
