@@ -96,6 +96,12 @@ def rss_mb() -> float:
     return _status_kb("VmRSS") / 1024
 
 
+def rss_file_mb() -> float:
+    """Resident memory of this process that maps files (memory-mapped index files,
+    shared libraries), in MiB."""
+    return _status_kb("RssFile") / 1024
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process since start or the last `reset_peak()`, MiB."""
     return _status_kb("VmHWM") / 1024

@@ -20,6 +20,14 @@ under bench/cache/ (git-ignored).
     python bench/run.py --quick         tiny sizes, about 10 s: checks that it all runs
     python bench/run.py --sections scale,bm25 --sizes 10000 --no-doc
     python bench/run.py --from-results bench/cache/results.json   re-render the doc only
+
+The 1,000,000-passage figures (issue #11) take runs of their own, merged into the
+results of the full run (each under 15 minutes on 2 cores; building that corpus's index
+takes 8 of them):
+
+    python bench/run.py --sections scale,bm25 --sizes 1000000 --merge bench/cache/results.json
+    python bench/run.py --sections sweep,ivfpq --sizes 1000000 --sweep-sizes 1000000 \
+        --merge bench/cache/results.json
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ from bench import common, data, report  # noqa: E402
 
 DOC = data.ROOT / "docs" / "BENCHMARKS.md"
 SECTIONS = ("startup", "stages", "indexing", "reindex", "scale", "bm25", "sweep")
+# Run only when named in --sections: IVF-PQ (alone and re-ranked) at the largest size.
+EXTRA_SECTIONS = ("ivfpq",)
 
 
 def parameters(quick: bool) -> dict[str, Any]:
@@ -82,13 +92,37 @@ def parameters(quick: bool) -> dict[str, Any]:
         "serve_rounds": 3,
         "serve_queries": 200,
         "loads": 5,
-        "bm25_queries": {10_000: (50, 2), 100_000: (20, 1)},
+        # rank-bm25 takes about 2 s a query at 1,000,000 passages.
+        "bm25_queries": {10_000: (50, 2), 100_000: (20, 1), 1_000_000: (5, 1)},
         "sweep_sizes": [5_000, 10_000, 20_000, 50_000, 100_000],
         "sweep_queries": 200,
         "ef": "32,64,96,128",
         "base_passages": 3000,
         "cache": True,
     }
+
+
+def merge(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """`earlier` results with `later` ones laid over: per corpus size for scale, bm25 and
+    the sweep's rows, whole sections otherwise. The header then names both commands."""
+    merged = {**earlier, **later}
+    for key in ("scale", "bm25"):
+        if key in earlier and key in later:
+            merged[key] = {**earlier[key], **later[key]}
+    if "sweep" in earlier and "sweep" in later:
+        rows = {r["size"]: r for r in earlier["sweep"]["rows"] + later["sweep"]["rows"]}
+        merged["sweep"] = {**later["sweep"], "rows": [rows[size] for size in sorted(rows)]}
+    merged["command"] = f"{earlier['command']}, then {later['command']}"
+    merged["minutes"] = earlier.get("minutes", 0.0) + later["minutes"]
+    merged["load_before"] = f"{earlier['load_before']} (first run)"
+    errors = {**earlier.get("errors", {}), **later.get("errors", {})}
+    for name in later:
+        if name in SECTIONS + EXTRA_SECTIONS and name not in later.get("errors", {}):
+            errors.pop(name, None)
+    merged.pop("errors", None)
+    if errors:
+        merged["errors"] = errors
+    return merged
 
 
 def worker(*args: str) -> dict[str, Any]:
@@ -111,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test in seconds")
     parser.add_argument(
-        "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated, of {', '.join(SECTIONS + EXTRA_SECTIONS)}",
     )
     parser.add_argument(
         "--sizes", default=None, help="synthetic corpus sizes in passages (default 10000,100000)"
@@ -125,6 +161,16 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="an index of corpus/ to use (default: build one in a temporary folder)",
     )
+    parser.add_argument(
+        "--sweep-sizes", default=None, help="sizes for the sweep section (default 5000-100000)"
+    )
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        default=None,
+        help="merge this run into that results.json (per size for scale and bm25) and render "
+        "the doc from the merged results: the 1,000,000-passage figures take their own run",
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/BENCHMARKS.md")
     parser.add_argument(
         "--from-results",
@@ -134,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sections = [s for s in args.sections.split(",") if s]
-    unknown = set(sections) - set(SECTIONS)
+    unknown = set(sections) - set(SECTIONS + EXTRA_SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     if args.from_results:
@@ -146,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     p = parameters(args.quick)
     if args.sizes:
         p["sizes"] = [int(s) for s in args.sizes.split(",")]
+    if args.sweep_sizes:
+        p["sweep_sizes"] = [int(s) for s in args.sweep_sizes.split(",")]
     write_doc = not (args.quick or args.no_doc)
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
@@ -162,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     results["load_after"] = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     results["minutes"] = (time.perf_counter() - started) / 60
+    if args.merge is not None and args.merge.is_file():
+        results = merge(json.loads(args.merge.read_text()), results)
     generated = report.render(results)
 
     output = args.output or (None if args.quick else data.CACHE)
@@ -238,6 +288,14 @@ def run_sections(
             )
         return out
 
+    def ivfpq() -> dict[str, Any]:
+        size = max(p["sizes"])
+        log(f"IVF-PQ {size:,}")
+        return worker(
+            "ivfpq", "--size", str(size), "--base", str(base_path),
+            "--queries", str(p["sweep_queries"]), *cache_flag,
+        )  # fmt: skip
+
     def sweep() -> dict[str, Any]:
         return worker(
             "sweep", "--sizes", ",".join(str(s) for s in p["sweep_sizes"]),
@@ -259,11 +317,12 @@ def run_sections(
         ("scale", "scale", scale, "scale"),
         ("bm25", "bm25", bm25, "bm25"),
         ("sweep", "FAISS: exact vs HNSW by size", sweep, "sweep"),
+        ("ivfpq", "FAISS: IVF-PQ", ivfpq, "ivfpq"),
     ]  # fmt: skip
     wanted = set(sections)
     if wanted & {"startup", "stages"}:
         wanted.add("corpus")
-    if wanted & {"scale", "sweep"}:
+    if wanted & {"scale", "sweep", "ivfpq"}:
         wanted.add("base")
     for name, message, step, key in steps:
         if name not in wanted:

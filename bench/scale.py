@@ -4,6 +4,7 @@
     python -m bench.scale serve    --dir DIR                            load it, answer questions
     python -m bench.scale rankbm25 --size N                             SparseBM25 vs rank-bm25
     python -m bench.scale sweep    --sizes 10000,100000 --base BASE.npy exact vs HNSW by size
+    python -m bench.scale ivfpq    --size N --base BASE.npy             IVF-PQ, alone and refined
 
 Each prints one JSON object on stdout. run.py starts them; they can be run alone too.
 The model is never loaded here: passage vectors are mixtures of real passage embeddings
@@ -140,6 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
 
     gc.collect()
     baseline = common.rss_mb()
+    baseline_file = common.rss_file_mb()
     common.reset_peak()
     start = time.perf_counter()
     index = load_index(target)
@@ -155,6 +157,9 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
             for stage, seconds in stages.ask_by_stage(index, q, v, encode, settings).items():
                 samples.setdefault(stage, []).append(seconds)
     serve_peak = common.peak_rss_mb()
+    # Pages of the memory-mapped index files (faiss.index, bm25.*.npy) count in RSS once
+    # touched; this says how much of it they are, after the questions.
+    file_backed = common.rss_file_mb()
     raw_mb = (
         len(index.chunks) * index.dimension * 4 / 2**20
         + sum(len(c.text.encode("utf-8")) for c in index.chunks) / 2**20
@@ -180,6 +185,7 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
             "loaded_rss_mb": loaded,
             "load_peak_rss_mb": load_peak,
             "serve_peak_rss_mb": serve_peak,
+            "file_backed_over_imports_mb": file_backed - baseline_file,
             "raw_mb": raw_mb,
             "net_loaded_mb": loaded - baseline,
             "net_peak_mb": serve_peak - baseline,
@@ -238,9 +244,19 @@ def cmd_rankbm25(args: argparse.Namespace) -> dict[str, Any]:
     terms = [search_terms(q, {}) for q in questions]
     variant, k1, b = settings.bm25_variant, settings.bm25_k1, settings.bm25_b
 
+    # The token lists exist before: the peak over them is SparseBM25.build's own.
+    gc.collect()
+    before = common.rss_mb()
+    common.reset_peak()
     start = time.perf_counter()
     sparse = SparseBM25.build(passages, variant, k1, b)
     sparse_build = time.perf_counter() - start
+    sparse_peak = common.peak_rss_mb() - before
+    arrays_mb = sum(a.nbytes for a in sparse.to_arrays().values()) / 2**20
+    vocabulary_mb = (
+        sys.getsizeof(sparse.vocabulary)
+        + sum(sys.getsizeof(t) + sys.getsizeof(i) for t, i in sparse.vocabulary.items())
+    ) / 2**20
     gc.collect()
     before = common.rss_mb()
     start = time.perf_counter()
@@ -267,6 +283,10 @@ def cmd_rankbm25(args: argparse.Namespace) -> dict[str, Any]:
         "max_abs_difference": max(d for d, _ in differences),
         "max_relative_difference": max(d / top if top else d for d, top in differences),
         "sparse_build_s": sparse_build,
+        "sparse_build_peak_mb": sparse_peak,
+        "sparse_arrays_mb": arrays_mb,
+        "sparse_vocabulary_mb": vocabulary_mb,
+        "sparse_build_peak_ratio": sparse_peak / arrays_mb if arrays_mb else float("nan"),
         "rank_bm25_build_s": reference_build,
         "rank_bm25_rss_mb": reference_mb,
     }
@@ -340,6 +360,77 @@ def cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def cmd_ivfpq(args: argparse.Namespace) -> dict[str, Any]:
+    """IVF with product quantization, the alternative to HNSW where memory is short:
+    alone (PQ codes only) and re-ranked by float16 copies of the vectors (IndexRefine),
+    at several nprobe, against exact search, with the index's size in memory."""
+    import faiss
+
+    base = np.load(args.base, allow_pickle=False)
+    n = args.size
+    nlist = max(1, min(args.nlist, n // 39))  # faiss wants 39 training vectors a list
+    vectors = data.cached_mixtures(base, n, VECTOR_SEED, cache=not args.no_cache)
+    queries = data.mixture_vectors(base, args.queries, seed=QUERY_SEED)
+    depth = Settings().candidates
+    dimension = vectors.shape[1]
+    metric = faiss.METRIC_INNER_PRODUCT
+    exact = faiss.IndexFlatIP(dimension)
+    exact.add(vectors)
+    _, truth = exact.search(queries, depth)
+    del exact
+    rows_q = [q.reshape(1, -1) for q in queries]
+    train = vectors[np.random.default_rng(3).choice(n, size=min(n, 40 * nlist), replace=False)]
+    out: dict[str, Any] = {
+        "size": n,
+        "nlist": nlist,
+        "pq_m": args.pq_m,
+        "queries": args.queries,
+        "depth": depth,
+        "variants": [],
+    }
+    start = time.perf_counter()
+    ivfpq = faiss.IndexIVFPQ(faiss.IndexFlatIP(dimension), dimension, nlist, args.pq_m, 8, metric)
+    ivfpq.train(train)
+    ivfpq.add(vectors)
+    build = time.perf_counter() - start
+    fp16: Any = faiss.ScalarQuantizer.QT_fp16
+    start = time.perf_counter()
+    refine_store = faiss.IndexScalarQuantizer(dimension, fp16, metric)
+    refine_store.add(vectors)
+    refined = faiss.IndexRefine(ivfpq, refine_store)
+    refined.k_factor = args.k_factor
+    refine_build = time.perf_counter() - start
+    faiss.omp_set_num_threads(1)
+    for name, index, extra_build in (
+        ("ivfpq", ivfpq, 0.0),
+        ("ivfpq+refine fp16", refined, refine_build),
+    ):
+        size_mb = ivfpq.sa_code_size() * n / 2**20 + (
+            refine_store.sa_code_size() * n / 2**20 if index is refined else 0.0
+        )
+        by_nprobe = []
+        for nprobe in [int(x) for x in args.nprobe.split(",")]:
+            ivfpq.nprobe = nprobe
+            times = common.paired({"search": lambda q, i=index: i.search(q, depth)}, rows_q)
+            _, found = index.search(queries, depth)
+            by_nprobe.append(
+                {
+                    "nprobe": nprobe,
+                    "time": common.summary(times["search"]),
+                    "recall_at_10": recall_at_k(found, truth, 10),
+                }
+            )
+        out["variants"].append(
+            {
+                "name": name,
+                "build_s": build + extra_build,
+                "codes_mb": size_mb,
+                "by_nprobe": by_nprobe,
+            }
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.scale", description=__doc__.splitlines()[0]
@@ -372,6 +463,16 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("--ef", default="32,64,96,128")
     sweep.add_argument("--no-cache", action="store_true")
     sweep.set_defaults(run=cmd_sweep)
+    ivfpq = jobs.add_parser("ivfpq")
+    ivfpq.add_argument("--size", type=int, required=True)
+    ivfpq.add_argument("--base", required=True)
+    ivfpq.add_argument("--queries", type=int, default=200)
+    ivfpq.add_argument("--nlist", type=int, default=4096)
+    ivfpq.add_argument("--pq-m", type=int, default=48)
+    ivfpq.add_argument("--k-factor", type=int, default=16)
+    ivfpq.add_argument("--nprobe", default="16,32,64")
+    ivfpq.add_argument("--no-cache", action="store_true")
+    ivfpq.set_defaults(run=cmd_ivfpq)
     args = parser.parse_args(argv)
     json.dump(args.run(args), sys.stdout)
     print()

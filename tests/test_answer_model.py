@@ -13,7 +13,9 @@ import pytest
 from qa import QA
 from qa.answer_model import default_model_path, load_answer_model
 from qa.errors import ModelError
-from qa.evaluate import evaluate, load_gold, metrics
+from qa.evaluation.gold import load_gold
+from qa.evaluation.judge import metrics
+from qa.evaluation.run import evaluate
 from qa.features import CANDIDATE_FEATURES, QUESTION_FEATURES
 from qa.language import answer_kind, mentions_number, mentions_time
 

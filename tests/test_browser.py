@@ -23,8 +23,8 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, Request, expect,
 
 from qa import QA
 from qa.engine import ensure_index
-from qa.ui import CJK_FONTS
-from qa.uploads import format_size
+from qa.ui.server import CJK_FONTS
+from qa.ui.uploads import format_size
 
 pytestmark = [
     pytest.mark.browser,

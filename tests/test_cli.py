@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from conftest import make_bad_corpus
 
+from qa import __version__
 from qa.cli import main
 from qa.engine import ensure_index
 from qa.index import read_manifest
@@ -222,3 +226,13 @@ def test_help_and_version(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     assert "ask" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"qa {__version__}\n"
+    # The installed `qa` command (beside this interpreter) says the same, and so does the
+    # package metadata it was installed with.
+    script = shutil.which("qa", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "qa.cli"]
+    shown = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
+    assert shown.stdout == f"qa {version('qa')}\n" == f"qa {__version__}\n"

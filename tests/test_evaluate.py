@@ -12,26 +12,19 @@ import pytest
 from qa import QA, Settings
 from qa.cli import main
 from qa.errors import GoldFileError
-from qa.evaluate import (
-    Evaluation,
+from qa.evaluation.gold import Gold, GoldQuestion, load_gold
+from qa.evaluation.judge import (
     FileLocator,
-    Gold,
-    GoldQuestion,
     Judgement,
-    ModeRun,
-    Result,
-    broken_thresholds,
-    evaluate,
     file_doc_id,
     hit_curve,
     judge,
-    load_gold,
     metrics,
-    parse_thresholds,
     percentile,
-    to_json,
 )
-from qa.report import format_report
+from qa.evaluation.report import format_report
+from qa.evaluation.run import Evaluation, ModeRun, Result, evaluate, to_json
+from qa.evaluation.thresholds import broken_thresholds, parse_thresholds
 
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT / "data" / "squad"
@@ -521,15 +514,12 @@ def test_over_long_question_fails_before_the_model_loads(
         load_gold(gold, settings)
 
 
-def test_default_gold_file_missing_is_a_usage_error(
-    settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert main(["eval", *_paths(settings)]) == 2
-    assert "No gold file given" in capsys.readouterr().err
+def test_the_gold_file_is_required(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    # No default: the gold files are in a checkout's tests/gold/, not in the package.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", *_paths(settings)])
+    assert exit_info.value.code == 2
+    assert "the following arguments are required: GOLD.jsonl" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

@@ -186,10 +186,11 @@ def test_a_write_failing_midway_keeps_the_old_index(
     (corpus / "bridge.txt").write_text(BRIDGE)
     before = _files(index_dir)
 
-    def savez(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(np, "savez", savez)
+    # np.save writes the line offsets and the BM25 arrays, after the JSONL files.
+    monkeypatch.setattr(np, "save", save)
     changed = settings.replace(corpus_dir=corpus, index_dir=index_dir)
     with pytest.raises(IndexWriteError) as error:
         ensure_index(changed, qa.embedder, log=lambda m: None, progress=False, must_save=True)
@@ -231,13 +232,16 @@ def _garble(path: Path) -> None:
 DAMAGE = {
     "truncated faiss.index": ("faiss.index", _truncate, "is truncated or corrupted"),
     "garbled chunks.jsonl": ("chunks.jsonl", _garble, "is truncated or corrupted"),
-    "deleted bm25.npz": ("bm25.npz", Path.unlink, "is missing"),
-    "truncated bm25.npz": ("bm25.npz", _truncate, "is truncated or corrupted"),
+    "deleted bm25.indices.npy": ("bm25.indices.npy", Path.unlink, "is missing"),
+    "truncated bm25.data.npy": ("bm25.data.npy", _truncate, "is truncated or corrupted"),
+    "truncated chunks.offsets.npy": ("chunks.offsets.npy", _truncate, "is truncated or corrupted"),
     "garbled manifest.json": ("manifest.json", _garble, "is truncated or corrupted"),
+    # Passages and documents are read line by line when a question needs them; the line
+    # offsets, checked against the file when loading, catch a file cut short or emptied.
     "emptied documents.jsonl": (
         "documents.jsonl",
         lambda p: p.write_text(""),
-        "chunks.jsonl cites documents that documents.jsonl lacks",
+        "is truncated or corrupted",
     ),
 }
 

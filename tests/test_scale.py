@@ -6,6 +6,7 @@ search finds, and the benchmark runs. Timing itself lives in bench/ (docs/BENCHM
 from __future__ import annotations
 
 import json
+import mmap
 import shutil
 import sys
 from pathlib import Path
@@ -14,8 +15,10 @@ import numpy as np
 import pytest
 
 from qa import QA, Settings, load_documents
+from qa import bm25 as bm25_module
 from qa.bm25 import SparseBM25, rank_bm25_reference
 from qa.engine import ensure_index
+from qa.errors import IndexCorruptError
 from qa.index import build_index, load_index, save_index, scoring_text
 from qa.text import tokenize
 from qa.vectors import build_vector_index, index_kind, recall_at_k
@@ -65,6 +68,32 @@ def test_sparse_bm25_scores_equal_rank_bm25_on_the_real_corpus(
         np.testing.assert_allclose(
             sparse.scores(terms), reference.get_scores(terms), rtol=1e-6, atol=1e-12
         )
+
+
+def test_sparse_bm25_built_from_a_generator_scores_as_rank_bm25_on_odd_passages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Token lists streamed once; a word repeated past 255 times in a passage, empty
+    passages, and (with a 4-bit term field) terms that do not pack all score as
+    rank-bm25 says."""
+    rng = np.random.default_rng(7)
+    words = [f"w{i}" for i in range(40)]
+    passages = [list(rng.choice(words, size=int(rng.integers(0, 30)))) for _ in range(300)]
+    passages[3] = ["echo"] * 300 + ["w1"]
+    passages[4] = []
+    queries = [["echo"], ["w1", "w2", "w2"], ["w39", "echo", "nothing"], []]
+    for bits in (bm25_module._TERM_BITS, 4):
+        monkeypatch.setattr(bm25_module, "_TERM_BITS", bits)
+        monkeypatch.setattr(bm25_module, "_TERM_LIMIT", 1 << bits)
+        monkeypatch.setattr(bm25_module, "_BLOCK", 64)
+        for variant in ("okapi", "plus", "l"):
+            sparse = SparseBM25.build((p for p in passages), variant, 1.2, 0.75)  # type: ignore[arg-type]
+            reference = rank_bm25_reference(passages, variant, 1.2, 0.75)  # type: ignore[arg-type]
+            assert sparse.weights.has_sorted_indices
+            for terms in queries:
+                np.testing.assert_allclose(
+                    sparse.scores(terms), reference.get_scores(terms), rtol=1e-6, atol=1e-12
+                )
 
 
 def test_the_saved_bm25_scores_equal_rank_bm25(qa: QA, settings: Settings) -> None:
@@ -180,6 +209,54 @@ def test_an_index_past_the_threshold_is_hnsw_and_survives_save_and_load(
             [h.dense_score for h in hits_exact],
             atol=1e-3,
         )
+
+
+def test_a_loaded_index_reads_its_passages_when_asked_and_keeps_them_when_rebuilt(
+    qa: QA, tmp_path: Path
+) -> None:
+    """load_index maps the vectors and BM25 arrays and reads a passage or document from
+    its line on demand; the same index as saved, and still itself after the folder is
+    rebuilt with other content."""
+    target = tmp_path / "index"
+    save_index(qa.index, target)
+    loaded = load_index(target)
+    weights = loaded.bm25.weights
+    assert all(_mapped(a) for a in (weights.data, weights.indices, weights.indptr))
+    assert list(loaded.chunks) == list(qa.index.chunks)
+    assert [loaded.chunks[i] for i in (0, -1)] == [qa.index.chunks[0], qa.index.chunks[-1]]
+    assert dict(loaded.documents) == dict(qa.index.documents)
+    assert sorted(d.id for d in loaded.documents.values()) == sorted(qa.index.documents)
+    np.testing.assert_array_equal(loaded.chunk_vectors(), qa.index.chunk_vectors())
+    before = [loaded.chunks[i] for i in range(len(loaded.chunks))]
+
+    documents = list(qa.index.documents.values())[:2]
+    smaller, _ = build_index(documents, qa.settings, qa.embedder, previous=qa.index)
+    save_index(smaller, target)
+    assert len(load_index(target).chunks) == len(smaller.chunks) < len(before)
+    assert [loaded.chunks[i] for i in range(len(loaded.chunks))] == before
+    assert loaded.documents[before[-1].doc_id].id == before[-1].doc_id
+
+
+def _mapped(array: object) -> bool:
+    """Whether `array` is a view of a memory-mapped file (not a copy of one)."""
+    while array is not None:
+        if isinstance(array, np.memmap | mmap.mmap):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def test_a_passage_damaged_in_place_is_an_index_error_when_read(qa: QA, tmp_path: Path) -> None:
+    target = tmp_path / "index"
+    save_index(qa.index, target)
+    path = target / "chunks.jsonl"
+    data = bytearray(path.read_bytes())
+    data[1] = ord("#")  # the second line stays the same length: loading cannot tell
+    path.write_bytes(bytes(data))
+    loaded = load_index(target)
+    assert loaded.chunks[1] == qa.index.chunks[1]
+    with pytest.raises(IndexCorruptError, match="chunks.jsonl is truncated or corrupted"):
+        loaded.chunks[0]
 
 
 def test_the_benchmark_runs_quick(qa: QA, settings: Settings, tmp_path: Path) -> None:

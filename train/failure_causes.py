@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from qa.evaluate import contains_answer  # noqa: E402
+from qa.evaluation.judge import contains_answer  # noqa: E402
 
 
 def causes(gold_path: Path, results_path: Path) -> Counter[str]:

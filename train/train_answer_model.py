@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from qa import QA, Settings  # noqa: E402
 from qa.answer_model import AnswerModel, Linear, Trees, columns_of, sigmoid  # noqa: E402
-from qa.evaluate import contains_answer  # noqa: E402
+from qa.evaluation.judge import contains_answer  # noqa: E402
 from qa.features import (  # noqa: E402
     CANDIDATE_FEATURES,
     QUESTION_FEATURES,

@@ -7,7 +7,7 @@ answer at all, is the learned answer model's decision (`answer_model.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,7 +123,7 @@ class Scored:
 def score_pool(
     question: Question,
     hits: list[Hit],
-    documents: dict[str, Document],
+    documents: Mapping[str, Document],
     encode: Callable[[list[str]], np.ndarray],
     model: AnswerModel,
     settings: Settings,
@@ -139,7 +139,7 @@ def score_pool(
 def compose(
     question: Question,
     hits: list[Hit],
-    documents: dict[str, Document],
+    documents: Mapping[str, Document],
     encode: Callable[[list[str]], np.ndarray],
     model: AnswerModel,
     settings: Settings,
@@ -183,7 +183,7 @@ def compose(
 
 
 def _prefer_newer(
-    scored: Scored, hits: list[Hit], documents: dict[str, Document], close: float
+    scored: Scored, hits: list[Hit], documents: Mapping[str, Document], close: float
 ) -> int:
     """The best candidate; but when another one from a newer dated document holds a
     figure and the model scores the two as close, the newer statement ("79 digital
@@ -208,7 +208,7 @@ def _prefer_newer(
 
 
 def _cite(
-    hits: list[Hit], documents: dict[str, Document], chosen: Candidate | None
+    hits: list[Hit], documents: Mapping[str, Document], chosen: Candidate | None
 ) -> tuple[Citation, ...]:
     """The hits as citations; the answering passage first, its answer span marked."""
     order = list(range(len(hits)))

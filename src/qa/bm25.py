@@ -15,8 +15,9 @@ the zero-frequency part is added densely.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -27,6 +28,17 @@ from .config import BM25Variant
 OKAPI_EPSILON = 0.25
 PLUS_DELTA = 1.0
 L_DELTA = 0.5
+# `build` packs an entry as tf << 24 | term id: 24 bits hold 16.7 M terms, 8 bits a
+# frequency up to 255. An entry that does not fit (a word repeated 256 times in one
+# passage, or a vocabulary past 16.7 M terms) is kept aside in a dict instead.
+_TERM_BITS = 24
+_TERM_LIMIT = 1 << _TERM_BITS
+_TF_MAX = 255
+# Entries counted, and weighted and scattered, at a time by `build` (a few MiB of
+# temporaries each).
+_COUNT_BLOCK = 1 << 16
+_PIECE = 1 << 20
+_BLOCK = 1 << 14
 
 
 class SparseBM25:
@@ -48,50 +60,103 @@ class SparseBM25:
         # the query's idf sum in float32.
         self.weights = weights
         self.zero_tf = zero_tf
+        # f(0, |d|) is one value for every passage in all three variants here (rank-bm25's
+        # BM25L has no length-dependent floor): `scores` then adds it as a number rather
+        # than an array of n. None when it varies.
+        everywhere = float(zero_tf[0]) if len(zero_tf) else 0.0
+        self._zero_tf_everywhere: float | None = (
+            everywhere if bool(np.all(zero_tf == everywhere)) else None
+        )
 
     @classmethod
     def build(
-        cls, passages: Sequence[Sequence[str]], variant: BM25Variant, k1: float, b: float
+        cls, passages: Iterable[Sequence[str]], variant: BM25Variant, k1: float, b: float
     ) -> SparseBM25:
-        """Args: passages as token lists; variant okapi|plus|l; k1 and b as in BM25."""
-        n = len(passages)
+        """Args: passages as token lists (any iterable: a generator is read once, so the
+        token lists need never exist all at once); variant okapi|plus|l; k1 and b as in BM25.
+
+        Memory: one pass over the passages records each (passage, term) entry in 4 bytes
+        (term id and frequency packed, `_pack`); a second pass over them scatters the
+        weights into the finished term-major arrays (a float32 weight and an int32 passage
+        per entry), a block at a time. At the peak both are held, 12 bytes per entry
+        against the finished 8: at 100,000 passages 1.5-1.8x the finished arrays, where
+        building from lists of Python ints peaked at 10x (docs/BENCHMARKS.md).
+        """
         vocabulary: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        doc_len = np.zeros(n, dtype=np.float64)
-        for d, tokens in enumerate(passages):
-            doc_len[d] = len(tokens)
-            for term, tf in Counter(tokens).items():
-                rows.append(vocabulary.setdefault(term, len(vocabulary)))
-                cols.append(d)
-                tfs.append(tf)
-        tf_matrix = sparse.csr_matrix(
-            (np.asarray(tfs, dtype=np.float64), (rows, cols)), shape=(len(vocabulary), n)
-        )
-        df = np.diff(tf_matrix.indptr).astype(np.float64)
-        idf = _idf(df, n, variant)
+        # Every entry, passage after passage (`_pack`), in arrays of about _PIECE entries:
+        # one array grown to the end would be reallocated and copied as it grows.
+        pieces = [array("I")]
+        nnz = 0
+        unpacked: dict[int, tuple[int, int]] = {}  # entry -> (term, tf) that do not pack
+        lengths = array("q")  # tokens per passage
+        widths = array("q")  # distinct terms per passage
+        for tokens in passages:
+            tally = Counter(tokens)
+            lengths.append(len(tokens))
+            widths.append(len(tally))
+            ids = [vocabulary.setdefault(term, len(vocabulary)) for term in tally]
+            frequencies = tally.values()
+            piece = pieces[-1]
+            if len(piece) >= _PIECE:
+                piece = array("I")
+                pieces.append(piece)
+            if ids and (max(frequencies) > _TF_MAX or len(vocabulary) > _TERM_LIMIT):
+                for j, (term_id, count) in enumerate(zip(ids, frequencies, strict=True)):
+                    if count > _TF_MAX or term_id >= _TERM_LIMIT:
+                        unpacked[nnz + j] = (term_id, count)
+                        piece.append(0)
+                    else:
+                        piece.append(count << _TERM_BITS | term_id)
+            else:
+                piece.extend([c << _TERM_BITS | t for t, c in zip(ids, frequencies, strict=True)])
+            nnz += len(ids)
+        n, n_terms = len(lengths), len(vocabulary)
+        entries = _Entries(pieces, unpacked)
+        entry_end = np.cumsum(np.frombuffer(widths, dtype=np.int64)) if n else np.zeros(0)
+        doc_len = np.frombuffer(lengths, dtype=np.int64).astype(np.float64) if n else np.zeros(0)
+
+        df = np.zeros(n_terms, dtype=np.int64)
+        for lo in range(0, nnz, _COUNT_BLOCK):
+            term = entries.terms(lo, min(lo + _COUNT_BLOCK, nnz))
+            df += np.bincount(term, minlength=n_terms)
+        idf = _idf(df.astype(np.float64), n, variant)
         avgdl = float(doc_len.mean()) if n else 0.0
         norm = 1 - b + b * doc_len / avgdl if avgdl else np.ones(n)
+        zero_tf = np.full(n, PLUS_DELTA) if variant == "plus" else np.zeros(n)
 
-        tf = tf_matrix.data
-        col = tf_matrix.indices
-        nd = norm[col]
-        if variant == "okapi":
-            f_tf = tf * (k1 + 1) / (tf + k1 * nd)
-            zero_tf = np.zeros(n)
-        elif variant == "plus":
-            f_tf = PLUS_DELTA + tf * (k1 + 1) / (k1 * nd + tf)
-            zero_tf = np.full(n, PLUS_DELTA)
-        else:
-            # rank-bm25's BM25L multiplies by tf once more than the paper does; we follow
-            # rank-bm25, whose scores are the definition here.
-            ctd = tf / nd
-            f_tf = tf * (k1 + 1) * (ctd + L_DELTA) / (k1 + ctd + L_DELTA)
-            zero_tf = np.zeros(n)
-        term_of_entry = np.repeat(np.arange(len(vocabulary)), np.diff(tf_matrix.indptr))
-        data = idf[term_of_entry] * (f_tf - zero_tf[col])
-        weights = sparse.csr_matrix(
-            (data.astype(np.float32), tf_matrix.indices, tf_matrix.indptr), shape=tf_matrix.shape
-        )
+        # scipy would copy int32 indices to match int64 row pointers: one dtype for both.
+        index_dtype = np.int32 if max(nnz, n) < 2**31 else np.int64
+        indptr = np.zeros(n_terms + 1, dtype=index_dtype)
+        np.cumsum(df, out=indptr[1:])
+        cursor = indptr[:-1].astype(np.int64)  # where each term's next entry goes
+        indices = np.empty(nnz, dtype=index_dtype)
+        data = np.empty(nnz, dtype=np.float32)
+        for lo in range(0, nnz, _BLOCK):
+            hi = min(lo + _BLOCK, nnz)
+            col = np.searchsorted(entry_end, np.arange(lo, hi), side="right")
+            term, tf = entries.block(lo, hi)
+            nd = norm[col]
+            if variant == "okapi":
+                f_tf = tf * (k1 + 1) / (tf + k1 * nd)
+            elif variant == "plus":
+                f_tf = PLUS_DELTA + tf * (k1 + 1) / (k1 * nd + tf)
+            else:
+                # rank-bm25's BM25L multiplies by tf once more than the paper does; we
+                # follow rank-bm25, whose scores are the definition here.
+                ctd = tf / nd
+                f_tf = tf * (k1 + 1) * (ctd + L_DELTA) / (k1 + ctd + L_DELTA)
+            weight = (idf[term] * (f_tf - zero_tf[col])).astype(np.float32)
+            # Stable: within a term the passages stay in increasing order, here and across
+            # blocks (which follow the passage order), so each row comes out sorted.
+            order = np.argsort(term, kind="stable")
+            term = term[order]
+            first = np.flatnonzero(np.r_[True, term[1:] != term[:-1]])
+            run = np.diff(np.r_[first, len(term)])
+            at = cursor[term] + (np.arange(len(term)) - np.repeat(first, run))
+            indices[at] = col[order]
+            data[at] = weight[order]
+            cursor[term[first]] += run
+        weights = sparse.csr_matrix((data, indices, indptr), shape=(n_terms, n))
         return cls(vocabulary, idf, weights, zero_tf)
 
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
@@ -104,30 +169,98 @@ class SparseBM25:
         counts = Counter(rows)
         unique = np.fromiter(counts.keys(), dtype=np.int64)
         times = np.fromiter(counts.values(), dtype=np.float64)
-        result = np.asarray(self.weights[unique].T @ times).ravel()
+        # The rows of the query's terms, summed per passage in float64 (in the order
+        # scipy's `rows.T @ times` adds them, so the scores are the same to the bit): at
+        # 1,000,000 passages 0.3 ms, where the sparse product took 1 ms.
+        matched = self.weights[unique]
+        per_entry = np.repeat(times, np.diff(matched.indptr))
+        result: np.ndarray = np.bincount(
+            matched.indices, weights=matched.data.astype(np.float64) * per_entry, minlength=n
+        )
         constant = float(self.idf[unique] @ times)
-        return result + constant * self.zero_tf
+        if self._zero_tf_everywhere is None:
+            result += constant * self.zero_tf
+        elif self._zero_tf_everywhere:
+            result += constant * self._zero_tf_everywhere
+        return result
+
+    # The arrays `to_arrays` gives, each saved by index.py as its own .npy file, which
+    # loading memory-maps (np.load(mmap_mode="r") cannot map the members of an .npz).
+    ARRAYS = ("idf", "data", "indices", "indptr", "zero_tf")
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """Plain arrays for np.savez (no pickle); the vocabulary is saved separately."""
+        """Plain arrays for np.save (no pickle), by `ARRAYS` name; the vocabulary is saved
+        separately. The matrix's shape is (len(indptr) - 1, len(zero_tf))."""
         return {
             "idf": self.idf,
             "data": self.weights.data,
             "indices": self.weights.indices,
             "indptr": self.weights.indptr,
-            "shape": np.asarray(self.weights.shape),
             "zero_tf": self.zero_tf,
         }
 
     @classmethod
     def from_arrays(cls, vocabulary: list[str], arrays: dict[str, np.ndarray]) -> SparseBM25:
-        shape = tuple(int(x) for x in arrays["shape"])
-        weights = sparse.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape
-        )
-        return cls(
-            {t: i for i, t in enumerate(vocabulary)}, arrays["idf"], weights, arrays["zero_tf"]
-        )
+        """The inverse of `to_arrays`, without copying the arrays (memory-mapped ones stay
+        mapped).
+
+        Raises:
+            ValueError: the arrays do not make one BM25 matrix.
+        """
+        idf, data, indices, indptr, zero_tf = (arrays[name] for name in cls.ARRAYS)
+        if (
+            any(a.ndim != 1 for a in (idf, data, indices, indptr, zero_tf))
+            or idf.dtype != np.float64
+            or zero_tf.dtype != np.float64
+            or data.dtype != np.float32
+            or indices.dtype not in (np.int32, np.int64)
+            or indptr.dtype != indices.dtype
+            or not len(indptr)
+            or indptr[0] != 0
+            or indptr[-1] != len(data)
+            or len(indices) != len(data)
+        ):
+            raise ValueError("the BM25 arrays do not make one matrix")
+        shape = (len(indptr) - 1, len(zero_tf))
+        weights = sparse.csr_matrix((data, indices, indptr), shape=shape, copy=False)
+        return cls({t: i for i, t in enumerate(vocabulary)}, idf, weights, zero_tf)
+
+
+class _Entries:
+    """The packed entries of `SparseBM25.build`, unpacked a block at a time."""
+
+    def __init__(self, pieces: list[array], unpacked: dict[int, tuple[int, int]]) -> None:
+        self.pieces = [np.frombuffer(p, dtype=np.uint32) for p in pieces if len(p)]
+        self.starts = np.cumsum([0] + [len(p) for p in self.pieces])
+        self.at = np.fromiter(sorted(unpacked), dtype=np.int64, count=len(unpacked))
+        self.term = np.asarray([unpacked[i][0] for i in self.at.tolist()], dtype=np.int64)
+        self.tf = np.asarray([unpacked[i][1] for i in self.at.tolist()], dtype=np.float64)
+
+    def terms(self, lo: int, hi: int) -> np.ndarray:
+        """Term ids of entries lo..hi, int64."""
+        values = self._packed(lo, hi)
+        term = (values & (_TERM_LIMIT - 1)).astype(np.int64)
+        a, z = np.searchsorted(self.at, [lo, hi])
+        term[self.at[a:z] - lo] = self.term[a:z]
+        return term
+
+    def block(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids as int64, frequencies as float64) of entries lo..hi."""
+        values = self._packed(lo, hi)
+        term = (values & (_TERM_LIMIT - 1)).astype(np.int64)
+        tf = (values >> _TERM_BITS).astype(np.float64)
+        a, z = np.searchsorted(self.at, [lo, hi])
+        term[self.at[a:z] - lo] = self.term[a:z]
+        tf[self.at[a:z] - lo] = self.tf[a:z]
+        return term, tf
+
+    def _packed(self, lo: int, hi: int) -> np.ndarray:
+        first, last = np.searchsorted(self.starts, [lo, hi], side="right") - 1
+        parts = [
+            self.pieces[i][max(lo - self.starts[i], 0) : hi - self.starts[i]]
+            for i in range(first, min(last + 1, len(self.pieces)))
+        ]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _idf(df: np.ndarray, n: int, variant: BM25Variant) -> np.ndarray:

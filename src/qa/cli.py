@@ -95,12 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     ev = commands.add_parser(
         "eval", help="score answers against a gold question file", description=cmd_eval.__doc__
     )
+    # Required: the gold files live in a checkout (tests/gold/), not in the package.
     ev.add_argument(
         "gold",
-        nargs="?",
         type=Path,
-        default=None,
-        help="JSONL gold questions (default tests/gold/dev.jsonl)",
+        metavar="GOLD.jsonl",
+        help="JSONL gold questions, one object a line (in a checkout: tests/gold/*.jsonl)",
     )
     ev.add_argument(
         "--mode",
@@ -232,30 +232,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     MRR@10 and answer span hit. Then the failed questions. --out lines equal `qa ask
     --json -k K --mode M` (K = -k, default 10), plus "id" and "mode". Exits 1 when a
     --fail-under/--fail-over threshold is broken."""
-    from . import evaluate, report
     from .engine import QA
+    from .evaluation import load_gold, report, run, thresholds
 
     settings = _settings(args)
-    thresholds = evaluate.parse_thresholds(args.fail_under, args.fail_over)
-    gold = evaluate.load_gold(args.gold or evaluate.default_gold_path(), settings)
-    k = evaluate.passages_for(args.k, log=lambda message: print(message, file=sys.stderr))
-    evaluate.check_writable(args.out)
-    evaluate.check_writable(args.plot, suffix=".png")
+    limits = thresholds.parse_thresholds(args.fail_under, args.fail_over)
+    gold = load_gold(args.gold, settings)
+    k = run.passages_for(args.k, log=lambda message: print(message, file=sys.stderr))
+    run.check_writable(args.out)
+    run.check_writable(args.plot, suffix=".png")
     modes = MODES if args.mode == "all" else (args.mode or settings.mode,)
 
-    evaluation = evaluate.evaluate(QA.open(settings), gold, modes, k)
+    evaluation = run.evaluate(QA.open(settings), gold, modes, k)
     if args.json:
-        for metrics in evaluate.to_json(evaluation):
+        for metrics in run.to_json(evaluation):
             print(json.dumps(metrics, ensure_ascii=False))
     else:
         print(report.format_report(evaluation))
     if args.out:
-        evaluate.write_results(evaluation, args.out)
+        run.write_results(evaluation, args.out)
     if args.plot:
-        from .plot import plot_hit_curves
+        from .evaluation.plot import plot_hit_curves
 
-        plot_hit_curves(evaluate.hit_curves(evaluation), args.plot, f"hit@k on {gold.path.name}")
-    broken = evaluate.broken_thresholds(evaluation, thresholds)
+        plot_hit_curves(run.hit_curves(evaluation), args.plot, f"hit@k on {gold.path.name}")
+    broken = thresholds.broken_thresholds(evaluation, limits)
     for message in broken:
         print(f"Failed: {message}", file=sys.stderr)
     return 1 if broken else 0

@@ -18,9 +18,12 @@ Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 BM25Variant = Literal["okapi", "plus", "l"]
 Fusion = Literal["blend", "rrf"]
+Encoder = Literal["onnx", "torch"]
+ENCODERS: tuple[Encoder, ...] = ("onnx", "torch")
 
-# The index format changes when the files in an index folder change shape.
-INDEX_FORMAT_VERSION = 4
+# The index format changes when the files in an index folder change shape. 5: BM25
+# arrays in .npy files of their own, JSONL line offsets (index.py).
+INDEX_FORMAT_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,11 @@ class Settings:
 
     # index: a sentence-transformers model folder; "" means the bundled all-MiniLM-L6-v2.
     model: str = ""
+    # What embeds texts: "onnx", the model exported once to ONNX and run by onnxruntime
+    # (a question never imports torch: a fresh `qa ask` starts in well under a second),
+    # or "torch", sentence-transformers itself. Their vectors are equal within 1e-5, so
+    # this is not an index setting. QA_ENCODER sets it.
+    encoder: Encoder = "onnx"
     # index: a passage holds whole sentences up to this many words (a longer sentence
     # stands alone rather than being cut).
     chunk_words: int = 60
@@ -124,7 +132,7 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR / QA_HOST / QA_PORT /
-        QA_MAX_FILE_MB, then
+        QA_MAX_FILE_MB / QA_ENCODER, then
         explicit overrides (None means "not given")."""
         values: dict[str, Any] = {}
         if os.environ.get("QA_MODEL"):
@@ -142,6 +150,12 @@ class Settings:
                 raise UsageError(
                     f"QA_MAX_FILE_MB must be a number of megabytes, not {raw_limit!r}."
                 ) from e
+        if raw_encoder := os.environ.get("QA_ENCODER", "").strip():
+            if raw_encoder not in ENCODERS:
+                raise UsageError(
+                    f"QA_ENCODER must be one of {', '.join(ENCODERS)}, not {raw_encoder!r}."
+                )
+            values["encoder"] = raw_encoder
         if raw_port := os.environ.get("QA_PORT", "").strip():
             try:
                 values["port"] = int(raw_port)

@@ -1,8 +1,13 @@
-"""The sentence-transformers model: found on disk, loaded lazily, never downloaded."""
+"""The sentence-transformers model: found on disk, loaded lazily, never downloaded.
+
+Texts are embedded by its ONNX export (onnx_encoder.py) unless the engine is "torch":
+then by sentence-transformers itself. The two give the same vectors (within 1e-5).
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -13,25 +18,70 @@ import numpy as np
 from .errors import ModelError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sentence_transformers import SentenceTransformer
+
+    from .onnx_encoder import OnnxEncoder
+
+ENGINES = ("onnx", "torch")
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 class Embedder:
     """Turns texts into L2-normalized float32 vectors with one model folder.
 
-    The model (and torch) is imported and loaded on first use, so building an Embedder
-    is free and `qa --help` never pays for torch.
+    The encoder is loaded on first use, so building an Embedder is free and `qa --help`
+    never pays for it. With engine "onnx" (the default) that is onnxruntime on the
+    model's ONNX export, found in `onnx_cache` (onnx_encoder.cache_root(), beside the
+    index; None: a temporary folder) or exported there first, which alone imports torch.
+    With engine "torch" it is sentence-transformers, and torch, every time.
     """
 
     def __init__(
-        self, model_path: Path | str, batch_size: int = 32, cache_size: int = 20_000
+        self,
+        model_path: Path | str,
+        batch_size: int = 32,
+        cache_size: int = 20_000,
+        engine: str = "onnx",
+        onnx_cache: Path | str | None = None,
     ) -> None:
         self.model_path = Path(model_path)
         self.batch_size = batch_size
         self.cache_size = cache_size
+        self.engine = _check_engine(engine)
+        self.onnx_cache = Path(onnx_cache) if onnx_cache is not None else None
+        # What an index manifest recorded of its export (onnx_encoder.record_of): where
+        # it is, and the model's hash while the model folder is unchanged.
+        self.onnx_record: dict[str, Any] | None = None
+        self.log: Callable[[str], None] = _stderr
         self._model: SentenceTransformer | None = None
+        self._encoder: OnnxEncoder | None = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    def configure(
+        self,
+        engine: str | None = None,
+        onnx_cache: Path | str | None = None,
+        record: dict[str, Any] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        """Say which engine to use, where the ONNX export is cached and what an index
+        recorded of it; before the first text is embedded (later calls change only
+        what the loaded encoder does not depend on)."""
+        if engine is not None:
+            self.engine = _check_engine(engine)
+        if onnx_cache is not None and self._encoder is None:
+            self.onnx_cache = Path(onnx_cache)
+        if record is not None and self._encoder is None:
+            self.onnx_record = record
+        if log is not None:
+            self.log = log
 
     @property
     def name(self) -> str:
@@ -47,12 +97,49 @@ class Embedder:
 
     @property
     def model(self) -> SentenceTransformer:
-        if self._model is None:
-            self._model = _load(self.model_path)
-        return self._model
+        """The sentence-transformers model (imports torch)."""
+        with self._load_lock:
+            if self._model is None:
+                self._model = _load(self.model_path)
+            return self._model
+
+    @property
+    def encoder(self) -> OnnxEncoder:
+        """The ONNX encoder: loaded from the cache, or exported into it first."""
+        with self._load_lock:
+            if self._encoder is None:
+                from .onnx_encoder import load_or_export
+
+                if (
+                    not (self.model_path / "modules.json").is_file()
+                    and not (self.model_path / "config.json").is_file()
+                ):
+                    _load(self.model_path)  # the usual "no model at ..." error
+                self._encoder = load_or_export(
+                    self.model_path,
+                    self.onnx_cache,
+                    self.onnx_record,
+                    load_model=self._model_for_export,
+                    log=self.log,
+                )
+            return self._encoder
+
+    def _model_for_export(self) -> SentenceTransformer:
+        # Called under _load_lock; the model is not kept: the export replaces it.
+        return self._model or _load(self.model_path)
+
+    def encoder_record(self) -> dict[str, Any] | None:
+        """What the index manifest records of the ONNX export (None: engine "torch")."""
+        if self.engine != "onnx":
+            return None
+        from .onnx_encoder import record_of
+
+        return record_of(self.encoder, self.model_path)
 
     @property
     def dimension(self) -> int:
+        if self.engine == "onnx":
+            return self.encoder.dimension
         model = self.model
         # Renamed in sentence-transformers 6; older releases only have the long name.
         getter = (
@@ -85,9 +172,11 @@ class Embedder:
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Embed `texts` -> array of shape (len(texts), dimension), unit-length rows.
 
-        sentence-transformers sorts texts by length before batching, so one long passage
-        does not pad a whole batch of short ones.
+        Both engines sort texts by length before batching, so one long passage does not
+        pad a whole batch of short ones.
         """
+        if self.engine == "onnx":
+            return self.encoder.encode(list(texts), self.batch_size)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
@@ -98,6 +187,12 @@ class Embedder:
             normalize_embeddings=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise ModelError(f"Unknown encoder {engine!r}: choose one of {', '.join(ENGINES)}.")
+    return engine
 
 
 def _load(path: Path) -> Any:

@@ -90,7 +90,7 @@ class QA:
             IndexMismatchError: the index was built with another model and rebuild is False.
         """
         settings = settings or Settings.from_env()
-        embedder = Embedder(settings.model_path(), settings.batch_size)
+        embedder = Embedder(settings.model_path(), settings.batch_size, engine=settings.encoder)
         index = ensure_index(settings, embedder, rebuild=rebuild, log=log, progress=progress)
         _single_thread_faiss()
         return cls(index, embedder, settings)
@@ -218,6 +218,7 @@ def ensure_index(
         log(f"{e.problem} Rebuilding it.")
         rebuild = True
 
+    _configure_embedder(embedder, settings, manifest, log)
     if manifest is not None and not rebuild:
         check_model(manifest, embedder, command)
 
@@ -302,6 +303,27 @@ def ensure_index(
         f"({reused} reused, {len(index.chunks) - reused} embedded) into {index_dir}/."
     )
     return index
+
+
+def _configure_embedder(
+    embedder: Embedder, settings: Settings, manifest: dict[str, Any] | None, log: Log
+) -> None:
+    """Tell the embedder the settings' engine and where its ONNX export is cached
+    (beside the index), with what the manifest recorded of it, so that it is found
+    without hashing the model or importing torch. Stand-ins (the benchmark's) are left
+    as they are."""
+    configure = getattr(embedder, "configure", None)
+    if configure is None:
+        return
+    from .onnx_encoder import cache_root
+
+    record = (manifest or {}).get("encoder")
+    configure(
+        engine=settings.encoder,
+        onnx_cache=cache_root(settings.index_path()),
+        record=record if isinstance(record, dict) else None,
+        log=log,
+    )
 
 
 def _staleness(

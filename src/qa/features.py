@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,7 +133,7 @@ class Pool:
 def read_pool(
     question: Question,
     pool: list[Hit],
-    documents: dict[str, Document],
+    documents: Mapping[str, Document],
     encode: Callable[[list[str]], np.ndarray],
 ) -> Pool:
     """The candidates of `pool` (the top passages) with their features: the one place
@@ -144,7 +144,7 @@ def read_pool(
 
 
 def candidates(
-    question: Question, pool: list[Hit], documents: dict[str, Document]
+    question: Question, pool: list[Hit], documents: Mapping[str, Document]
 ) -> tuple[list[Candidate], list[str]]:
     """Every candidate of the pool, and the text each is read with (the sentence before
     it and the sentence: "It has ..." needs its subject)."""
@@ -171,7 +171,7 @@ def candidates(
 def candidate_matrix(
     question: Question,
     pool: list[Hit],
-    documents: dict[str, Document],
+    documents: Mapping[str, Document],
     found: list[Candidate],
     read_with: list[str],
     encode: Callable[[list[str]], np.ndarray],
@@ -312,7 +312,7 @@ def question_row(question: Question, hits: list[Hit], pool: Pool, logits: np.nda
 
 
 def coverage_beyond(
-    question: Question, pool: list[Hit], documents: dict[str, Document]
+    question: Question, pool: list[Hit], documents: Mapping[str, Document]
 ) -> tuple[float, float, float]:
     """How far beyond one sentence the question's terms are found: anywhere in the pool's
     passages (a term none holds is a fact they do not state), anywhere in the top

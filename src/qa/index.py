@@ -2,12 +2,23 @@
 
 An index folder holds plain files only (never pickle, since loading a pickle runs code):
 
-    manifest.json    format version, model, dimension, settings, each document's hash
-    documents.jsonl  one Document per line (title, date, outlet, body text)
+    manifest.json    format version, model, dimension, settings, each document's hash,
+                     the ONNX export of the model that embeds questions (onnx_encoder.py)
+    documents.jsonl  one Document per line (title, date, outlet, body text), in the
+                     order of the manifest's documents
     chunks.jsonl     one Chunk per line, in vector order
+    documents.offsets.npy, chunks.offsets.npy
+                     where each line of those starts, in bytes (and where the last ends)
     faiss.index      the normalized passage vectors
-    bm25.npz         BM25 weights (numpy arrays, loaded with allow_pickle=False)
+    bm25.*.npy       BM25 weights: one numpy array per file (idf, data, indices, indptr,
+                     zero_tf), memory-mapped when loaded, with allow_pickle=False
     vocabulary.json  the BM25 terms, in row order
+
+Loading reads what every question needs and leaves the rest on disk (load_index): the
+FAISS file and the BM25 arrays are memory-mapped, and a passage or a document is read
+from its JSONL line when it is first asked for. At 100,000 passages that took loading
+from 1.5 s to 0.02 s and the memory a loaded index holds from 1.5x to 0.9x its raw
+vectors and text; at 1,000,000 loading takes 0.15 s (docs/BENCHMARKS.md).
 
 Writes are atomic: a new index is written into a temporary sibling folder and swapped in
 by rename, so a crash or Ctrl-C mid-build leaves the previous index as it was.
@@ -22,8 +33,11 @@ import shlex
 import shutil
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterator
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +57,7 @@ from .errors import (
     IndexWriteError,
 )
 from .text import find_acronyms, tokenize
-from .vectors import build_vector_index
+from .vectors import build_vector_index, read_vector_index
 
 
 @dataclass
@@ -51,8 +65,9 @@ class Index:
     """Everything a question is answered from. Treated as immutable once built."""
 
     manifest: dict[str, Any]
-    documents: dict[str, Document]
-    chunks: list[Chunk]
+    # dict and list when built; read on demand from the index folder when loaded.
+    documents: Mapping[str, Document]
+    chunks: Sequence[Chunk]
     vectors: Any  # a faiss.Index over the chunks' vectors, row i = chunks[i]
     bm25: SparseBM25
     acronyms: dict[str, str] = field(default_factory=dict)
@@ -127,8 +142,9 @@ def build_index(
 
     # Exact search up to settings.ann_threshold passages, an HNSW graph beyond.
     vector_index = build_vector_index(vectors, settings)
+    # A generator: the token lists of all passages are never held at once.
     bm25 = SparseBM25.build(
-        [tokenize(text) for text in texts],
+        (tokenize(text) for text in texts),
         settings.bm25_variant,
         settings.bm25_k1,
         settings.bm25_b,
@@ -146,6 +162,13 @@ def build_index(
         # Found once here rather than on every load (it reads every document's text).
         "acronyms": acronyms,
     }
+    # The ONNX export that embeds the questions (onnx_encoder.record_of): its folder,
+    # the model's content hash, and the model files' sizes and times, which let a
+    # question find it without hashing the model again.
+    encoder_record = getattr(embedder, "encoder_record", None)
+    record = encoder_record() if callable(encoder_record) else None
+    if record is not None:
+        manifest["encoder"] = record
     index = Index(
         manifest=manifest,
         documents=by_id,
@@ -252,13 +275,17 @@ def _acronyms(documents: list[Document]) -> dict[str, str]:
     return found
 
 
+# The BM25 arrays' files, by array name (SparseBM25.ARRAYS).
+BM25_FILES = {name: f"bm25.{name}.npy" for name in SparseBM25.ARRAYS}
 # The files of an index folder (module docstring).
 INDEX_FILES = (
     "manifest.json",
     "documents.jsonl",
+    "documents.offsets.npy",
     "chunks.jsonl",
+    "chunks.offsets.npy",
     "faiss.index",
-    "bm25.npz",
+    *BM25_FILES.values(),
     "vocabulary.json",
 )
 
@@ -282,14 +309,22 @@ def save_index(index: Index, directory: Path | str) -> None:
         raise _write_error(target, e) from e
     try:
         _write_json(tmp / "manifest.json", index.manifest)
-        _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in index.documents.values()))
-        _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in index.chunks))
+        if list(index.manifest.get("documents", {})) != list(index.documents):
+            # load_index takes the documents' ids, in line order, from the manifest.
+            raise ValueError("the manifest lists other documents than the index holds")
+        for name, rows in (
+            ("documents", (asdict(d) for d in index.documents.values())),
+            ("chunks", (asdict(c) for c in index.chunks)),
+        ):
+            offsets = _write_jsonl(tmp / f"{name}.jsonl", rows)
+            np.save(tmp / f"{name}.offsets.npy", offsets, allow_pickle=False)
         try:
             faiss.write_index(index.vectors, str(tmp / "faiss.index"))
         except RuntimeError as e:
             # faiss reports a failed write as a C++ message without an errno.
             raise _cannot_write(target, "writing faiss.index failed; is the disk full?") from e
-        np.savez(tmp / "bm25.npz", **index.bm25.to_arrays())  # type: ignore[arg-type]
+        for name, values in index.bm25.to_arrays().items():
+            np.save(tmp / BM25_FILES[name], values, allow_pickle=False)
         terms = sorted(index.bm25.vocabulary, key=index.bm25.vocabulary.__getitem__)
         _write_json(tmp / "vocabulary.json", terms)
         _swap_in(tmp, target)
@@ -464,16 +499,24 @@ def check_model(manifest: dict[str, Any], embedder: Embedder, command: str = REB
 def load_index(directory: Path | str, command: str = REBUILD) -> Index:
     """Load the index saved in `directory`.
 
+    Reads only what a question needs: the manifest, the vocabulary and the line offsets
+    of the JSONL files. The FAISS index (faiss.IO_FLAG_MMAP_IFC, which maps flat and HNSW
+    storage alike; faiss's IO_FLAG_MMAP maps neither) and the BM25 arrays (np.load with
+    mmap_mode="r") are memory-mapped, so the operating system pages in what searches
+    touch (vectors.read_vector_index). Passages and documents are read from their JSONL
+    lines when asked for (`Index.chunks[i]`, `Index.documents[doc_id]`), through file
+    handles opened here: an index rebuilt meanwhile (save_index swaps in new files)
+    leaves a loaded one as it was.
+
     Args:
         command: the rebuild command the error messages name.
 
     Raises:
         IndexNotFoundError: no index there.
         IndexCorruptError: a file is missing, truncated or inconsistent; the message
-            names the file.
+            names the file. A passage or document found damaged only when it is read
+            raises it then.
     """
-    import faiss
-
     root = Path(directory)
     manifest = read_manifest(root, command)
     for name in INDEX_FILES:
@@ -483,40 +526,35 @@ def load_index(directory: Path | str, command: str = REBUILD) -> Index:
             raise _damaged(root, _unreadable(name, e), command, "cannot be used") from e
         if not present:
             raise _damaged(root, f"{name} is missing", command)
-    name = "documents.jsonl"
+    name = "manifest.json"
     try:
-        documents = [Document(**row) for row in _read_jsonl(root / name)]
+        dimension = int(manifest["dimension"])
+        acronyms = dict(manifest.get("acronyms", {}))
+        document_ids = list(manifest["documents"])
+        name = "documents.jsonl"
+        documents = _DocumentTable(
+            _Lines(root, name, document_ids, command), {d: i for i, d in enumerate(document_ids)}
+        )
         name = "chunks.jsonl"
-        chunks = [
-            Chunk(
-                **{
-                    **row,
-                    "doc_id": sys.intern(row["doc_id"]),
-                    "offsets": tuple(row["offsets"]),
-                }
-            )
-            for row in _read_jsonl(root / name)
-        ]
+        chunks = _ChunkTable(_Lines(root, name, None, command))
         name = "faiss.index"
-        vectors = faiss.read_index(str(root / name))
-        name = "bm25.npz"
-        with np.load(root / name, allow_pickle=False) as arrays:
-            bm25_arrays = {key: arrays[key] for key in arrays.files}
+        vectors = read_vector_index(str(root / name))
+        arrays = {}
+        for key, name in BM25_FILES.items():
+            arrays[key] = np.load(root / name, mmap_mode="r", allow_pickle=False)
         name = "vocabulary.json"
         vocabulary = json.loads((root / name).read_text(encoding="utf-8"))
         if not isinstance(vocabulary, list):
             raise TypeError("not a list")
-        name = "bm25.npz"
-        bm25 = SparseBM25.from_arrays(vocabulary, bm25_arrays)
-        name = "manifest.json"
-        dimension = int(manifest["dimension"])
-        acronyms = dict(manifest.get("acronyms", {}))
+        name = BM25_FILES["data"]
+        bm25 = SparseBM25.from_arrays(vocabulary, arrays)
     except OSError as e:
         raise _damaged(root, _unreadable(name, e), command, "cannot be used") from e
+    except IndexCorruptError:
+        raise
     except Exception as e:  # whatever faiss, numpy or json raise for a damaged file
         raise _damaged(root, f"{name} is truncated or corrupted", command) from e
     n_terms = bm25.weights.shape[0]
-    by_id = {d.id: d for d in documents}
     if vectors.ntotal != len(chunks):
         problem = (
             f"faiss.index holds {vectors.ntotal:,} vectors but chunks.jsonl holds "
@@ -524,8 +562,8 @@ def load_index(directory: Path | str, command: str = REBUILD) -> Index:
         )
     elif bm25.weights.shape[1] != len(chunks):
         problem = (
-            f"bm25.npz covers {bm25.weights.shape[1]:,} passages but chunks.jsonl holds "
-            f"{len(chunks):,}"
+            f"{BM25_FILES['zero_tf']} covers {bm25.weights.shape[1]:,} passages but "
+            f"chunks.jsonl holds {len(chunks):,}"
         )
     elif vectors.d != dimension:
         problem = (
@@ -533,19 +571,192 @@ def load_index(directory: Path | str, command: str = REBUILD) -> Index:
             "manifest.json says"
         )
     elif len(bm25.vocabulary) != n_terms or len(bm25.idf) != n_terms:
-        problem = "vocabulary.json and bm25.npz disagree on the number of terms"
-    elif any(c.doc_id not in by_id for c in chunks):
-        problem = "chunks.jsonl cites documents that documents.jsonl lacks"
+        problem = f"vocabulary.json and {BM25_FILES['indptr']} disagree on the number of terms"
     else:
         return Index(
             manifest=manifest,
-            documents=by_id,
+            documents=documents,
             chunks=chunks,
             vectors=vectors,
             bm25=bm25,
             acronyms=acronyms,
         )
     raise _damaged(root, problem, command)
+
+
+class _Lines:
+    """The lines of an index's JSONL file, each read when asked for, by the byte offsets
+    in its `.offsets.npy` companion, through one file handle held open.
+
+    Args:
+        root, name: the folder and the file.
+        ids: the id each line's row must carry (documents), or None.
+        command: the rebuild command a damaged-index error names.
+
+    Raises:
+        IndexCorruptError: the offsets do not match the file, or (when read) a line does
+            not parse or carries another id.
+    """
+
+    def __init__(self, root: Path, name: str, ids: list[str] | None, command: str) -> None:
+        self.root, self.name, self.command, self.ids = root, name, command, ids
+        offsets_name = name.replace(".jsonl", ".offsets.npy")
+        try:
+            offsets = np.load(root / offsets_name, allow_pickle=False)
+        except OSError as e:
+            problem = _unreadable(offsets_name, e)
+            raise _damaged(root, problem, command, "cannot be used") from e
+        except Exception as e:
+            raise _damaged(root, f"{offsets_name} is truncated or corrupted", command) from e
+        self.file = open(root / name, "rb")  # noqa: SIM115 - closed by the finalizer
+        weakref.finalize(self, self.file.close)
+        self.lock = threading.Lock()
+        size = os.fstat(self.file.fileno()).st_size
+        if (
+            offsets.ndim != 1
+            or offsets.dtype != np.int64
+            or not len(offsets)
+            or offsets[0] != 0
+            or offsets[-1] != size
+            or (ids is not None and len(offsets) != len(ids) + 1)
+            or bool(np.any(offsets[1:] <= offsets[:-1]))
+        ):
+            raise self.damaged()
+        self.offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def damaged(self) -> IndexCorruptError:
+        return _damaged(self.root, f"{self.name} is truncated or corrupted", self.command)
+
+    def _read(self, start: int, end: int) -> bytes:
+        with self.lock:
+            self.file.seek(start)
+            return self.file.read(end - start)
+
+    def row(self, i: int) -> dict[str, Any]:
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        return self._parse(i, self._read(start, end))
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every row in order, read a few MiB at a time."""
+        i, n = 0, len(self)
+        while i < n:
+            j = min(n, int(np.searchsorted(self.offsets, self.offsets[i] + _READ_BYTES)))
+            j = max(j, i + 1)
+            start = int(self.offsets[i])
+            raw = self._read(start, int(self.offsets[j]))
+            for k in range(i, j):
+                yield self._parse(k, raw[self.offsets[k] - start : self.offsets[k + 1] - start])
+            i = j
+
+    def _parse(self, i: int, line: bytes) -> dict[str, Any]:
+        try:
+            row = json.loads(line)
+        except ValueError as e:
+            raise self.damaged() from e
+        if not isinstance(row, dict) or (self.ids is not None and row.get("id") != self.ids[i]):
+            raise self.damaged()
+        return row
+
+
+# How much of a JSONL file _Lines.rows reads at a time.
+_READ_BYTES = 4 << 20
+
+
+class _ChunkTable(Sequence[Chunk]):
+    """The passages of a loaded index, each parsed from chunks.jsonl when asked for.
+
+    A question reads the k passages it returns; parsing all of them took 0.8 s and
+    74 MiB at 100,000 passages, and would take ten times that at 1,000,000."""
+
+    def __init__(self, lines: _Lines) -> None:
+        self.lines = lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("passage index out of range")
+        return self._chunk(self.lines.row(i % n))
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return (self._chunk(row) for row in self.lines.rows())
+
+    def _chunk(self, row: dict[str, Any]) -> Chunk:
+        try:
+            return Chunk(
+                **{**row, "doc_id": sys.intern(row["doc_id"]), "offsets": tuple(row["offsets"])}
+            )
+        except (KeyError, TypeError) as e:
+            raise self.lines.damaged() from e
+
+
+class _DocumentTable(Mapping[str, Document]):
+    """The documents of a loaded index by id, each parsed from documents.jsonl when first
+    asked for, and kept while the documents kept hold at most _CACHE_CHARS characters
+    (a question asks for the documents of its few best passages, again and again)."""
+
+    def __init__(self, lines: _Lines, rows: dict[str, int]) -> None:
+        self.lines, self.rows = lines, rows
+        self.cache: OrderedDict[str, Document] = OrderedDict()
+        self.cached_chars = 0
+        self.lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self.rows
+
+    def __getitem__(self, doc_id: str) -> Document:
+        with self.lock:
+            document = self.cache.get(doc_id)
+            if document is not None:
+                self.cache.move_to_end(doc_id)
+                return document
+        document = self._document(self.lines.row(self.rows[doc_id]))
+        with self.lock:
+            if doc_id not in self.cache:
+                self.cache[doc_id] = document
+                self.cached_chars += len(document.text)
+                while self.cached_chars > _CACHE_CHARS and len(self.cache) > 1:
+                    _, dropped = self.cache.popitem(last=False)
+                    self.cached_chars -= len(dropped.text)
+        return document
+
+    def values(self) -> Any:
+        """Every document in order, read in one pass (the UI's documents table)."""
+        return _DocumentValues(self)
+
+    def _document(self, row: dict[str, Any]) -> Document:
+        try:
+            return Document(**row)
+        except TypeError as e:
+            raise self.lines.damaged() from e
+
+
+class _DocumentValues:
+    def __init__(self, table: _DocumentTable) -> None:
+        self.table = table
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __iter__(self) -> Iterator[Document]:
+        return (self.table._document(row) for row in self.table.lines.rows())
+
+
+# The most characters of document text a loaded index keeps parsed (a few MiB).
+_CACHE_CHARS = 4_000_000
 
 
 def _unreadable(name: str, error: OSError) -> str:
@@ -559,16 +770,13 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _write_jsonl(path: Path, rows: Any) -> None:
-    with path.open("w", encoding="utf-8") as f:
+def _write_jsonl(path: Path, rows: Any) -> np.ndarray:
+    """Write one JSON object per line; return where each line starts, and where the last
+    ends, in bytes (the `.offsets.npy` that _Lines reads lines by)."""
+    offsets = [0]
+    with path.open("wb") as f:
         for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows one at a time: at 100,000 passages, parsing every row before building any
-    Chunk doubled the memory that loading takes and keeps (docs/BENCHMARKS.md)."""
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
+            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+            f.write(line)
+            offsets.append(offsets[-1] + len(line))
+    return np.asarray(offsets, dtype=np.int64)

@@ -139,9 +139,10 @@ def read_html(path: Path) -> Extracted:
     found = trafilatura.bare_extraction(
         content, with_metadata=True, include_comments=False, include_tables=True
     )
-    if found is None or not (found.text or "").strip():
+    # as_dict=False (the default) gives a trafilatura Document; mypy sees the union.
+    if found is None or isinstance(found, dict) or not (found.text or "").strip():
         raise ReadError("no article text found in the page")
-    paragraphs = found.text.split("\n")
+    paragraphs = (found.text or "").split("\n")
     title = _text(found.title)
     if paragraphs and title and paragraphs[0].strip() == title:
         paragraphs = paragraphs[1:]  # the headline, already the title

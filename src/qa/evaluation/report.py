@@ -7,7 +7,9 @@ import textwrap
 from collections import Counter
 from typing import Any
 
-from .evaluate import Evaluation, GoldQuestion, Judgement, Metric, ModeRun, find_metric, metrics
+from .gold import GoldQuestion
+from .judge import Judgement, Metric, find_metric, metrics
+from .run import Evaluation, ModeRun
 
 WIDTH = 100
 

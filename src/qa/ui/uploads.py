@@ -14,9 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import SUPPORTED_SUFFIXES, read_document
-from .errors import UsageError
-from .readers import ReadError
+from ..corpus import SUPPORTED_SUFFIXES, read_document
+from ..errors import UsageError
+from ..readers import ReadError
 
 # News articles are a few kilobytes; a megabyte of text is a book, not an article, and
 # refusing more keeps one upload from stalling the index for everybody.

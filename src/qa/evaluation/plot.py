@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def plot_hit_curves(curves: Mapping[str, Sequence[float]], path: Path, title: str = "") -> None:
     """Write a line chart of hit@k for k = 1..len(curve), one line per mode.
 
     Args:
-        curves: mode -> [hit@1, hit@2, ...] (evaluate.hit_curve); empty curves are skipped.
+        curves: mode -> [hit@1, hit@2, ...] (judge.hit_curve); empty curves are skipped.
         path: the .png to write.
         title: shown above the chart (e.g. the gold file's name).
 

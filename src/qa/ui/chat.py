@@ -1,9 +1,9 @@
 """What happens on each event of the chat UI: a chat turn, a click on an older reply,
 the explain switch, an upload, a call to the `/ask` API.
 
-Plain methods over one `QA` and a per-session `Conversation`; `ui.py` wires them to
+Plain methods over one `QA` and a per-session `Conversation`; `app.py` wires them to
 Gradio components. Answers come from `QA.ask`, follow-ups are rewritten by
-`followup.resolve_followup`, all HTML comes from `render`, uploads are checked by
+`qa.followup.resolve_followup`, all HTML comes from `render`, uploads are checked by
 `uploads`.
 """
 
@@ -18,12 +18,12 @@ from typing import Any, cast
 
 import gradio as gr
 
+from ..answer import Answer
+from ..config import Mode
+from ..engine import QA
+from ..errors import QAError, UsageError
+from ..followup import resolve_followup
 from . import render
-from .answer import Answer
-from .config import Mode
-from .engine import QA
-from .errors import QAError, UsageError
-from .followup import resolve_followup
 from .uploads import read_upload, save_upload
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class Conversation:
 
 
 class ChatApp:
-    """The UI's event handlers over one `QA` (made by `ui.build_app`, never at import)."""
+    """The UI's event handlers over one `QA` (made by `app.build_app`, never at import)."""
 
     def __init__(self, qa: QA) -> None:
         self.qa = qa

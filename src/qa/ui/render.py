@@ -11,10 +11,11 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import PurePath
 
-from .answer import NOT_FOUND, Answer, Citation
-from .corpus import Document
+from ..answer import NOT_FOUND, Answer, Citation
+from ..corpus import Document
 
 # Besides HTML's own characters, those that Markdown, KaTeX ($$) and JS/Handlebars
 # templates (${...}, {{...}}) give meaning to become numeric entities: they display the
@@ -253,65 +254,11 @@ def status_html(lines: Iterable[str], ok: bool = True) -> str:
     return f'<ul class="qa-status {"qa-ok" if ok else "qa-problem"}">{items}</ul>'
 
 
-# Styling for the markup above. Colours come from Gradio's theme variables, so light and
-# dark mode both work; fonts are the system's (nothing is fetched).
-CSS = """
-.qa-reply p { margin: 0 0 .4em 0; }
-.qa-answer-text { font-weight: 600; }
-.qa-ref { font-variant-numeric: tabular-nums; color: var(--color-accent); font-weight: 600; }
-.qa-refs { margin: .2em 0 .3em 1.1em; padding: 0; list-style: none; font-size: .92em; }
-.qa-refs li { margin: .1em 0; }
-.qa-date, .qa-note, .qa-meta, .qa-asked { color: var(--body-text-color-subdued); font-size: .9em; }
-.qa-abstained { border-left: 4px solid #b45309; padding-left: .6em; }
-.qa-not-found { font-style: italic; font-weight: 600; color: #b45309; }
-.qa-nearest-note { color: var(--body-text-color-subdued); font-size: .9em; }
-.qa-notice { border-left: 4px solid var(--border-color-accent, #888); padding-left: .6em;
-  font-style: italic; }
-.qa-pending { color: var(--body-text-color-subdued); font-style: italic; }
-.qa-searched { color: var(--body-text-color-subdued); font-size: .88em; margin-top: .3em; }
-.qa-question { white-space: pre-wrap; overflow-wrap: anywhere; }
-.qa-sources h3 { margin: 0 0 .3em 0; font-size: 1.05em; }
-.qa-sources.qa-abstained { border-left: 4px solid #b45309; padding-left: .6em; }
-.qa-nearest-title { color: #b45309; }
-.qa-source-list { padding-left: 0; list-style: none; margin: 0; }
-.qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .5em .7em;
-  margin: .5em 0; background: var(--background-fill-secondary); }
-.qa-source.qa-answering { border-color: var(--color-accent);
-  box-shadow: 0 0 0 1px var(--color-accent); }
-.qa-source-head { font-weight: 600; }
-.qa-passage { margin: .4em 0; padding: 0 0 0 .6em;
-  border-left: 3px solid var(--border-color-primary); white-space: pre-wrap; font-size: .95em; }
-.qa-sources mark, .qa-article-text mark { background: #fde68a; color: #111; padding: 0 .1em;
-  border-radius: 2px; }
-.qa-explain { font-family: var(--font-mono); font-size: .82em;
-  color: var(--body-text-color-subdued); margin: .2em 0; }
-.qa-article summary { cursor: pointer; color: var(--color-accent); font-size: .92em; }
-.qa-article-text { max-height: 18em; overflow-y: auto; white-space: pre-wrap; margin-top: .4em;
-  padding: .5em; border: 1px solid var(--border-color-primary); border-radius: 6px;
-  background: var(--background-fill-primary); font-size: .92em; }
-.qa-article-text h4 { margin: 0 0 .5em 0; white-space: normal; }
-.qa-in-article { background: rgba(253, 230, 138, .4); box-decoration-break: clone;
-  -webkit-box-decoration-break: clone; }
-.qa-documents { width: 100%; border-collapse: collapse; }
-.qa-documents th, .qa-documents td { text-align: left; padding: .3em .5em;
-  border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
-.qa-documents td.qa-num { text-align: right; }
-.qa-documents td.qa-date-cell { white-space: nowrap; }
-.qa-status { margin: .3em 0; padding-left: 1.1em; }
-.qa-status.qa-problem { color: #b91c1c; }
-"""
+# Styling for the markup above and the article viewer's script, as files beside this
+# module (static/, shipped as package data), read once at import.
+def _static(name: str) -> str:
+    return (resources.files("qa.ui") / "static" / name).read_text(encoding="utf-8")
 
-# Runs once when the sources panel loads: opening an article scrolls its viewer to the
-# cited passage. `toggle` does not bubble, hence the capturing listener on the panel.
-VIEWER_JS = """
-element.addEventListener('toggle', (event) => {
-  const details = event.target;
-  if (!details.matches || !details.matches('details.qa-article') || !details.open) return;
-  const box = details.querySelector('.qa-article-text');
-  const passage = box && box.querySelector('.qa-in-article');
-  if (!passage) return;
-  const offset = passage.getBoundingClientRect().top - box.getBoundingClientRect().top;
-  box.scrollTop += offset - box.clientHeight / 3;
-  passage.scrollIntoView({block: 'nearest'});
-}, true);
-"""
+
+CSS = _static("qa.css")
+VIEWER_JS = _static("viewer.js")

@@ -1,26 +1,23 @@
-"""The chat web UI: the Gradio layout over `chat.ChatApp`, and `serve()`, which runs it.
+"""The chat web UI's layout: the Gradio components over `chat.ChatApp`, and the example
+questions shown for the corpus served. `server.py` runs it.
 
-Thin by design: this module places components, wires their events to `chat.ChatApp`'s
-methods, and owns the web-facing settings (address, sign-in, queue, offline launch).
+Thin by design: this module places components and wires their events to
+`chat.ChatApp`'s methods.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import gradio as gr
 
+from ..config import MODES
+from ..corpus import SUPPORTED_SUFFIXES
+from ..engine import QA
+from ..errors import UsageError
 from . import render
 from .chat import ChatApp, Conversation
-from .config import MODES, Settings
-from .corpus import SUPPORTED_SUFFIXES
-from .engine import QA
-from .errors import QAError, UsageError
 from .uploads import format_size
 
 # The examples for the bundled articles (corpus/): four they answer, then one they do not,
@@ -234,130 +231,3 @@ def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
             concurrency_id="answer",
         )
     return app
-
-
-# Simplified-Chinese faces on Linux (Noto, Source Han), macOS and Windows.
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "PingFang SC",
-    "Microsoft YaHei",
-)
-
-
-def launch(
-    app: gr.Blocks, settings: Settings, host: str, port: int, auth: tuple[str, str] | None = None
-) -> str:
-    """Start `app` on host:port in the background; returns its URL.
-
-    Everything that would reach the internet is off: analytics, share links, the
-    version check, Google fonts (the theme uses system fonts), run history.
-    """
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    app.queue(max_size=settings.queue_size, default_concurrency_limit=settings.answer_workers)
-    try:
-        app.launch(
-            server_name=host,
-            server_port=port,
-            share=False,
-            auth=auth,
-            auth_message="Sign in to ask the articles." if auth else None,
-            prevent_thread_lock=True,
-            quiet=True,
-            show_error=False,
-            footer_links=["api"],
-            run_history=False,
-            max_file_size=settings.max_upload_bytes,
-            enable_monitoring=False,
-            ssr_mode=False,
-            pwa=False,
-            mcp_server=False,
-            theme=gr.themes.Default(
-                font=[
-                    "system-ui",
-                    "-apple-system",
-                    "Segoe UI",
-                    "Roboto",
-                    "Helvetica",
-                    "Arial",
-                    # Chinese outlets and names ("中国网") need a CJK font; without one
-                    # in the stack the browser's fallback may draw boxes. Debian: the
-                    # fonts-noto-cjk package (make browser-deps).
-                    *CJK_FONTS,
-                    "sans-serif",
-                ],
-                font_mono=[
-                    "ui-monospace",
-                    "SFMono-Regular",
-                    "Menlo",
-                    "Consolas",
-                    "Noto Sans Mono CJK SC",
-                    "monospace",
-                ],
-            ),
-            css=render.CSS,
-        )
-    except OSError as e:
-        raise QAError(
-            f"Cannot listen on {host}:{port} ({e}). Pass another --port or set QA_PORT."
-        ) from e
-    shown = "[" + host + "]" if ":" in host else host
-    return f"http://{shown}:{port}/"
-
-
-def listen_address(
-    settings: Settings, host: str | None = None, port: int | None = None
-) -> tuple[str, int]:
-    """host and port: the arguments, else the settings (QA_HOST / QA_PORT, 127.0.0.1:7860)."""
-    host = host or settings.host
-    port = settings.port if port is None else port
-    if not 0 < port < 65536:
-        raise UsageError(f"The port must be between 1 and 65535, not {port}.")
-    return host, port
-
-
-def auth_from_env() -> tuple[str, str] | None:
-    """(user, password) from QA_AUTH=user:password, or None when it is unset."""
-    raw = os.environ.get("QA_AUTH", "")
-    if not raw:
-        return None
-    user, colon, password = raw.partition(":")
-    if not colon or not user or not password:
-        raise UsageError("QA_AUTH must look like user:password (both non-empty).")
-    return user, password
-
-
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Build or load the index, then serve the chat UI until interrupted.
-
-    Args:
-        settings: corpus, index and model (e.g. Settings.from_env()).
-        host: address to bind; None means QA_HOST, else 127.0.0.1.
-        port: port; None means QA_PORT, else 7860.
-
-    Raises:
-        QAError: the corpus or index cannot be used, the address is taken, or QA_AUTH,
-            QA_PORT are malformed.
-    """
-    host, port = listen_address(settings, host, port)
-    auth = auth_from_env()
-    _stderr(f"Loading the index of {settings.corpus_dir}/ …")
-    qa = QA.open(settings, log=_stderr, progress=True)
-    # Choosing the examples asks questions: the answer model loads now, not during the
-    # first user's question.
-    app = build_app(qa, corpus_examples(qa))
-    url = launch(app, settings, host, port, auth)
-    _stderr(f"Ready: {url}" + ("  (sign-in required)" if auth else "") + "  Press Ctrl+C to stop.")
-    try:
-        while app.is_running:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        _stderr("Stopping.")
-    finally:
-        # Gradio announces the shutdown on stdout; stdout is for results only.
-        with contextlib.redirect_stdout(sys.stderr):
-            app.close()
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

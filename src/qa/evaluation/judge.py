@@ -1,0 +1,291 @@
+"""Judging and metrics: how one answer fared against its gold question (`judge`), and
+the numbers a run of them adds up to (`metrics`, `hit_curve`, `percentile`).
+
+All of it is pure: the metric arithmetic takes `Judgement`s and returns numbers, so it
+can be checked by hand; so is `judge`, given a `Locate` function (`FileLocator` reads the
+corpus files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from .gold import KIND, GoldQuestion
+
+# (file relative to the corpus folder, passage text, offset hint) -> where the text starts
+# in that file's raw text, or None when it is not there.
+Locate = Callable[[str, str, int], int | None]
+
+# Not a tunable: MRR@10 and the hit@k curve are defined over the first ten passages, so
+# every question is asked for at least this many.
+DEPTH = 10
+# What a reader is shown by default (`qa ask` cites five): mean_chars_top5 counts these.
+READ_PASSAGES = 5
+
+# Users type straight quotes; some articles print curly ones.
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric's name (as in the table, JSON and thresholds), direction and meaning."""
+
+    name: str
+    higher_is_better: bool
+    description: str
+    # The table leaves it out when no mode has a value (a gold file without spans).
+    optional: bool = False
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("hit@1", True, "first passage holds a gold answer"),
+    Metric("hit@3", True, "one of the first 3 does"),
+    Metric("hit@5", True, "one of the first 5 does"),
+    Metric("hit@10", True, "one of the first 10 does"),
+    Metric("mrr@10", True, "mean 1/rank of the first that does"),
+    Metric("span_hit@1", True, "first passage covers a gold span", optional=True),
+    Metric("span_hit@5", True, "one of the first 5 does", optional=True),
+    Metric("span_mrr@10", True, "mean 1/rank of the first that does", optional=True),
+    Metric("answer_accuracy", True, "answer sentence holds gold answer"),
+    Metric("answer_span_hit", True, "answer sentence covers a gold span", optional=True),
+    Metric("false_abstention", False, "abstained, though answerable"),
+    Metric("abstention", True, "abstained on unanswerable ones"),
+    Metric("mean_chars_top5", False, "chars in the first 5 passages"),
+    Metric("mean_answer_chars", False, "chars in the answer, when answered"),
+    Metric("latency_p50_ms", False, "per question, warm"),
+    Metric("latency_p95_ms", False, "per question, warm"),
+)
+METRIC_NAMES = {m.name: m for m in METRICS}
+# Besides METRICS: `abstention_<kind>` for each `kind` of unanswerable gold question.
+KIND_ABSTENTION = "abstention_"
+
+
+def kind_metric(kind: str) -> Metric:
+    """abstention_<kind>: the share abstained among unanswerable questions of that kind."""
+    return Metric(f"{KIND_ABSTENTION}{kind}", True, f"abstained on {kind} ones")
+
+
+def find_metric(name: str) -> Metric | None:
+    """The metric called `name`: one of METRICS or an `abstention_<kind>`; None if neither."""
+    if name in METRIC_NAMES:
+        return METRIC_NAMES[name]
+    kind = name.removeprefix(KIND_ABSTENTION)
+    if name.startswith(KIND_ABSTENTION) and KIND.fullmatch(kind):
+        return kind_metric(kind)
+    return None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """How one answer fared: the numbers the metrics are made of."""
+
+    answerable: bool
+    # 1-based rank of the first passage holding a gold answer, None if none does.
+    rank: int | None
+    abstained: bool
+    # Answered, and the answer sentence holds a gold answer.
+    correct: bool
+    top5_chars: int
+    latency_ms: float
+    # The gold question's kind, for abstention_<kind>.
+    kind: str | None = None
+    # Whether the question is answerable and has gold spans: the span metrics count it.
+    has_spans: bool = False
+    # 1-based rank of the first passage (in the gold file) that covers a whole gold span.
+    span_rank: int | None = None
+    # Answered, and the answer sentence covers a whole gold span in the gold file.
+    answer_span_hit: bool = False
+    # Characters in the answer text; None when abstained.
+    answer_chars: int | None = None
+
+
+def normalize(text: str) -> str:
+    """Case-folded, whitespace collapsed, curly quotes made straight."""
+    return " ".join(text.translate(_QUOTES).casefold().split())
+
+
+def contains_answer(text: str | None, answers: Sequence[str]) -> bool:
+    """Whether `text` holds any one of `answers`, compared as `normalize` does."""
+    if not text:
+        return False
+    haystack = normalize(text)
+    return any(normalize(a) in haystack for a in answers)
+
+
+def file_doc_id(file: str) -> str:
+    """The doc_id the loader gives a corpus file: its relative path, no suffix, posix."""
+    return PurePath(file.replace("\\", "/")).with_suffix("").as_posix()
+
+
+def covers(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether [start, end) holds one whole span of `spans`."""
+    return any(start <= s and e <= end for s, e in spans)
+
+
+def judge(
+    gold: GoldQuestion,
+    answer: dict[str, Any],
+    latency_ms: float,
+    locate: Locate | None = None,
+) -> Judgement:
+    """Score one `Answer.to_dict()` against its gold question, in the passage order it shows.
+
+    Args:
+        locate: finds a passage in its raw file, for the span metrics (see `Locate`,
+            `FileLocator`); without it, or without gold spans, no passage covers a span.
+    """
+    passages = answer["passages"]
+    abstained = answer["abstained"]
+    rank = (
+        next(
+            (p["rank"] for p in passages if contains_answer(p["text"], gold.answers)),
+            None,
+        )
+        if gold.answerable
+        else None
+    )
+    file = gold.file
+    has_spans = gold.answerable and file is not None and bool(gold.spans)
+    span_rank = None
+    answer_span_hit = False
+    if file is not None and has_spans and locate is not None:
+        doc_id = file_doc_id(file)
+        for p in passages:
+            if p["doc_id"] != doc_id:
+                continue
+            offset = locate(file, p["text"], p["start"])
+            if offset is None:
+                continue
+            if span_rank is None and covers(offset, offset + len(p["text"]), gold.spans):
+                span_rank = p["rank"]
+            if not abstained and p.get("answer_span"):
+                s, e = p["answer_span"]
+                answer_span_hit = answer_span_hit or covers(offset + s, offset + e, gold.spans)
+    text = answer["answer"]
+    return Judgement(
+        answerable=gold.answerable,
+        rank=rank,
+        abstained=abstained,
+        correct=not abstained and contains_answer(text, gold.answers),
+        top5_chars=sum(len(p["text"]) for p in passages[:READ_PASSAGES]),
+        latency_ms=latency_ms,
+        kind=gold.kind,
+        has_spans=has_spans,
+        span_rank=span_rank,
+        answer_span_hit=answer_span_hit,
+        answer_chars=None if abstained else len(text or ""),
+    )
+
+
+class FileLocator:
+    """`Locate` over a corpus folder: finds a passage's text in its file's raw text (read
+    once per file, UTF-8, line ends made "\\n" as the loader does), taking the occurrence
+    nearest to the passage's offset in the document body when it occurs more than once."""
+
+    def __init__(self, corpus_dir: Path) -> None:
+        self.corpus_dir = Path(corpus_dir)
+        self._texts: dict[str, str | None] = {}
+
+    def text(self, file: str) -> str | None:
+        """The file's raw text, or None when it cannot be read."""
+        if file not in self._texts:
+            try:
+                raw = (self.corpus_dir / file).read_bytes().decode("utf-8-sig")
+                self._texts[file] = raw.replace("\r\n", "\n").replace("\r", "\n")
+            except (OSError, UnicodeDecodeError):
+                self._texts[file] = None
+        return self._texts[file]
+
+    def __call__(self, file: str, passage: str, start: int) -> int | None:
+        text = self.text(file)
+        if text is None or not passage:
+            return None
+        best = None
+        found = text.find(passage)
+        while found != -1:
+            if best is None or abs(found - start) < abs(best - start):
+                best = found
+            elif found > start:
+                break  # later ones are only farther
+            found = text.find(passage, found + 1)
+        return best
+
+
+def hit_curve(judgements: Sequence[Judgement], depth: int = DEPTH) -> list[float]:
+    """hit@k for k = 1..depth over the answerable questions ([] when there are none)."""
+    ranks = [j.rank for j in judgements if j.answerable]
+    if not ranks:
+        return []
+    return [
+        sum(1 for r in ranks if r is not None and r <= k) / len(ranks) for k in range(1, depth + 1)
+    ]
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0..100), linear between closest ranks as numpy's default."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def metrics(judgements: Sequence[Judgement]) -> dict[str, float | None]:
+    """Every metric in METRICS, keyed by name, in that order, with abstention_<kind> after
+    abstention for each kind of unanswerable question (sorted); None where its
+    denominator is empty.
+
+    Rank metrics, answer accuracy and false abstention are over answerable questions,
+    span metrics over the answerable ones with gold spans, abstention over unanswerable
+    ones (abstention_<kind>: of that kind), mean_answer_chars over the questions answered,
+    other chars and latency over all.
+    """
+    answerable = [j for j in judgements if j.answerable]
+    unanswerable = [j for j in judgements if not j.answerable]
+    spanned = [j for j in answerable if j.has_spans]
+    answered = [
+        j.answer_chars for j in judgements if not j.abstained and j.answer_chars is not None
+    ]
+
+    def share(items: list[Judgement], test: Callable[[Judgement], bool]) -> float | None:
+        return sum(1 for j in items if test(j)) / len(items) if items else None
+
+    curve = hit_curve(judgements)
+    values: dict[str, float | None] = {
+        f"hit@{k}": curve[k - 1] if curve else None for k in (1, 3, 5, 10)
+    }
+    values["mrr@10"] = (
+        sum(1 / j.rank for j in answerable if j.rank is not None and j.rank <= DEPTH)
+        / len(answerable)
+        if answerable
+        else None
+    )
+    span_ranks = [j.span_rank for j in spanned if j.span_rank is not None]
+    for k in (1, 5):
+        values[f"span_hit@{k}"] = (
+            sum(1 for r in span_ranks if r <= k) / len(spanned) if spanned else None
+        )
+    values["span_mrr@10"] = (
+        sum(1 / r for r in span_ranks if r <= DEPTH) / len(spanned) if spanned else None
+    )
+    values["answer_accuracy"] = share(answerable, lambda j: j.correct)
+    values["answer_span_hit"] = share(spanned, lambda j: j.answer_span_hit)
+    values["false_abstention"] = share(answerable, lambda j: j.abstained)
+    values["abstention"] = share(unanswerable, lambda j: j.abstained)
+    for kind in sorted({j.kind for j in unanswerable if j.kind is not None}):
+        values[kind_metric(kind).name] = share(
+            [j for j in unanswerable if j.kind == kind], lambda j: j.abstained
+        )
+    values["mean_chars_top5"] = (
+        sum(j.top5_chars for j in judgements) / len(judgements) if judgements else None
+    )
+    values["mean_answer_chars"] = sum(answered) / len(answered) if answered else None
+    latencies = [j.latency_ms for j in judgements]
+    values["latency_p50_ms"] = percentile(latencies, 50)
+    values["latency_p95_ms"] = percentile(latencies, 95)
+    return values
