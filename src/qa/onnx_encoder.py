@@ -22,23 +22,25 @@ second process exporting at the same time never leaves a half-written cache.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import hashlib
-import io
 import json
-import logging
 import os
 import shutil
 import tempfile
 import threading
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ModelError
+from .model_folder import (  # noqa: F401 (re-exported: the export and tests use them)
+    _file_sha256,
+    check_modules,
+    model_files,
+    model_sha256,
+    model_signature,
+)
 
 # The cache folder beside the index folders (hidden: `ls index/` shows the indexes).
 CACHE_DIRNAME = ".qa-onnx"
@@ -50,8 +52,6 @@ ENCODER_FORMAT = 1
 # Largest difference allowed between an exported model's vectors and
 # sentence-transformers' (max absolute difference per component, unit vectors).
 TOLERANCE = 1e-5
-# The sentence-transformers modules that the export reproduces in one graph.
-SUPPORTED_MODULES = ("Transformer", "Pooling", "Dense", "Normalize")
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Tokenize in parallel (the tokenizers package's own threads) from this many texts: for
 # fewer it is no faster, and a process that has used those threads prints a warning in
@@ -76,62 +76,6 @@ def cache_root(index_dir: Path | str) -> Path:
     """Where the exports for the index in `index_dir` are cached: beside it, outside the
     folder that a rebuild swaps out."""
     return Path(index_dir).absolute().parent / CACHE_DIRNAME
-
-
-def model_files(model_path: Path) -> list[Path]:
-    """The files of a model folder, sorted, hidden ones (.git, .gitattributes) left out."""
-    found = []
-    for root, dirs, files in os.walk(model_path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(root) / f for f in files if not f.startswith(".")]
-    return sorted(found, key=lambda p: p.relative_to(model_path).as_posix())
-
-
-def model_signature(model_path: Path) -> dict[str, list[int]]:
-    """Each model file's size and modification time: a cheap stand-in for the content
-    hash while the folder has not changed."""
-    signature = {}
-    for path in model_files(model_path):
-        stat = path.stat()
-        signature[path.relative_to(model_path).as_posix()] = [stat.st_size, stat.st_mtime_ns]
-    return signature
-
-
-def model_sha256(model_path: Path) -> str:
-    """The content hash of a model folder: every file's relative name and bytes."""
-    digest = hashlib.sha256()
-    for path in model_files(model_path):
-        digest.update(path.relative_to(model_path).as_posix().encode() + b"\0")
-        digest.update(_file_sha256(path).encode())
-    return digest.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def check_modules(model_path: Path) -> None:
-    """Refuse, in words, a model whose modules.json lists modules the export cannot run
-    (read without importing torch)."""
-    path = model_path / "modules.json"
-    try:
-        modules = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        modules = [{"type": "sentence_transformers.models.Transformer"}]  # a plain HF model
-    except (OSError, ValueError) as e:
-        raise ModelError(f"Cannot read {path}: {e}") from e
-    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
-    unsupported = [k for k in kinds if k not in SUPPORTED_MODULES]
-    if unsupported or not kinds or kinds[0] != "Transformer":
-        raise ModelError(
-            f"The model at {model_path} is made of {', '.join(kinds) or 'no modules'}; qa "
-            f"can run only {', '.join(SUPPORTED_MODULES)} (a Transformer first) without "
-            "torch. Set QA_ENCODER=torch to embed with sentence-transformers instead."
-        )
 
 
 def available_threads() -> int:
@@ -385,210 +329,9 @@ def _process_cache() -> Path:
     return _process_dir
 
 
-# Texts the export is checked on: cased and uncased, punctuation, digits, accents, CJK,
-# emoji, empty, blank, and one longer than any max_seq_length, cut by truncation.
-PROBES = (
-    "How many workers does Liangjiang's digital economy park employ?",
-    "THE QUICK BROWN FOX, jumped over 13 lazy dogs in 2021!",
-    "Café déjà vu: naïve façade — résumé.",
-    "重庆两江新区数字经济产业园 employs 3,000 people.",
-    "Emoji 🚀 and symbols ©®™ at the end",
-    "",
-    "   ",
-    " ".join(f"word{i} and more text" for i in range(400)),
-)
-
-
 def export(model: Any, model_path: Path, model_hash: str, folder: Path) -> None:
-    """Export the loaded SentenceTransformer `model` into `folder`, and check that the
-    export reproduces it on PROBES.
+    """Export the loaded model into `folder` and check it (onnx_export.py, which needs
+    torch, is imported only here)."""
+    from .onnx_export import export as run
 
-    Raises:
-        ModelError: the model cannot be exported or its export does not reproduce it.
-    """
-    import torch
-
-    if getattr(model, "default_prompt_name", None) and (model.prompts or {}).get(
-        model.default_prompt_name
-    ):
-        raise ModelError(
-            f"The model at {model_path} prepends a prompt to every text, which the ONNX "
-            "export does not do. Set QA_ENCODER=torch to embed with sentence-transformers."
-        )
-    first = model[0]
-    tokenizer = getattr(first, "tokenizer", None)
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:
-        raise ModelError(
-            f"The model at {model_path} has no fast tokenizer (tokenizer.json), which qa "
-            "needs to encode without torch. Set QA_ENCODER=torch to use it."
-        )
-    preprocess = getattr(model, "preprocess", None) or model.tokenize
-    features = preprocess(list(PROBES[:2]))
-    names = [n for n in INPUTS if isinstance(features.get(n), torch.Tensor)]
-    others = [k for k, v in features.items() if isinstance(v, torch.Tensor) and k not in names]
-    if "input_ids" not in names or "attention_mask" not in names or others:
-        raise ModelError(
-            f"The model at {model_path} reads {', '.join(sorted(features))}; qa's ONNX export "
-            f"feeds only {', '.join(INPUTS)}. Set QA_ENCODER=torch to use it."
-        )
-    constants = {k: v for k, v in features.items() if not isinstance(v, torch.Tensor)}
-    max_seq_length = int(model.max_seq_length)
-    reference = model.encode(
-        list(PROBES), batch_size=len(PROBES), convert_to_numpy=True, normalize_embeddings=True
-    )
-    dimension = int(reference.shape[1])
-    expected_ids = _reference_ids(preprocess(list(PROBES)))
-
-    onnx_path = folder / ONNX_FILE
-    exporter = _export_graph(model, names, constants, features, max_seq_length, onnx_path)
-    config = {
-        "format": ENCODER_FORMAT,
-        "model_sha256": model_hash,
-        "model_path": str(model_path),
-        "onnx_sha256": _file_sha256(onnx_path),
-        "exporter": exporter,
-        "torch_version": torch.__version__,
-        "inputs": names,
-        "output": "sentence_embedding",
-        "dimension": dimension,
-        "max_seq_length": max_seq_length,
-        "do_lower_case": bool(getattr(first, "do_lower_case", False)),
-        "pad_token_id": int(getattr(tokenizer, "pad_token_id", 0) or 0),
-        "padding_side": str(getattr(tokenizer, "padding_side", "right")),
-        "truncation_side": str(getattr(tokenizer, "truncation_side", "right")),
-        "modules": [type(m).__name__ for m in model],
-    }
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
-
-    # The model's own tokenizer.json if it tokenizes as sentence-transformers does, else
-    # the tokenizer sentence-transformers built (from tokenizer_config.json, vocab.txt).
-    candidates: list[Callable[[Path], object]] = []
-    if (model_path / TOKENIZER_FILE).is_file():
-        candidates.append(lambda p: shutil.copyfile(model_path / TOKENIZER_FILE, p))
-    candidates.append(lambda p: backend.save(str(p)))
-    for write in candidates:
-        write(folder / TOKENIZER_FILE)
-        encoder = OnnxEncoder(folder)
-        if encoder.token_ids(list(PROBES)) == expected_ids:
-            break
-    else:
-        raise ModelError(
-            f"The tokenizer of the model at {model_path} cannot be reproduced without "
-            "transformers. Set QA_ENCODER=torch to use it."
-        )
-    difference = float(np.abs(encoder.encode(list(PROBES)) - reference).max())
-    if not difference <= TOLERANCE:
-        raise ModelError(
-            f"The ONNX export of the model at {model_path} differs from sentence-transformers "
-            f"by {difference:.2g} (more than {TOLERANCE:g}). Set QA_ENCODER=torch to use it."
-        )
-
-
-def _reference_ids(features: dict[str, Any]) -> list[list[int]]:
-    ids = features["input_ids"].tolist()
-    mask = features["attention_mask"].tolist()
-    return [
-        [t for t, m in zip(row, keep, strict=True) if m]
-        for row, keep in zip(ids, mask, strict=True)
-    ]
-
-
-@contextlib.contextmanager
-def _quiet_logger(name: str) -> Iterator[None]:
-    """The exporters log their progress and torchvision's absence through `logging`,
-    whose handlers hold the real stderr: raise the level while exporting."""
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _export_graph(
-    model: Any,
-    names: list[str],
-    constants: dict[str, Any],
-    features: dict[str, Any],
-    max_seq_length: int,
-    path: Path,
-) -> str:
-    """Write the graph: torch.export (dynamo), else the TorchScript exporter. Returns
-    which one wrote it."""
-    import torch
-
-    class Pipeline(torch.nn.Module):
-        """The SentenceTransformer as a function of tensors: features in, sentence
-        embedding out, through every module modules.json lists."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(
-            self,
-            input_ids: torch.Tensor,
-            attention_mask: torch.Tensor,
-            token_type_ids: torch.Tensor | None = None,
-        ) -> torch.Tensor:
-            given = {"input_ids": input_ids, "attention_mask": attention_mask}
-            if token_type_ids is not None:
-                given["token_type_ids"] = token_type_ids
-            return self.model({**constants, **given})["sentence_embedding"]
-
-    pipeline = Pipeline().eval()
-    args = tuple(features[n] for n in names)
-    batch = torch.export.Dim("batch")
-    tokens = torch.export.Dim("tokens", max=max(max_seq_length, 2))
-    attempts: list[tuple[str, dict[str, Any]]] = [
-        (
-            "torch.onnx (dynamo)",
-            {
-                "dynamo": True,
-                "external_data": False,
-                "dynamic_shapes": {n: {0: batch, 1: tokens} for n in names},
-            },
-        ),
-        (
-            "torch.onnx (torchscript)",
-            {
-                "dynamo": False,
-                "opset_version": 17,
-                "dynamic_axes": {
-                    **{n: {0: "batch", 1: "tokens"} for n in names},
-                    "sentence_embedding": {0: "batch"},
-                },
-            },
-        ),
-    ]
-    failures = []
-    for exporter, options in attempts:
-        chatter = io.StringIO()
-        try:
-            with (
-                torch.no_grad(),
-                warnings.catch_warnings(),
-                contextlib.redirect_stdout(chatter),
-                contextlib.redirect_stderr(chatter),
-                _quiet_logger("torch.onnx"),
-                _quiet_logger("torch.export"),
-                _quiet_logger("onnxscript"),
-            ):
-                warnings.simplefilter("ignore")
-                torch.onnx.export(
-                    pipeline,
-                    args,
-                    str(path),
-                    input_names=names,
-                    output_names=["sentence_embedding"],
-                    verbose=False,
-                    **options,
-                )
-            if path.is_file():
-                return exporter
-        except Exception as e:  # each exporter fails in its own ways
-            failures.append(f"{exporter}: {type(e).__name__}: {e}".splitlines()[0])
-        path.unlink(missing_ok=True)
-    raise ModelError("The model cannot be exported to ONNX (" + "; ".join(failures) + ").")
+    run(model, model_path, model_hash, folder)
