@@ -8,8 +8,9 @@ import pytest
 from conftest import CORPUS, make_bad_corpus
 
 from qa.chunking import chunk_document, context, split_sentences
-from qa.corpus import load_documents, parse_date, parse_document
+from qa.corpus import load_documents, parse_document
 from qa.errors import CorpusError
+from qa.page_header import parse_date
 from qa.text import find_acronyms, tokenize, variants
 
 

@@ -11,12 +11,8 @@ import re
 from dataclasses import dataclass
 
 from .corpus import Document
+from .language import ABBREVIATIONS
 
-# Words that end in a period without ending the sentence: "No. 18", "Co., Ltd. spokesperson".
-_ABBREVIATIONS = frozenset(
-    """no nos co ltd inc corp mr mrs ms dr prof st vs etc jan feb mar apr jun jul aug sep sept
-    oct nov dec approx dept est fig gov govt jr sr u.s e.g i.e""".split()
-)
 # A candidate end: terminal punctuation plus any closing quotes or brackets.
 _END = re.compile(r"[.!?。！？]+[\"'”’)\]）】]*")
 _CJK_STOP = "。！？"
@@ -96,9 +92,7 @@ def _line_breaks(line: str) -> list[int]:
             continue
         before = line[: match.start()].split()
         word = before[-1].lower().strip("(\"“'") if before else ""
-        if match.group(0) == "." and (
-            word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-        ):
+        if match.group(0) == "." and (word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
             continue
         breaks.append(end)
     return breaks

@@ -1,10 +1,9 @@
 """Files -> Document: reading a folder of documents, with title, date, outlet and pages.
 
-Each format is read by its library (`readers.py`): PDF, HTML, Word, Markdown, text. A
-news page saved as text carries a header (site banner, headline, dateline) and page
-leftovers (comment forms, empty author stamps); the header becomes metadata and the
-leftovers are dropped. `Document.text` holds the body only, and every offset in `qa`
-points into that text.
+Each format is read by its library (`readers.py`): PDF, HTML, Word, Markdown, text. The
+header of a page saved as text (headline, dateline, outlet) is read off by
+`page_header.py`. `Document.text` holds the body only, and every offset in `qa` points
+into that text.
 """
 
 from __future__ import annotations
@@ -20,33 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorpusError
-from .language import MONTHS
+from .page_header import join_paragraphs, split_header
 from .readers import READERS, Extracted, ReadError, read
 
 SUPPORTED_SUFFIXES = tuple(READERS)
 
-_ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?!\d)")
-_MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
-_DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
-_TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b")
-# "Label:value" pairs in a dateline, in English or Chinese, with either colon.
-_LABEL = re.compile(
-    r"(updated|published|posted|date|time|source|editor|author|时间|发布时间|来源|编辑|作者)"
-    r"\s*[:：]\s*(\S*)",
-    re.IGNORECASE,
-)
-_SOURCE_LABELS = {"source", "来源"}
-# Page leftovers that carry no content: comment forms and stamp lines such as
-# "【Author:】 【Editor:谈诗谊】".
-_LEFTOVERS = (
-    re.compile(r"^please enter your (comment|name|email|website)\b.*$", re.IGNORECASE),
-    re.compile(r"^(\s*【[^】]*】)+\s*$"),
-)
-# A dateline is looked for among the first lines only: dates in the body are content.
-_HEADER_LINES = 4
-# A first line is a title when it is short and does not end like a sentence.
-_TITLE_MAX_WORDS = 20
-_SENTENCE_END = (".", "!", "?", "。", "！", "？", ";", "；")
 # Folders nested deeper than this are not entered: no corpus is organised 100 deep, and
 # a path that deep is near the system's length limit.
 MAX_DEPTH = 100
@@ -227,7 +204,7 @@ def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> 
     return Document(
         id=doc_id,
         title=extracted.title or _title_from_id(doc_id),
-        text=_join_paragraphs([p.strip() for p in extracted.paragraphs]),
+        text=join_paragraphs([p.strip() for p in extracted.paragraphs]),
         date=extracted.date,
         source=extracted.source,
         path=path,
@@ -242,7 +219,7 @@ def _join_pages(pages: list[list[str]]) -> tuple[str, tuple[int, ...]]:
     starts: list[int] = []
     at = 0
     for paragraphs in pages:
-        page_text = _join_paragraphs([p.strip() for p in paragraphs])
+        page_text = join_paragraphs([p.strip() for p in paragraphs])
         if parts and page_text:
             at += 2  # the blank line between pages
         starts.append(at)
@@ -250,13 +227,6 @@ def _join_pages(pages: list[list[str]]) -> tuple[str, tuple[int, ...]]:
             parts.append(page_text)
             at += len(page_text)
     return "\n\n".join(parts), tuple(starts)
-
-
-def looks_like_title(line: str) -> bool:
-    """Short, and not ending like a sentence: "Changsha included in China's top 20
-    intelligent manufacturing cities" is a title, "The museum opened in 1911." is not."""
-    line = line.strip()
-    return bool(line) and len(line.split()) <= _TITLE_MAX_WORDS and not line.endswith(_SENTENCE_END)
 
 
 def _title_from_id(doc_id: str) -> str:
@@ -270,93 +240,18 @@ def _megabytes(size: int) -> str:
 
 
 def parse_document(doc_id: str, content: str, path: str = "") -> Document:
-    """Split a text into header metadata and body text.
-
-    The first non-empty line is the title only when it looks like one (short, without
-    sentence punctuation); otherwise the title comes from the file name and the line is
-    body. A dateline within the first lines marks a saved news page: the title is the
-    line just before it, and lines above that (a site banner) are kept as the outlet when
-    the dateline names none. A text that is a title alone (a one-line note) keeps that
-    line as its body too, so every sentence is citable.
-    """
-    content = content.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [line.strip() for line in content.split("\n")]
-    nonempty = [i for i, line in enumerate(lines) if line]
-    if not nonempty:
-        return Document(id=doc_id, title=doc_id, text="", path=path, sha256=_sha256(content))
-
-    date = source = None
-    title_at: int | None = nonempty[0] if looks_like_title(lines[nonempty[0]]) else None
-    header_end = title_at if title_at is not None else nonempty[0] - 1
-    for position, i in enumerate(nonempty[:_HEADER_LINES]):
-        found = parse_date(lines[i])
-        if found and position > 0 and _is_dateline(lines[i]):
-            date, source = found, _dateline_source(lines[i])
-            title_at = nonempty[position - 1]
-            banner = [lines[j] for j in nonempty[: position - 1]]
-            if not source and banner:
-                source = " ".join(banner)
-            header_end = i
-            break
-    title = lines[title_at].lstrip("#").strip() if title_at is not None else ""
-    body_lines = [
-        line for line in lines[header_end + 1 :] if not any(p.match(line) for p in _LEFTOVERS)
-    ]
-    text = _join_paragraphs(body_lines)
-    if not text.strip() and title:
-        text = title
+    """A text as a Document: its header (page_header.split_header) as metadata, the rest
+    as body; the title from the file name when the text has none."""
+    header = split_header(content)
     return Document(
         id=doc_id,
-        title=title or _title_from_id(doc_id),
-        text=text,
-        date=date,
-        source=source,
+        title=header.title or _title_from_id(doc_id),
+        text=header.body,
+        date=header.date,
+        source=header.source,
         path=path,
         sha256=_sha256(content),
     )
-
-
-def parse_date(text: str) -> str | None:
-    """The first date in `text` as ISO YYYY-MM-DD, or None."""
-    candidates: list[tuple[int, str]] = []
-    if m := _ISO_DATE.search(text):
-        candidates.append((m.start(), _iso(m.group(1), m.group(2), m.group(3))))
-    if (m := _MONTH_DAY_YEAR.search(text)) and m.group(1).lower() in MONTHS:
-        candidates.append((m.start(), _iso(m.group(3), MONTHS[m.group(1).lower()], m.group(2))))
-    if (m := _DAY_MONTH_YEAR.search(text)) and m.group(2).lower() in MONTHS:
-        candidates.append((m.start(), _iso(m.group(3), MONTHS[m.group(2).lower()], m.group(1))))
-    valid = [(at, iso) for at, iso in candidates if iso]
-    return min(valid)[1] if valid else None
-
-
-def _iso(year: str | int, month: str | int, day: str | int) -> str:
-    y, m, d = int(year), int(month), int(day)
-    if not (1900 <= y <= 2200 and 1 <= m <= 12 and 1 <= d <= 31):
-        return ""
-    return f"{y:04d}-{m:02d}-{d:02d}"
-
-
-def _is_dateline(line: str) -> bool:
-    """A short line made of a date plus labels, a time or an outlet: not a sentence."""
-    return len(line) <= 120 and not line.rstrip().endswith((".", "。"))
-
-
-def _dateline_source(line: str) -> str | None:
-    for label, value in _LABEL.findall(line):
-        if label.lower() in _SOURCE_LABELS and value:
-            return value
-    rest = _LABEL.sub(" ", line)
-    rest = _ISO_DATE.sub(" ", rest)
-    rest = _MONTH_DAY_YEAR.sub(" ", rest)
-    rest = _DAY_MONTH_YEAR.sub(" ", rest)
-    rest = _TIME.sub(" ", rest)
-    rest = re.sub(r"\s+", " ", rest).strip(" ()[]（）,，|-")
-    return rest or None
-
-
-def _join_paragraphs(lines: list[str]) -> str:
-    """Non-empty lines, one paragraph each, separated by a blank line."""
-    return "\n\n".join(line for line in lines if line)
 
 
 def _sha256(content: str) -> str:

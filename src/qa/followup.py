@@ -11,36 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .language import STOPWORDS, is_year
+from .language import FILLER, FOLLOWUP_OPENERS, ORDINALS, PRONOUNS, STOPWORDS, is_year
 from .text import tokenize
 
-# Phrases that open a follow-up and carry no content of their own; a phrase comes before
-# any shorter one it starts with ("and what about" before "and").
-_OPENERS = (
-    "and what about",
-    "and how about",
-    "what about",
-    "how about",
-    "and what of",
-    "what of",
-    "same question for",
-    "same for",
-    "and for",
-    "and",
-    "also",
-    "or",
-    "then",
-)
-# Words that stand for something named earlier; with few content words around them the
-# question has no subject of its own ("How many workers does it employ?").
-_PRONOUNS = frozenset(
-    "it its they them their there this that these those he him his she her".split()
-)
-# Filler around the new subject of a follow-up: "And in 2020?", "What about the fourth one?"
-_FILLER = frozenset("the a an in for of about on at with then too instead one ones".split())
-_ORDINALS = frozenset(
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
-)
 # A follow-up with at most this many content words (after its opener) is elliptical.
 _MAX_FOLLOWUP_TERMS = 3
 # Key terms folded in from the previous question, so a long one cannot push a folded
@@ -96,11 +69,11 @@ def is_elliptical(question: str) -> bool:
     if len(terms) <= 1:
         return True
     words = {w.strip("'’") for w in re.findall(r"[\w'’]+", lowered)}
-    return bool(words & _PRONOUNS) and len(terms) <= 2
+    return bool(words & PRONOUNS) and len(terms) <= 2
 
 
 def _strip_opener(lowered: str) -> str:
-    for opener in _OPENERS:
+    for opener in FOLLOWUP_OPENERS:
         if (
             lowered == opener
             or lowered.startswith(opener + " ")
@@ -115,9 +88,9 @@ def _focus(question: str) -> str:
     text = question.strip().rstrip("?!. ")
     rest = _strip_opener(text.lower())
     words = text[len(text) - len(rest) :].split() if rest else []
-    while words and words[0].lower() in _FILLER:
+    while words and words[0].lower() in FILLER:
         words.pop(0)
-    while words and words[-1].lower() in _FILLER:
+    while words and words[-1].lower() in FILLER:
         words.pop()
     return " ".join(words).strip(" ,")
 
@@ -126,7 +99,7 @@ def _kind(text: str) -> str | None:
     """ "year", "ordinal", "number" or "name" for a follow-up's subject, else None."""
     if is_year(text):
         return "year"
-    if text.lower() in _ORDINALS or _ORDINAL_NUMBER.fullmatch(text):
+    if text.lower() in ORDINALS or _ORDINAL_NUMBER.fullmatch(text):
         return "ordinal"
     if _NUMBER.fullmatch(text):
         return "number"

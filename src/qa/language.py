@@ -164,3 +164,41 @@ def is_lead_in(sentence: str) -> bool:
 def is_list(sentence: str) -> bool:
     """A sentence that enumerates: three or more commas or semicolons between items."""
     return sum(sentence.count(mark) for mark in ",;，；") >= 3
+
+
+# Sentence splitting (chunking.py).
+# Words that end in a period without ending the sentence: "No. 18", "Co., Ltd. spokesperson".
+ABBREVIATIONS = frozenset(
+    """no nos co ltd inc corp mr mrs ms dr prof st vs etc jan feb mar apr jun jul aug sep sept
+    oct nov dec approx dept est fig gov govt jr sr u.s e.g i.e""".split()
+)
+
+
+# Follow-up questions (followup.py).
+# Phrases that open a follow-up and carry no content of their own; a phrase comes before
+# any shorter one it starts with ("and what about" before "and").
+FOLLOWUP_OPENERS = (
+    "and what about",
+    "and how about",
+    "what about",
+    "how about",
+    "and what of",
+    "what of",
+    "same question for",
+    "same for",
+    "and for",
+    "and",
+    "also",
+    "or",
+    "then",
+)
+# Words that stand for something named earlier; with few content words around them the
+# question has no subject of its own ("How many workers does it employ?").
+PRONOUNS = frozenset(
+    "it its they them their there this that these those he him his she her".split()
+)
+# Filler around the new subject of a follow-up: "And in 2020?", "What about the fourth one?"
+FILLER = frozenset("the a an in for of about on at with then too instead one ones".split())
+ORDINALS = frozenset(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+)
