@@ -37,7 +37,7 @@ from qa.ui.render import (
     sources_html,
     text,
 )
-from qa.ui.server import auth_from_env, listen_address
+from qa.ui.server import listen_address, sign_in
 from qa.ui.uploads import format_size, read_upload, safe_name, save_upload
 
 FUJIAN = "How many Fujian counties are among the top 20 for industrial internet?"
@@ -553,12 +553,14 @@ def test_address_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_auth_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QA_AUTH", raising=False)
-    assert auth_from_env() is None
+    assert sign_in(Settings.from_env()) is None
     monkeypatch.setenv("QA_AUTH", "ann:s3cr:et")
-    assert auth_from_env() == ("ann", "s3cr:et")
+    settings = Settings.from_env()
+    assert sign_in(settings) == ("ann", "s3cr:et")
+    assert "s3cr" not in repr(settings)
     monkeypatch.setenv("QA_AUTH", "ann")
     with pytest.raises(UsageError, match="user:password"):
-        auth_from_env()
+        sign_in(Settings.from_env())
 
 
 # --- examples ------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .config import MODES, Settings
+from .config import MAX_K, MODES, Settings
+from .corpus import SUPPORTED_SUFFIXES
 from .errors import QAError
 
 if TYPE_CHECKING:
@@ -44,13 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"qa {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # The defaults the help names are the ones Settings uses: one home for both.
+    defaults = Settings()
 
     ask = commands.add_parser(
         "ask", help="answer a question from the indexed articles", description=cmd_ask.__doc__
     )
     ask.add_argument("question", help="the question, in quotes")
-    ask.add_argument("-k", type=int, default=None, help="passages to cite (default 5, 1..100)")
-    ask.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
+    ask.add_argument(
+        "-k", type=int, default=None, help=f"passages to cite (default {defaults.k}, 1..{MAX_K})"
+    )
+    ask.add_argument(
+        "--mode", choices=MODES, default=None, help=f"retrieval mode (default {defaults.mode})"
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument(
         "--explain",
@@ -68,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         type=Path,
         default=None,
-        help="folder of .txt/.md files (default corpus/)",
+        help=f"folder of documents ({', '.join(SUPPORTED_SUFFIXES)}; "
+        f"default {defaults.corpus_dir}/)",
     )
     index.add_argument(
         "--index-dir",
@@ -86,9 +94,11 @@ def _parser() -> argparse.ArgumentParser:
         "serve", help="start the chat web UI", description=cmd_serve.__doc__
     )
     serve.add_argument(
-        "--host", default=None, help="address to bind (default 127.0.0.1, or QA_HOST)"
+        "--host", default=None, help=f"address to bind (default {defaults.host}, or QA_HOST)"
     )
-    serve.add_argument("--port", type=int, default=None, help="port (default 7860, or QA_PORT)")
+    serve.add_argument(
+        "--port", type=int, default=None, help=f"port (default {defaults.port}, or QA_PORT)"
+    )
     _add_paths(serve)
     serve.set_defaults(run=cmd_serve)
 
@@ -106,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         "--mode",
         choices=(*MODES, "all"),
         default=None,
-        help="retrieval mode, or all three side by side (default hybrid)",
+        help=f"retrieval mode, or all three side by side (default {defaults.mode})",
     )
     ev.add_argument("-k", type=int, default=None, help="passages per question (default/minimum 10)")
     ev.add_argument("--json", action="store_true", help="print metrics, one JSON object per mode")
@@ -140,7 +150,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--corpus", type=Path, default=None, help="folder of .txt/.md files (default corpus/)"
+        "--corpus",
+        type=Path,
+        default=None,
+        help=f"folder of documents (default {Settings().corpus_dir}/)",
     )
     parser.add_argument(
         "--index-dir", type=Path, default=None, help="index folder (default index/<folder name>/)"
@@ -218,7 +231,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Start the chat web UI (default http://127.0.0.1:7860)."""
+    """Start the chat web UI (by default on 127.0.0.1:7860, or QA_HOST / QA_PORT)."""
     from .ui import serve
 
     serve(_settings(args), host=args.host, port=args.port)

@@ -26,6 +26,16 @@ ENCODERS: tuple[Encoder, ...] = ("onnx", "torch")
 INDEX_FORMAT_VERSION = 5
 
 
+# The passages one question may cite (-k, the API, the UI's slider within it).
+MAX_K = 100
+
+
+def check_k(k: int) -> None:
+    """UsageError unless 1 <= k <= MAX_K."""
+    if not 1 <= k <= MAX_K:
+        raise UsageError(f"k must be between 1 and {MAX_K}, not {k}.")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of `qa`, with its default. Frozen: derive variants with `replace()`.
@@ -89,6 +99,9 @@ class Settings:
     # HNSW vector storage: float16 halves the index's memory and disk at the same recall
     # and speed (cosines move by ~1e-4); "float32" keeps them exact.
     hnsw_storage: Literal["float16", "float32"] = "float16"
+    # The chat UI's sign-in, "user:password" (QA_AUTH); "" means none. Kept out of repr
+    # so that printing settings never shows the password.
+    auth: str = field(default="", repr=False)
     # The chat UI (qa serve / app.py). host and port: QA_HOST / QA_PORT or --host/--port.
     host: str = "127.0.0.1"
     port: int = 7860
@@ -141,6 +154,8 @@ class Settings:
             values["corpus_dir"] = Path(os.environ["QA_CORPUS_DIR"])
         if os.environ.get("QA_INDEX_DIR"):
             values["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
+        if os.environ.get("QA_AUTH"):
+            values["auth"] = os.environ["QA_AUTH"]
         if os.environ.get("QA_HOST"):
             values["host"] = os.environ["QA_HOST"]
         if raw_limit := os.environ.get("QA_MAX_FILE_MB", "").strip():

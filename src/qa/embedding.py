@@ -7,7 +7,6 @@ then by sentence-transformers itself. The two give the same vectors (within 1e-5
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -15,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .config import Settings
 from .errors import ModelError
+from .log import to_stderr
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
     from .onnx_encoder import OnnxEncoder
 
 ENGINES = ("onnx", "torch")
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 class Embedder:
@@ -44,7 +41,7 @@ class Embedder:
     def __init__(
         self,
         model_path: Path | str,
-        batch_size: int = 32,
+        batch_size: int = Settings.batch_size,
         cache_size: int = 20_000,
         engine: str = "onnx",
         onnx_cache: Path | str | None = None,
@@ -57,7 +54,7 @@ class Embedder:
         # What an index manifest recorded of its export (onnx_encoder.record_of): where
         # it is, and the model's hash while the model folder is unchanged.
         self.onnx_record: dict[str, Any] | None = None
-        self.log: Callable[[str], None] = _stderr
+        self.log: Callable[[str], None] = to_stderr
         self._model: SentenceTransformer | None = None
         self._encoder: OnnxEncoder | None = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()

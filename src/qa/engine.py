@@ -6,15 +6,13 @@ path of its own.
 
 from __future__ import annotations
 
-import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .answer import Answer, compose
 from .answer_model import AnswerModel, load_answer_model
-from .config import MODES, Mode, Settings
+from .config import MODES, Mode, Settings, check_k
 from .corpus import Document, fingerprint, load_documents
 from .embedding import Embedder
 from .errors import (
@@ -35,14 +33,9 @@ from .index import (
     rebuild_command,
     save_index,
 )
+from .log import Log, to_stderr
 from .question import Question, analyze
 from .retrieve import Hit, search
-
-Log = Callable[[str], None]
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 class QA:
@@ -79,7 +72,7 @@ class QA:
         cls,
         settings: Settings | None = None,
         rebuild: bool = False,
-        log: Log = _stderr,
+        log: Log = to_stderr,
         progress: bool = True,
     ) -> QA:
         """Load the index in settings.index_dir, building or refreshing it first when it is
@@ -148,7 +141,7 @@ class QA:
         analysed = self.analyze(query, index)
         return index, analysed, search(index, analysed, self.settings, depth, mode)
 
-    def reindex(self, log: Log = _stderr, progress: bool = False) -> Index:
+    def reindex(self, log: Log = to_stderr, progress: bool = False) -> Index:
         """Bring the index up to date with the corpus folder and swap it in atomically:
         questions already running finish on the old index."""
         with self._reindex_lock:
@@ -172,8 +165,8 @@ def check_question(
             f"The question is {len(question):,} characters long; the limit is "
             f"{settings.max_question_chars:,}. Ask a shorter question."
         )
-    if k is not None and not 1 <= k <= 100:
-        raise UsageError(f"k must be between 1 and 100, not {k}.")
+    if k is not None:
+        check_k(k)
     if mode is not None and mode not in MODES:
         raise UsageError(f"Unknown mode {mode!r}: choose one of {', '.join(MODES)}.")
     return " ".join(question.split())
@@ -183,7 +176,7 @@ def ensure_index(
     settings: Settings,
     embedder: Embedder,
     rebuild: bool = False,
-    log: Log = _stderr,
+    log: Log = to_stderr,
     progress: bool = True,
     previous: Index | None = None,
     repair: bool = False,

@@ -56,6 +56,7 @@ from .errors import (
     IndexNotFoundError,
     IndexWriteError,
 )
+from .log import to_stderr
 from .text import find_acronyms, tokenize
 from .vectors import build_vector_index, read_vector_index
 
@@ -129,7 +130,7 @@ def build_index(
             [texts[i] for i in todo],
             files=len({chunks[i].doc_id for i in todo}),
             reused=len(chunks) - len(todo),
-            log=log or _stderr,
+            log=log or to_stderr,
         )
     else:
         new_vectors = embedder.encode([texts[i] for i in todo])
@@ -251,10 +252,6 @@ def _duration(seconds: float) -> str:
         return f"{round(s / 60)} min"
     hours, minutes = divmod(round(s / 60), 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 def _reusable_vectors(previous: Index | None) -> dict[str, np.ndarray]:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .log import Log
 from .model_folder import (  # noqa: F401 (re-exported: the export and tests use them)
     _file_sha256,
     check_modules,
@@ -64,7 +65,6 @@ PARALLEL_TOKENIZE = 64
 # against 36 passages a second), while 32 short questions still go in one batch.
 BATCH_TOKENS = 256
 
-Log = Callable[[str], None]
 
 # Exports this process made or loaded, by model hash: another index of the same model
 # gets a copy (hard links) instead of a second export.

@@ -6,22 +6,20 @@ JSON, the hit@k curves). The text report is `report.py`'s job.
 from __future__ import annotations
 
 import json
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import Mode
+from ..config import Mode, check_k
 from ..errors import UsageError
+from ..log import Log, to_stderr
 from .gold import Gold, GoldQuestion
 from .judge import DEPTH, FileLocator, Judgement, hit_curve, judge, metrics
 
 if TYPE_CHECKING:
     from ..engine import QA
-
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,7 @@ def passages_for(k: int | None, log: Log) -> int:
     """Passages to ask for: k, raised to DEPTH so MRR@10 is defined."""
     if k is None:
         return DEPTH
-    if not 1 <= k <= 100:
-        raise UsageError(f"k must be between 1 and 100, not {k}.")
+    check_k(k)
     if k < DEPTH:
         log(f"Asking for {DEPTH} passages, not {k}: MRR@10 and hit@10 need ten.")
     return max(k, DEPTH)
@@ -77,7 +74,7 @@ def evaluate(
         k: passages per question, at least DEPTH (see `passages_for`).
         log: progress lines (default: stderr).
     """
-    log = log or _stderr
+    log = log or to_stderr
     locate = FileLocator(qa.settings.corpus_dir)
     for file in sorted({q.file for q in gold.questions if q.file and q.spans}):
         if locate.text(file) is None:
@@ -98,10 +95,6 @@ def evaluate(
         log(f"{mode}: {len(results)} questions in {time.perf_counter() - started:.1f} s.")
         runs.append(ModeRun(mode, tuple(results)))
     return Evaluation(gold, k, tuple(runs))
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 def check_writable(path: Path | None, suffix: str | None = None) -> None:

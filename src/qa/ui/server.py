@@ -14,6 +14,7 @@ import gradio as gr
 from ..config import Settings
 from ..engine import QA
 from ..errors import QAError, UsageError
+from ..log import to_stderr
 from . import render
 from .app import build_app, corpus_examples
 
@@ -97,9 +98,9 @@ def listen_address(
     return host, port
 
 
-def auth_from_env() -> tuple[str, str] | None:
-    """(user, password) from QA_AUTH=user:password, or None when it is unset."""
-    raw = os.environ.get("QA_AUTH", "")
+def sign_in(settings: Settings) -> tuple[str, str] | None:
+    """(user, password) from settings.auth (QA_AUTH=user:password), or None when unset."""
+    raw = settings.auth
     if not raw:
         return None
     user, colon, password = raw.partition(":")
@@ -121,24 +122,22 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
             QA_PORT are malformed.
     """
     host, port = listen_address(settings, host, port)
-    auth = auth_from_env()
-    _stderr(f"Loading the index of {settings.corpus_dir}/ …")
-    qa = QA.open(settings, log=_stderr, progress=True)
+    auth = sign_in(settings)
+    to_stderr(f"Loading the index of {settings.corpus_dir}/ …")
+    qa = QA.open(settings, log=to_stderr, progress=True)
     # Choosing the examples asks questions: the answer model loads now, not during the
     # first user's question.
     app = build_app(qa, corpus_examples(qa))
     url = launch(app, settings, host, port, auth)
-    _stderr(f"Ready: {url}" + ("  (sign-in required)" if auth else "") + "  Press Ctrl+C to stop.")
+    to_stderr(
+        f"Ready: {url}" + ("  (sign-in required)" if auth else "") + "  Press Ctrl+C to stop."
+    )
     try:
         while app.is_running:
             time.sleep(0.5)
     except KeyboardInterrupt:
-        _stderr("Stopping.")
+        to_stderr("Stopping.")
     finally:
         # Gradio announces the shutdown on stdout; stdout is for results only.
         with contextlib.redirect_stdout(sys.stderr):
             app.close()
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
