@@ -664,3 +664,11 @@ def test_pdf_and_word_uploads_are_read_like_the_corpus(private_qa: QA, tmp_path:
     assert answer.citations[0].label == "Brannock Hill quarry report, p. 2"
     ferry = private_qa.ask("How often does the Brannock ferry cross the sound in summer?")
     assert not ferry.abstained and "eleven times a day" in ferry.text
+
+
+def test_a_question_with_extra_spaces_is_not_shown_as_rewritten(qa: QA) -> None:
+    answer = qa.ask("How many  digital workshops has   Liangjiang built?")
+    assert answer.searched == "How many digital workshops has Liangjiang built?"
+    assert not answer.rewritten
+    assert "Searched for" not in reply_html(answer) + sources_html(answer)
+    assert answer.to_dict()["searched_question"] == answer.searched

@@ -54,13 +54,19 @@ class Answer:
     text: str | None
     citations: tuple[Citation, ...]
     abstained: bool
-    # The question actually searched (a follow-up folded with the conversation), and
-    # the evidence behind answering or abstaining.
+    # The question as searched: the asked one with its spacing normalised, or a
+    # follow-up folded with the conversation. Set once, by compose(). Then the evidence
+    # behind answering or abstaining.
     searched: str = ""
     coverage: float = 0.0
     similarity: float = 0.0
     # The answer model's probability that the answer is right (abstain below threshold).
     confidence: float = 0.0
+
+    @property
+    def rewritten(self) -> bool:
+        """Whether the question searched differs from the one asked (beyond spacing)."""
+        return bool(self.searched) and self.searched != " ".join(self.question.split())
 
     @property
     def answer_document(self) -> Document | None:
@@ -71,7 +77,7 @@ class Answer:
         """The object `qa ask --json` prints."""
         return {
             "question": self.question,
-            "searched_question": self.searched or self.question,
+            "searched_question": self.searched,
             "abstained": self.abstained,
             "answer": self.text,
             "answer_date": self.answer_document.date if self.answer_document else None,
@@ -160,7 +166,7 @@ def compose(
         k: how many passages to cite (default: all hits).
     """
     asked = asked or question.text
-    searched = question.text if question.text != asked else ""
+    searched = question.text
     if not hits:
         return Answer(asked, None, (), True, searched)
     scored = score_pool(question, hits, documents, encode, model, settings)

@@ -45,7 +45,7 @@ def read_text_file(path: Path) -> str:
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ReadError("not UTF-8 text") from e
+        raise ReadError(f"not UTF-8 text (byte {e.start:,})") from e
     if "\x00" in content:
         raise ReadError("binary content")
     return content.replace("\r\n", "\n").replace("\r", "\n")

@@ -102,7 +102,7 @@ class ChatApp:
             conversation.messages[position] = _bot(render.notice_html(_FAILED))
             yield gr.skip(), conversation.messages, gr.skip(), conversation
             return
-        conversation.searched.append(answer.searched or answer.question)
+        conversation.searched.append(answer.searched)
         conversation.messages[position] = _bot(render.reply_html(answer))
         reply = Reply(answer, mode)
         conversation.remember(position, reply)

@@ -123,7 +123,7 @@ def pending_html() -> str:
 
 
 def _searched_html(answer: Answer) -> str:
-    if not answer.searched or answer.searched == answer.question:
+    if not answer.rewritten:
         return ""
     return f'<p class="qa-searched">Searched for: <q>{text(answer.searched)}</q></p>'
 

@@ -18,8 +18,8 @@ from ..corpus import SUPPORTED_SUFFIXES, read_document
 from ..errors import UsageError
 from ..readers import ReadError
 
-# News articles are a few kilobytes; a megabyte of text is a book, not an article, and
-# refusing more keeps one upload from stalling the index for everybody.
+# Longer names are refused: no one types them, and some file systems cap a name at 255
+# bytes (UTF-8 letters take up to 4).
 MAX_NAME_CHARS = 100
 # Letters, digits, spaces, dots, hyphens, underscores: nothing a shell, a URL or a path
 # gives meaning to.
@@ -64,7 +64,6 @@ class Upload:
         return self.data.decode("utf-8-sig")
 
 
-_TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 _KINDS = ", ".join(SUPPORTED_SUFFIXES)
 
 
@@ -128,15 +127,6 @@ def read_upload(path: Path | str, name: str, max_bytes: int) -> Upload:
         over = f"just over the {limit}" if shown == limit else f"{shown}, over the {limit}"
         raise UsageError(f"{target} is {over} limit. Upload a shorter document.")
     raw = Path(path).read_bytes()
-    suffix = Path(target).suffix
-    if suffix in _TEXT_SUFFIXES:
-        try:
-            raw.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise UsageError(
-                f"{target} is not UTF-8 text (byte {e.start:,}). "
-                "Save it as UTF-8 and upload it again."
-            ) from e
     # The reader picks the format by suffix, so read a copy under the name it will have.
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
         copy = Path(folder) / target
@@ -144,6 +134,7 @@ def read_upload(path: Path | str, name: str, max_bytes: int) -> Upload:
         try:
             document = read_document(copy, copy.stem)
         except ReadError as e:
+            # One check for every format, the same as indexing makes (readers.py).
             raise UsageError(f"{target} cannot be read: {e}.") from e
     if not document.text.strip():
         raise UsageError(f"{target} has no text.")
