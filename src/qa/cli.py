@@ -219,14 +219,11 @@ def format_answer(answer: Answer, explain: bool = False) -> str:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    """Build the index of a folder of .txt/.md documents, or bring it up to date
-    (only passages whose text changed are embedded again)."""
-    from .embedding import Embedder
-    from .engine import ensure_index
+    """Build the index of a folder of documents, or bring it up to date (only passages
+    whose text changed are embedded again)."""
+    from .engine import QA
 
-    settings = _settings(args)
-    embedder = Embedder(settings.model_path(), settings.batch_size)
-    ensure_index(settings, embedder, rebuild=args.rebuild, repair=True, must_save=True)
+    QA.build(_settings(args), rebuild=args.rebuild)
     return 0
 
 

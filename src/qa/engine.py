@@ -88,6 +88,33 @@ class QA:
         _single_thread_faiss()
         return cls(index, embedder, settings)
 
+    @staticmethod
+    def build(
+        settings: Settings | None = None,
+        rebuild: bool = False,
+        log: Log = to_stderr,
+        progress: bool = True,
+    ) -> Index:
+        """Build the index of settings.corpus_dir, or bring it up to date, and save it
+        (what `qa index` does): a damaged index is rebuilt, and an index folder that
+        cannot be written is an error before anything is embedded.
+
+        Raises:
+            IndexWriteError: the index folder cannot be written.
+            CorpusError: the corpus cannot be read.
+        """
+        settings = settings or Settings.from_env()
+        embedder = Embedder(settings.model_path(), settings.batch_size, engine=settings.encoder)
+        return ensure_index(
+            settings,
+            embedder,
+            rebuild=rebuild,
+            log=log,
+            progress=progress,
+            repair=True,
+            must_save=True,
+        )
+
     def ask(
         self, question: str, k: int | None = None, mode: Mode | None = None, searched: str = ""
     ) -> Answer:
