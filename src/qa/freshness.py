@@ -1,0 +1,210 @@
+"""Keeping the index current: use the one on disk when nothing changed, otherwise build
+it again, reusing the vectors of unchanged passages, and save it atomically.
+
+`ensure_index` makes one decision (use the index as it is, or build one and say why)
+and then carries it out. `QA.open` and `QA.build` (engine.py) call it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .corpus import Document, fingerprint, load_documents
+from .embedding import Embedder
+from .errors import (
+    IndexCorruptError,
+    IndexFormatError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexWriteError,
+)
+from .index import (
+    Index,
+    build_index,
+    check_index_writable,
+    check_model,
+    load_index,
+    read_manifest,
+    rebuild_command,
+    save_index,
+)
+from .log import Log, to_stderr
+
+
+def ensure_index(
+    settings: Settings,
+    embedder: Embedder,
+    rebuild: bool = False,
+    log: Log = to_stderr,
+    progress: bool = True,
+    previous: Index | None = None,
+    repair: bool = False,
+    must_save: bool = False,
+) -> Index:
+    """The index in settings.index_dir, (re)built first if it is missing or stale.
+
+    An index in an older format is rebuilt; a damaged one is an error unless `repair`
+    (what `qa index` asks for) or `rebuild`.
+
+    When the index folder cannot be written, a (re)built index is an error if
+    `must_save` (`qa index`, checked before anything is embedded); otherwise it is used
+    from memory with a warning, and the index on disk, if any, is left as it was.
+
+    Stale means: the corpus folder's files (content hashes) differ from the manifest's,
+    or an index setting (model, chunking, BM25) changed. Vectors of unchanged passages
+    are reused. An index built with another model is refused unless `rebuild`.
+    """
+    index_dir = settings.index_path()
+    command = rebuild_command(settings)
+    manifest, why = _manifest_or_why(index_dir, command, rebuild, repair)
+    _configure_embedder(embedder, settings, manifest, log)
+    corpus = fingerprint(Path(settings.corpus_dir), settings.max_file_bytes())
+
+    # The one decision: use the index on disk as it is, or build one (and why).
+    documents: list[Document] | None = None
+    if manifest is not None and why is None:
+        check_model(manifest, embedder, command)
+        if manifest.get("corpus") != corpus or manifest.get("settings") != (
+            settings.index_params()
+        ):
+            documents = _read_corpus(settings, log)
+            why = _staleness(manifest, documents, settings)
+        if why is None:
+            # Up to date: no file is read or parsed again, and the files skipped when it
+            # was built are not warned about on every question.
+            if previous is not None and previous.manifest == manifest:
+                return previous
+            try:
+                return load_index(index_dir, command)
+            except IndexCorruptError as e:
+                if not repair:
+                    raise
+                why, manifest = f"{e.problem} Rebuilding it.", None
+    elif why is None:
+        why = f"No index at {index_dir}/: building it from {settings.corpus_dir}/"
+    if documents is None:
+        documents = _read_corpus(settings, log)  # a corpus error comes before any plan
+    log(why if manifest is None else f"Rebuilding the index at {index_dir}/: {why}.")
+    if previous is None and manifest is not None and not rebuild:
+        try:
+            previous = load_index(index_dir, command)  # its vectors are reused
+        except (IndexCorruptError, IndexMismatchError):
+            previous = None
+    return _build_and_save(
+        documents, corpus, settings, embedder, previous, progress, log, must_save
+    )
+
+
+def _manifest_or_why(
+    index_dir: Path, command: str, rebuild: bool, repair: bool
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The manifest on disk (None: there is none), and why it is not to be used (None: it
+    may be, if it is current)."""
+    try:
+        manifest = read_manifest(index_dir, command)
+    except IndexNotFoundError:
+        return None, None
+    except IndexFormatError:
+        return None, f"The index at {index_dir}/ is in an older format: rebuilding it."
+    except IndexCorruptError as e:
+        if not (rebuild or repair):
+            raise
+        return None, f"{e.problem} Rebuilding it."
+    return manifest, ("a rebuild was asked for" if rebuild else None)
+
+
+def _read_corpus(settings: Settings, log: Log) -> list[Document]:
+    documents, warnings = load_documents(Path(settings.corpus_dir), settings.max_file_bytes())
+    for warning in warnings:
+        log(warning)
+    return documents
+
+
+def _build_and_save(
+    documents: list[Document],
+    corpus: dict[str, Any],
+    settings: Settings,
+    embedder: Embedder,
+    previous: Index | None,
+    progress: bool,
+    log: Log,
+    must_save: bool,
+) -> Index:
+    index_dir = settings.index_path()
+    # Before minutes of embedding, not after: can the result be saved?
+    unsaved: IndexWriteError | None = None
+    try:
+        check_index_writable(index_dir)
+    except IndexWriteError as e:
+        if must_save:
+            raise
+        unsaved = e
+    index, reused = build_index(
+        documents, settings, embedder, previous=previous, progress=progress, log=log
+    )
+    index.manifest["corpus"] = corpus
+    if unsaved is None:
+        try:
+            save_index(index, index_dir)
+        except IndexWriteError as e:
+            if must_save:
+                raise
+            unsaved = e
+    if unsaved is not None:
+        log(
+            f"Warning: {unsaved.path}/ cannot be written ({unsaved.reason}), so the index is "
+            f"used from memory and built again next time. {unsaved.advice}"
+        )
+        return index
+    log(
+        f"Indexed {len(documents)} documents, {len(index.chunks)} passages "
+        f"({reused} reused, {len(index.chunks) - reused} embedded) into {index_dir}/."
+    )
+    return index
+
+
+def _configure_embedder(
+    embedder: Embedder, settings: Settings, manifest: dict[str, Any] | None, log: Log
+) -> None:
+    """Tell the embedder the settings' engine and where its ONNX export is cached
+    (beside the index), with what the manifest recorded of it, so that it is found
+    without hashing the model or importing torch. Stand-ins (the benchmark's) are left
+    as they are."""
+    configure = getattr(embedder, "configure", None)
+    if configure is None:
+        return
+    from .onnx_encoder import cache_root
+
+    record = (manifest or {}).get("encoder")
+    configure(
+        engine=settings.encoder,
+        onnx_cache=cache_root(settings.index_path()),
+        record=record if isinstance(record, dict) else None,
+        log=log,
+    )
+
+
+def _staleness(
+    manifest: dict[str, Any], documents: list[Document], settings: Settings
+) -> str | None:
+    if manifest.get("settings") != settings.index_params():
+        changed_settings = [
+            k
+            for k, v in settings.index_params().items()
+            if manifest.get("settings", {}).get(k) != v
+        ]
+        return "settings changed (" + ", ".join(changed_settings) + ")"
+    if "corpus" not in manifest:
+        return "it records no file fingerprints yet (passage vectors are reused)"
+    stored = {
+        doc_id: entry.get("sha256") for doc_id, entry in manifest.get("documents", {}).items()
+    }
+    current = {d.id: d.sha256 for d in documents}
+    if stored != current:
+        added = len(current.keys() - stored.keys())
+        removed = len(stored.keys() - current.keys())
+        changed = sum(1 for d in current.keys() & stored.keys() if current[d] != stored[d])
+        return f"the corpus changed ({added} added, {removed} removed, {changed} changed)"
+    return None
