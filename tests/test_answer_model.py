@@ -16,8 +16,9 @@ from qa.errors import ModelError
 from qa.evaluation.gold import load_gold
 from qa.evaluation.judge import metrics
 from qa.evaluation.run import evaluate
-from qa.features import CANDIDATE_FEATURES, QUESTION_FEATURES
+from qa.features import CANDIDATE_FEATURES
 from qa.language import answer_kind, mentions_number, mentions_time
+from qa.question_features import QUESTION_FEATURES
 
 GOLD = Path(__file__).resolve().parent / "gold"
 

@@ -47,11 +47,10 @@ from qa.answer_model import AnswerModel, Linear, Trees, columns_of, sigmoid  # n
 from qa.evaluation.judge import contains_answer  # noqa: E402
 from qa.features import (  # noqa: E402
     CANDIDATE_FEATURES,
-    QUESTION_FEATURES,
-    question_row,
     read_pool,
 )
 from qa.question import Question  # noqa: E402
+from qa.question_features import QUESTION_FEATURES, question_row  # noqa: E402
 from qa.retrieve import search  # noqa: E402
 from qa.text import tokenize  # noqa: E402
 

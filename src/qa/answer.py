@@ -16,8 +16,9 @@ import numpy as np
 from .answer_model import AnswerModel, sigmoid
 from .config import Settings
 from .corpus import Document
-from .features import COLUMN, Candidate, Pool, question_row, read_pool
+from .features import COLUMN, Candidate, Pool, read_pool
 from .question import Question
+from .question_features import question_row
 from .retrieve import Hit
 
 NOT_FOUND = "The articles don't say."

@@ -5,7 +5,7 @@ Two learned scorers, shipped as JSON (`models/answer_model.json`, learned by
 
 - the sentence model, a conditional logit over `features.CANDIDATE_FEATURES`, scores
   each candidate: the one with the highest score is the answer;
-- the answerability model, gradient-boosted trees over `features.QUESTION_FEATURES`
+- the answerability model, gradient-boosted trees over `question_features.QUESTION_FEATURES`
   (which include the sentence model's score of the chosen candidate), gives the
   probability that the question is answerable from the passages; below `threshold`,
   `qa` abstains.
@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
-from .features import CANDIDATE_FEATURES, QUESTION_FEATURES
+from .features import CANDIDATE_FEATURES
+from .question_features import QUESTION_FEATURES
 
 MODEL_FORMAT = 1
 
