@@ -57,8 +57,9 @@ from .vectors import read_vector_index
 # The BM25 arrays' files, by array name (SparseBM25.ARRAYS).
 BM25_FILES = {name: f"bm25.{name}.npy" for name in SparseBM25.ARRAYS}
 # The files of an index folder (module docstring).
-INDEX_FILES = ("manifest.json", "documents.jsonl", "documents.offsets.npy", "chunks.jsonl")
-INDEX_FILES += ("chunks.offsets.npy", "faiss.index", *BM25_FILES.values(), "vocabulary.json")
+INDEX_FILES: tuple[str, ...] = ("manifest.json", "documents.jsonl", "documents.offsets.npy")
+INDEX_FILES += ("chunks.jsonl", "chunks.offsets.npy", "faiss.index", *BM25_FILES.values())
+INDEX_FILES += ("vocabulary.json",)
 
 
 def save_index(index: Index, directory: Path | str) -> None:
