@@ -49,12 +49,11 @@ def targets(results: dict[str, Any]) -> list[Target]:
     rows: list[Target] = []
     scale = results.get("scale", {})
     bm25 = results.get("bm25", {})
-    largest = max(scale, key=int) if scale else None
-    big_bm25 = bm25.get(largest) if largest else None
-    if big_bm25:
-        p50 = big_bm25["sparse"]["p50_ms"]
-        measured = f"{p50:.2f} ms p50 (SparseBM25.scores, {_n(big_bm25['passages'])} passages)"
-        rows.append(("BM25 query <= 5 ms at 100,000 passages", measured, "BM25", p50 <= 5))
+    # Issue #6 set it at 100,000 passages; it is shown for every size from there.
+    for size in sorted((s for s in bm25 if int(s) >= 100_000), key=int):
+        p50 = bm25[size]["sparse"]["p50_ms"]
+        measured = f"{p50:.2f} ms p50 (SparseBM25.scores, {_n(bm25[size]['passages'])} passages)"
+        rows.append((f"BM25 query <= 5 ms at {_n(int(size))}", measured, "BM25", p50 <= 5))
     built = bm25.get("100000")
     if built and "sparse_build_peak_ratio" in built:
         ratio = built["sparse_build_peak_ratio"]
@@ -205,6 +204,7 @@ STAGE_NAMES = {
     "fusion": "fusion and hits (rest of search)",
     "answer": "answer selection (compose)",
     "answer_model": "of which the model embedding candidate sentences",
+    "retrieval": "retrieval: query terms, BM25, FAISS, fusion",
     "total": "total without question embedding",
     "total_with_embedding": "total with question embedding",
 }
@@ -303,8 +303,8 @@ def _scale(results: dict[str, Any]) -> list[str]:
         row("words per passage", lambda r: f"{r['build']['words_per_passage']:.0f}"),
         row("FAISS index", lambda r: r["serve"]["kind"]),
     ]
-    for stage in ("bm25", "faiss", "fusion", "answer", "total"):
-        out.append(row(STAGE_NAMES[stage], lambda r, st=stage: _ms(r["serve"]["stages"][st])))
+    for stage in ("bm25", "faiss", "fusion", "retrieval", "answer", "total"):
+        out.append(row(STAGE_NAMES[stage], lambda r, st=stage: _ms(r["serve"]["stages"].get(st))))
     out += [
         row("FAISS: this index, k=depth", lambda r: _ms(r["serve"]["faiss"]["index"])),
         row("FAISS: exact, interleaved", lambda r: _ms(r["serve"]["faiss"]["exact"])),
@@ -428,7 +428,7 @@ def _ivfpq(results: dict[str, Any]) -> list[str]:
         f"### FAISS: IVF-PQ at {_n(r['size'])} vectors (nlist {r['nlist']}, {r['pq_m']} bytes "
         f"a vector; {r['queries']} queries, k={r['depth']}, one thread)",
         "",
-        *_table("index", "vectors in memory (MiB)", "build (s)", "nprobe: recall@10 / p50 ms"),
+        *_table("index", "codes in memory (MiB)", "build (s)", "nprobe: recall@10 / p50 ms"),
     ]
     for v in r["variants"]:
         by_nprobe = ", ".join(

@@ -114,7 +114,8 @@ def merge(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
         merged["sweep"] = {**later["sweep"], "rows": [rows[size] for size in sorted(rows)]}
     merged["command"] = f"{earlier['command']}, then {later['command']}"
     merged["minutes"] = earlier.get("minutes", 0.0) + later["minutes"]
-    merged["load_before"] = f"{earlier['load_before']} (first run)"
+    first = earlier["load_before"]
+    merged["load_before"] = first if first.endswith("(first run)") else f"{first} (first run)"
     errors = {**earlier.get("errors", {}), **later.get("errors", {})}
     for name in later:
         if name in SECTIONS + EXTRA_SECTIONS and name not in later.get("errors", {}):

@@ -91,9 +91,10 @@ def ask_by_stage(
     """Retrieve and answer `question` (vector already computed); seconds per stage.
 
     Returns:
-        {"bm25", "faiss", "fusion", "answer", "answer_model", "total"}: "answer" is all of
-        `compose`, of which "answer_model" is the time spent in `encode` (the model embeds
-        the candidate sentences); "total" is question analysis + search + compose.
+        {"bm25", "faiss", "fusion", "answer", "answer_model", "retrieval", "total"}:
+        "answer" is all of `compose`, of which "answer_model" is the time spent in
+        `encode` (the model embeds the candidate sentences); "retrieval" is question
+        analysis + search (BM25, FAISS and fusion); "total" is retrieval + compose.
     """
     clock = dict.fromkeys(("bm25", "faiss", "answer_model"), 0.0)
     clocked_index = dataclasses.replace(
@@ -122,5 +123,6 @@ def ask_by_stage(
         "fusion": (after_search - after_terms) - clock["bm25"] - clock["faiss"],
         "answer": end - after_search,
         "answer_model": clock["answer_model"],
+        "retrieval": after_search - start,
         "total": end - start,
     }

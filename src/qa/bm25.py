@@ -4,7 +4,7 @@ rank-bm25 is the definition: `BM25Okapi`, `BM25Plus` and `BM25L` (Trotman, Puuru
 Burgess, "Improvements to BM25 and Language Models Examined", ADCS 2014). Its
 `get_scores` loops over every passage in Python for every query term (about 200 ms at
 100,000 passages); here each term's weight in each passage is computed once at build
-time, so a query is a sum of a few sparse rows. tests/test_bm25.py checks that both give
+time, so a query is a sum of a few sparse rows. tests/test_scale.py checks that both give
 the same scores on the real corpus.
 
 Every variant's score is, per query term t, idf(t) * f(tf(t, d), |d|). BM25Plus and BM25L
@@ -15,6 +15,7 @@ the zero-frequency part is added densely.
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -184,7 +185,7 @@ class SparseBM25:
             result += constant * self._zero_tf_everywhere
         return result
 
-    # The arrays `to_arrays` gives, each saved by index.py as its own .npy file, which
+    # The arrays `to_arrays` gives, each saved by index_store.py as its own .npy file, which
     # loading memory-maps (np.load(mmap_mode="r") cannot map the members of an .npz).
     ARRAYS = ("idf", "data", "indices", "indptr", "zero_tf")
 
@@ -223,6 +224,7 @@ class SparseBM25:
             raise ValueError("the BM25 arrays do not make one matrix")
         shape = (len(indptr) - 1, len(zero_tf))
         weights = sparse.csr_matrix((data, indices, indptr), shape=shape, copy=False)
+        steady_heap()
         return cls({t: i for i, t in enumerate(vocabulary)}, idf, weights, zero_tf)
 
 
@@ -261,6 +263,41 @@ class _Entries:
             for i in range(first, min(last + 1, len(self.pieces)))
         ]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+# glibc's malloc: requests up to this many bytes come from the heap, and up to this much
+# free memory at the top of the heap is kept rather than given back (`steady_heap`).
+_MMAP_THRESHOLD = 32 << 20
+_TRIM_THRESHOLD = 128 << 20
+_heap_steadied = False
+
+
+def steady_heap() -> None:
+    """Keep the large scratch arrays of every question (the scores `scores` returns and
+    retrieval's top-k of them: three arrays of 8 bytes a passage) in the heap from one
+    question to the next. Called when arrays are loaded (`from_arrays`).
+
+    By default glibc gives the free memory at the top of the heap back to the system
+    once it passes twice the largest block freed so far, and with the index's arrays
+    memory-mapped rather than on the heap, each question got its scratch arrays as fresh
+    pages, zeroed by the kernel: 620 page faults a question at 100,000 passages, and
+    BM25 (query terms, scores, top-k) took 1.4 ms p50 against 0.5 ms (docs/BENCHMARKS.md).
+    Fixed thresholds stop that; free memory past _TRIM_THRESHOLD still goes back. Once
+    per process; nothing where malloc is not glibc's.
+    """
+    global _heap_steadied
+    if _heap_steadied or not sys.platform.startswith("linux"):
+        return
+    _heap_steadied = True
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    mallopt(m_mmap_threshold, _MMAP_THRESHOLD)
+    mallopt(m_trim_threshold, _TRIM_THRESHOLD)
 
 
 def _idf(df: np.ndarray, n: int, variant: BM25Variant) -> np.ndarray:

@@ -22,7 +22,7 @@ Encoder = Literal["onnx", "torch"]
 ENCODERS: tuple[Encoder, ...] = ("onnx", "torch")
 
 # The index format changes when the files in an index folder change shape. 5: BM25
-# arrays in .npy files of their own, JSONL line offsets (index.py).
+# arrays in .npy files of their own, JSONL line offsets (index_store.py).
 INDEX_FORMAT_VERSION = 5
 
 
@@ -85,14 +85,20 @@ class Settings:
     # tracked index/README.md is never inside a folder that a rebuild swaps out.
     index_dir: Path | None = None
     # index: the most passages searched exactly (FAISS IndexFlatIP); beyond it an HNSW
-    # graph (vectors.py). Measured on 2 cores (docs/BENCHMARKS.md): exact search takes
-    # 1-1.5 ms at 20,000 passages and grows linearly (8 ms at 100,000), while HNSW
-    # stays under 0.5 ms with recall@10 >= 0.997 against exact at every size tried.
+    # graph (vectors.py), up to the 1,000,000 passages measured. Measured on 2 cores
+    # (docs/BENCHMARKS.md): exact search takes 1-1.5 ms at 20,000 passages and grows
+    # linearly (6-8 ms at 100,000, 55 ms at 1,000,000), while HNSW stays under 0.5 ms
+    # with recall@10 >= 0.99 against exact at every size tried. IVF with PQ was measured
+    # at 1,000,000 as the index for when memory is short and not chosen: PQ codes alone
+    # (48 bytes a vector) find 39% of the exact top 10, and re-ranked by float16 copies of
+    # the vectors 99.3% (nprobe 32, 0.66 ms) in 780 MiB against HNSW's 993 MiB, while
+    # serving with HNSW already takes 0.8x the raw vectors and text (target 1.3x).
     ann_threshold: int = 20_000
     # HNSW graph degree, build-time and search-time beam widths: M=32 and efSearch=64
-    # gave recall@10 0.997-0.999 at 100,000 passages (efSearch 32: 0.992); efConstruction
-    # 40 is faiss's default and builds 100,000 vectors in 7-40 s (by the machine's load),
-    # under 1% of the time it takes to embed them.
+    # gave recall@10 0.997-0.999 at 100,000 passages (efSearch 32: 0.992) and 0.991-0.994
+    # at 1,000,000 (efSearch 32: 0.976, 96: 0.996 for 35% more time); efConstruction 40
+    # is faiss's default and builds 100,000 vectors in 5-40 s (by the machine's load) and
+    # 1,000,000 in 2-3 min, under 1% of the time it takes to embed them.
     hnsw_m: int = 32
     hnsw_ef_construction: int = 40
     hnsw_ef_search: int = 64

@@ -1,11 +1,15 @@
 """The FAISS index over passage vectors: exact search up to a size, HNSW beyond it.
 
 Exact search (`IndexFlatIP`) reads every vector for every question, so its time grows
-with the corpus: about 0.4 ms at 10,000 passages and 5-6 ms at 100,000 on one core here
-(docs/BENCHMARKS.md). Past `Settings.ann_threshold` passages the index is an HNSW graph
-(Malkov & Yashunin, "Efficient and robust approximate nearest neighbor search using
-Hierarchical Navigable Small World graphs", TPAMI 2018), which answers in well under a
-millisecond and, with the default parameters, finds at least 98% of the exact top 10.
+with the corpus: about 0.4 ms at 10,000 passages, 5-6 ms at 100,000 and 55 ms at
+1,000,000 on one core here (docs/BENCHMARKS.md). Past `Settings.ann_threshold` passages
+the index is an HNSW graph (Malkov & Yashunin, "Efficient and robust approximate nearest
+neighbor search using Hierarchical Navigable Small World graphs", TPAMI 2018), which
+answers in well under a millisecond and, with the default parameters, finds at least 99%
+of the exact top 10 up to 1,000,000 passages. IVF with product quantization, the index
+for when memory is short, was measured there and not needed (config.py).
+
+A saved index is memory-mapped when loaded (`read_vector_index`).
 
 Beyond the threshold the vectors are stored as float16 by default: half the memory and
 disk (the vectors are most of an index), the same recall and speed as float32 on our
