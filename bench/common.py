@@ -162,3 +162,33 @@ def machine() -> dict[str, Any]:
         "versions": versions,
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
     }
+
+
+# Checks of the vector index that only the benchmark and the tests use (the product
+# chooses its index by size and never asks which kind it got).
+def index_kind(index: Any) -> str:
+    """ "hnsw" for a graph index, "exact" for a flat one."""
+    import faiss
+
+    return "hnsw" if isinstance(index, faiss.IndexHNSW) else "exact"
+
+
+def recall_at_k(approximate: np.ndarray, exact: np.ndarray, k: int) -> float:
+    """Share of the exact top-k ids that the approximate search also returned in its top k.
+
+    Args:
+        approximate: ids from the approximate index, shape (queries, >= k).
+        exact: ids from exact search of the same queries, shape (queries, >= k).
+        k: the cut-off.
+
+    Returns:
+        Mean over queries of |approx[:k] & exact[:k]| / |exact[:k]|, in 0..1.
+    """
+    if len(approximate) != len(exact):
+        raise ValueError(f"{len(approximate)} approximate rows but {len(exact)} exact rows")
+    found = total = 0
+    for approx_row, exact_row in zip(approximate, exact, strict=True):
+        truth = {int(i) for i in exact_row[:k] if i >= 0}
+        found += len(truth & {int(i) for i in approx_row[:k] if i >= 0})
+        total += len(truth)
+    return found / total if total else 1.0

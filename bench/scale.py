@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from bench import common, data, stages
+from bench.common import index_kind, recall_at_k
 from qa import index as qa_index
 from qa.bm25 import SparseBM25, rank_bm25_reference
 from qa.chunking import Chunk, chunk_document
@@ -32,7 +33,7 @@ from qa.config import Settings
 from qa.index import build_index, load_index, save_index, scoring_text
 from qa.question import search_terms
 from qa.text import tokenize
-from qa.vectors import build_vector_index, index_kind, recall_at_k
+from qa.vectors import build_vector_index
 
 VECTOR_SEED = 11
 QUERY_SEED = 12

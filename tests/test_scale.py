@@ -21,9 +21,14 @@ from qa.engine import ensure_index
 from qa.errors import IndexCorruptError
 from qa.index import build_index, load_index, save_index, scoring_text
 from qa.text import tokenize
-from qa.vectors import build_vector_index, index_kind, recall_at_k
+from qa.vectors import build_vector_index
 
 ROOT = Path(__file__).resolve().parent.parent
+# The vector checks (kind, recall@k) live with the benchmark, which shares them.
+sys.path.insert(0, str(ROOT))
+from bench.common import index_kind, recall_at_k  # noqa: E402
+
+sys.path.remove(str(ROOT))
 CORPUS = ROOT / "corpus"
 DEV = ROOT / "tests" / "gold" / "dev.jsonl"
 CHANGED = "hunan-counties-top20-industrial-internet"

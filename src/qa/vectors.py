@@ -20,13 +20,11 @@ re-indexing and the scoring of passages found by BM25 alone rely on.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from .config import Settings
-
-Kind = Literal["exact", "hnsw"]
 
 
 def build_vector_index(vectors: np.ndarray, settings: Settings) -> Any:
@@ -100,32 +98,4 @@ def read_vector_index(path: str) -> Any:
     return faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC)
 
 
-def index_kind(index: Any) -> Kind:
-    """ "hnsw" for a graph index, "exact" for a flat one."""
-    import faiss
-
-    return "hnsw" if isinstance(index, faiss.IndexHNSW) else "exact"
-
-
-def recall_at_k(approximate: np.ndarray, exact: np.ndarray, k: int) -> float:
-    """Share of the exact top-k ids that the approximate search also returned in its top k.
-
-    Args:
-        approximate: ids from the approximate index, shape (queries, >= k).
-        exact: ids from exact search of the same queries, shape (queries, >= k).
-        k: the cut-off.
-
-    Returns:
-        Mean over queries of |approx[:k] & exact[:k]| / |exact[:k]|, in 0..1.
-    """
-    if len(approximate) != len(exact):
-        raise ValueError(f"{len(approximate)} approximate rows but {len(exact)} exact rows")
-    found = total = 0
-    for approx_row, exact_row in zip(approximate, exact, strict=True):
-        truth = {int(i) for i in exact_row[:k] if i >= 0}
-        found += len(truth & {int(i) for i in approx_row[:k] if i >= 0})
-        total += len(truth)
-    return found / total if total else 1.0
-
-
-__all__ = ["build_vector_index", "index_kind", "read_vector_index", "recall_at_k"]
+__all__ = ["build_vector_index", "read_vector_index"]
