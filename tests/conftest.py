@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from qa import QA, Settings
+from qa.errors import QAError
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -42,3 +47,39 @@ def make_bad_corpus(root: Path, kind: str) -> Path:
         (folder / "scan.txt").write_bytes(b"\x00\xff\x00\xfe")
         (folder / "photo.pdf").write_bytes(b"%PDF-1.4")
     return folder
+
+
+def as_nobody(action: Callable[[], Any]) -> dict[str, Any]:
+    """Run `action()` as a user without root's right to read or write anywhere: as root,
+    in a forked child that drops to "nobody" (uid 65534); otherwise here. Returns
+    {"result": its JSON-able result} or {"error": the exception's message, "qa_error":
+    whether it is one of qa's own errors}."""
+    if os.geteuid() != 0:
+        return _outcome(action)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        os.close(read)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            payload = _outcome(action)
+        except BaseException as e:
+            payload = {"error": repr(e), "qa_error": False}
+        os.write(write, json.dumps(payload).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        payload = json.loads(f.read() or "{}")
+    os.waitpid(pid, 0)
+    return payload
+
+
+def _outcome(action: Callable[[], Any]) -> dict[str, Any]:
+    try:
+        return {"result": action()}
+    except Exception as e:
+        return {
+            "error": str(e) if isinstance(e, QAError) else repr(e),
+            "qa_error": isinstance(e, QAError),
+        }

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, as_nobody
 
 import qa.index as qa_index
 from qa.cli import main
 from qa.engine import ensure_index
-from qa.errors import IndexWriteError, QAError
+from qa.errors import IndexWriteError
 from qa.index import (
     check_index_writable,
     embed_with_progress,
@@ -78,30 +78,15 @@ def test_index_into_a_folder_under_a_file_fails_before_embedding(tmp_path: Path,
 
 
 def _as_nobody(action) -> str:  # type: ignore[no-untyped-def]
-    """str(the QAError) that `action()` raises as a user without root's right to write
-    anywhere: as root, in a forked child that drops to "nobody" (uid 65534)."""
+    """str(the QAError) that `action()` raises as user nobody (conftest.as_nobody)."""
     if os.geteuid() != 0:
         pytest.skip("needs root, to drop to another user")
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        os.close(read)
-        try:
-            os.setgid(65534)
-            os.setuid(65534)
-            action()
-            payload = {"error": None}
-        except QAError as e:
-            payload = {"error": str(e)}
-        except BaseException as e:
-            payload = {"error": f"unexpected {e!r}"}
-        os.write(write, json.dumps(payload).encode())
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as f:
-        payload = json.loads(f.read() or "{}")
-    os.waitpid(pid, 0)
-    return str(payload.get("error"))
+    outcome = as_nobody(action)
+    if "error" not in outcome:
+        return "None"
+    if not outcome["qa_error"]:
+        return f"unexpected {outcome['error']}"
+    return str(outcome["error"])
 
 
 def test_another_users_folder_is_a_clear_error_and_the_old_index_stays(qa):

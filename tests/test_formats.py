@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import as_nobody
 from documents import write_docx, write_html, write_pdf
 
 from qa import QA, Settings
@@ -274,30 +275,16 @@ def test_the_size_limit_setting_comes_from_the_environment(monkeypatch):
 
 
 def _load_unprivileged(root: Path) -> tuple[list[str], list[str]]:
-    """load_documents(root) as a user without root's right to read every file: as root,
-    in a forked child that drops to "nobody" (uid 65534)."""
-    if os.geteuid() != 0:
+    """load_documents(root) as user nobody (conftest.as_nobody), as ids and warnings."""
+
+    def load() -> tuple[list[str], list[str]]:
         documents, warnings = load_documents(root)
         return [d.id for d in documents], warnings
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        os.close(read)
-        try:
-            os.setgid(65534)
-            os.setuid(65534)
-            documents, warnings = load_documents(root)
-            payload = {"ids": [d.id for d in documents], "warnings": warnings}
-        except BaseException as e:
-            payload = {"error": repr(e)}
-        os.write(write, json.dumps(payload).encode())
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as f:
-        payload = json.loads(f.read() or "{}")
-    os.waitpid(pid, 0)
-    assert "ids" in payload, payload
-    return payload["ids"], payload["warnings"]
+
+    outcome = as_nobody(load)
+    assert "result" in outcome, outcome
+    ids, warnings = outcome["result"]
+    return ids, warnings
 
 
 def test_a_file_without_read_permission_is_skipped_with_a_warning():

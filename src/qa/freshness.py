@@ -77,7 +77,7 @@ def ensure_index(
             if previous is not None and previous.manifest == manifest:
                 return previous
             try:
-                return load_index(index_dir, command)
+                return load_index(index_dir, command, manifest)
             except IndexCorruptError as e:
                 if not repair:
                     raise
@@ -89,7 +89,7 @@ def ensure_index(
     log(why if manifest is None else f"Rebuilding the index at {index_dir}/: {why}.")
     if previous is None and manifest is not None and not rebuild:
         try:
-            previous = load_index(index_dir, command)  # its vectors are reused
+            previous = load_index(index_dir, command, manifest)  # its vectors are reused
         except (IndexCorruptError, IndexMismatchError):
             previous = None
     return _build_and_save(
