@@ -83,7 +83,7 @@ def ensure_index(
                     raise
                 why, manifest = f"{e.problem} Rebuilding it.", None
     elif why is None:
-        why = f"No index at {index_dir}/: building it from {settings.corpus_dir}/"
+        why = f"No index at {index_dir}/: building it from {settings.corpus_dir}/."
     if documents is None:
         documents = _read_corpus(settings, log)  # a corpus error comes before any plan
     log(why if manifest is None else f"Rebuilding the index at {index_dir}/: {why}.")
