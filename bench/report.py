@@ -116,7 +116,32 @@ def targets(results: dict[str, Any]) -> list[Target]:
     if "ratio" in startup:
         ratio = startup["ratio"]["ratio_of_medians"]
         rows.append(
-            ("`qa ask` fresh process <= 1.3x the floor", f"{ratio:.2f}x", "Corpus", ratio <= 1.3)
+            ("`qa ask` fresh process <= 4x the floor", f"{ratio:.2f}x", "Corpus", ratio <= 4)
+        )
+    if "peak_rss_mb" in startup:
+        rss = startup["peak_rss_mb"]["qa_ask"]
+        rows.append(
+            (
+                "`qa ask` fresh process peak RSS <= 300 MB (286 MiB)",
+                f"{rss:.0f} MiB",
+                "Corpus",
+                rss <= 286,
+            )
+        )
+    warm = results.get("stages", {}).get("stages", {})
+    if "retrieval" in warm and "total_with_embedding" in warm:
+        without = warm["retrieval"]["p50_ms"] + warm.get("embedding", {}).get("p50_ms", 0.0)
+        rows.append(
+            (
+                "warm question <= 10 ms p50 without the answer step",
+                f"{without:.2f} ms (embedding + retrieval)",
+                "Corpus",
+                without <= 10,
+            )
+        )
+        total = warm["total_with_embedding"]["p50_ms"]
+        rows.append(
+            ("warm question <= 50 ms p50 with it", f"{total:.2f} ms", "Corpus", total <= 50)
         )
     if "help" in startup:
         p50 = startup["help"]["p50_ms"] / 1000
@@ -124,8 +149,8 @@ def targets(results: dict[str, Any]) -> list[Target]:
     indexing = results.get("indexing")
     if indexing:
         ratio = indexing["ratio"]["ratio_of_medians"]
-        target = "indexing >= 90% of model.encode's throughput"
-        rows.append((target, f"{ratio:.0%}", "Indexing", ratio >= 0.9))
+        target = "indexing >= 1.5x model.encode's throughput"
+        rows.append((target, f"{ratio:.2f}x", "Indexing", ratio >= 1.5))
     r = results.get("reindex")
     if r:
         # Appending a sentence may add one passage to the changed document.
@@ -177,13 +202,22 @@ def _startup(results: dict[str, Any]) -> list[str]:
     out = ["", "### This corpus: a fresh process", "", *_table("command", "p50 / p95 (s)", "runs")]
     if "qa_ask" in s:
         r = s["ratio"]
-        floor = "floor: import sentence-transformers, load the model, encode 1 question"
+        floor = "floor: import numpy, faiss, tokenizers; read the weights; tokenize"
         paired = f"{r['ratio_of_medians']:.2f}x (paired runs: {r['median_paired_ratio']:.2f}x)"
         out += [
             _row('`qa ask "..."` (index built)', _s(s["qa_ask"]), s["qa_ask"]["n"]),
             _row(floor, _s(s["floor"]), s["floor"]["n"]),
             _row("qa ask / floor", paired, ""),
         ]
+        if "peak_rss_mb" in s:
+            rss = s["peak_rss_mb"]
+            out.append(
+                _row(
+                    "peak RSS (MiB), qa ask / floor",
+                    f"{rss['qa_ask']:.0f} / {rss['floor']:.0f}",
+                    "",
+                )
+            )
         if "cpu" in s:
             c = s["cpu"]
             out.append(

@@ -5,26 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bench import common, stages
 from bench.data import CORPUS, ROOT
 
-# The floor a user cannot avoid: import sentence-transformers, load the model, encode
-# the question. Everything `qa ask` does beyond this is ours to make cheap.
-FLOOR = """
-import os, sys
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-from sentence_transformers import SentenceTransformer
-from transformers.utils import logging
-logging.disable_progress_bar()
-model = SentenceTransformer(sys.argv[1], device="cpu")
-model.encode([sys.argv[2]], normalize_embeddings=True)
-"""
+# FLOOR is the floor a user cannot avoid (issue 11): a fresh Python that imports numpy,
+# faiss and tokenizers, reads the model's weights and tokenizes the question.
+from bench.encoder import FLOOR, child
 
 
 def gold_questions(limit: int) -> list[str]:
@@ -35,20 +28,10 @@ def gold_questions(limit: int) -> list[str]:
     return questions[:limit]
 
 
-def _run(command: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(command[:3])} ... exited {done.returncode}: {done.stderr[-2000:]}"
-        )
-    return seconds
-
-
 def fresh_process(index_dir: Path, rounds: int, help_runs: int) -> dict[str, Any]:
-    """Wall time of `qa ask` in a fresh process, interleaved with the floor, and of
-    `qa --help`. The index is built before timing starts, so no run rebuilds it."""
+    """Wall time, CPU time and peak RSS of `qa ask` in a fresh process, interleaved with
+    the floor, and of `qa --help`. The index (and its ONNX export) is built before timing
+    starts, so no run builds anything."""
     from qa.config import Settings
 
     bin_dir = Path(sys.executable).parent
@@ -59,12 +42,17 @@ def fresh_process(index_dir: Path, rounds: int, help_runs: int) -> dict[str, Any
     result: dict[str, Any] = {"question": question}
     if rounds:
         tasks = {
-            "qa_ask": lambda: _run([qa, "ask", question], env),
-            "floor": lambda: _run([sys.executable, "-c", FLOOR, model, question], env),
+            "qa_ask": lambda: child([qa, "ask", question], env),
+            "floor": lambda: child([sys.executable, "-c", FLOOR, model, question], env),
         }
         for task in tasks.values():
             task()  # warm the page cache; not timed
-        wall, cpu = common.interleaved(tasks, rounds)
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in tasks}
+        for r in range(rounds):
+            for name in tasks if r % 2 == 0 else reversed(list(tasks)):
+                runs[name].append(tasks[name]())
+        wall = {name: [run["wall"] for run in runs[name]] for name in tasks}
+        cpu = {name: [run["cpu"] for run in runs[name]] for name in tasks}
         result.update(
             qa_ask=common.summary(wall["qa_ask"]),
             floor=common.summary(wall["floor"]),
@@ -74,8 +62,11 @@ def fresh_process(index_dir: Path, rounds: int, help_runs: int) -> dict[str, Any
                 "floor": common.summary(cpu["floor"]),
                 "ratio": common.compare(cpu["qa_ask"], cpu["floor"]),
             },
+            peak_rss_mb={
+                name: float(np.median([run["rss_mb"] for run in runs[name]])) for name in tasks
+            },
         )
-    help_times = [_run([qa, "--help"], env) for _ in range(help_runs)]
+    help_times = [child([qa, "--help"], env)["wall"] for _ in range(help_runs)]
     result["help"] = common.summary(help_times)
     return result
 

@@ -182,6 +182,25 @@ def test_trees_walk_each_row_to_its_leaf():
     assert again.logits(rows) == pytest.approx(trees.logits(rows))
 
 
+
+def test_the_shipped_trees_walked_all_at_once_equal_a_walk_tree_by_tree():
+    """`Trees.logits` walks every tree together; this walks each row down each tree in
+    plain Python and adds the leaves in tree order: the same logits, to the bit."""
+    trees = load_answer_model().answerable
+    rng = np.random.default_rng(3)
+    rows = rng.normal(0.0, 2.0, size=(300, len(QUESTION_FEATURES)))
+    expected = []
+    for row in rows[:, list(trees.columns)]:
+        total = trees.base
+        for tree in trees.trees:
+            node = 0
+            while not tree["leaf"][node]:
+                left = row[tree["feature"][node]] <= tree["threshold"][node]
+                node = tree["left"][node] if left else tree["right"][node]
+            total += tree["value"][node]
+        expected.append(total)
+    assert np.array_equal(trees.logits(rows), np.asarray(expected))
+
 def test_a_linear_scorer_reads_its_own_columns():
     from qa.answer_model import Linear
 

@@ -16,7 +16,7 @@ Numpy only: no scikit-learn or torch on the question path.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -78,23 +78,46 @@ class Trees:
     columns: tuple[int, ...]
     base: float
     trees: tuple[dict[str, np.ndarray], ...]
+    _roots: np.ndarray = field(init=False, repr=False, compare=False)
+    _packed: dict[str, np.ndarray] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # All trees packed into one set of node arrays (each tree's node ids offset by
+        # where it starts), so that `logits` walks every tree at once: one numpy step
+        # per level instead of one per level and tree. 200 trees took ~5 ms a question
+        # walked one by one, 0.1 ms packed.
+        starts = np.cumsum([0] + [len(t["leaf"]) for t in self.trees[:-1]]).astype(np.int64)
+        packed: dict[str, np.ndarray] = {}
+        for key, dtype in _TREE_KEYS.items():
+            parts = [t[key] for t in self.trees]
+            if key in ("left", "right"):
+                parts = [t[key] + start for t, start in zip(self.trees, starts, strict=True)]
+            packed[key] = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+        object.__setattr__(self, "_roots", starts)
+        object.__setattr__(self, "_packed", packed)
 
     def logits(self, rows: np.ndarray) -> np.ndarray:
         rows = np.atleast_2d(rows)[:, list(self.columns)]
-        out = np.full(len(rows), self.base, dtype=np.float64)
-        at = np.arange(len(rows))
-        for tree in self.trees:
-            node = np.zeros(len(rows), dtype=np.int64)
-            # Walk all rows down together: every step moves each row one level deeper.
-            while True:
-                inner = ~tree["leaf"][node]
-                if not inner.any():
-                    break
-                go_left = rows[at, tree["feature"][node]] <= tree["threshold"][node]
-                step = np.where(go_left, tree["left"][node], tree["right"][node])
-                node = np.where(inner, step, node)
-            out += tree["value"][node]
-        return out
+        if not self.trees:
+            return np.full(len(rows), self.base, dtype=np.float64)
+        tree = self._packed
+        # node[r, t]: where row r is in tree t. Every step moves each row one level
+        # deeper in every tree whose leaf it has not reached.
+        node = np.tile(self._roots, (len(rows), 1))
+        at = np.arange(len(rows))[:, None]
+        while True:
+            inner = ~tree["leaf"][node]
+            if not inner.any():
+                break
+            go_left = rows[at, tree["feature"][node]] <= tree["threshold"][node]
+            step = np.where(go_left, tree["left"][node], tree["right"][node])
+            node = np.where(inner, step, node)
+        # base + tree 1 + tree 2 + ..., added in that order (cumsum is sequential), so
+        # the sum is the same to the bit as adding tree by tree.
+        values = np.concatenate(
+            [np.full((len(rows), 1), self.base), tree["value"][node]], axis=1
+        )
+        return np.cumsum(values, axis=1)[:, -1]
 
     def to_dict(self) -> dict[str, Any]:
         return {

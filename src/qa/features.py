@@ -147,7 +147,7 @@ def candidate_matrix(
     cosines = vectors[: len(found)] @ question.vector
     cosines_context = vectors[len(found) :] @ question.vector
     passage_texts = [f"{context(h.chunk, documents[h.chunk.doc_id])} {h.chunk.text}" for h in pool]
-    passage_coverage = [question.coverage(text) for text in passage_texts]
+    passage_coverage = [coverage_of(question.terms, _terms(text)) for text in passage_texts]
     passage_names = [_names_missing(question, text) for text in passage_texts]
     kind = question.kind
     rarest = max(question.terms, key=lambda t: t.weight) if question.terms else None
@@ -156,8 +156,8 @@ def candidate_matrix(
         found, cosines, cosines_context, read_with, strict=True
     ):
         hit = pool[c.hit]
-        tokens = tokenize(c.text, keep_stopwords=True)
-        context_tokens = tokenize(with_context, keep_stopwords=True)
+        tokens = _words(c.text)
+        context_tokens = _words(with_context)
         words = [t for t in tokens if t.isalpha()]
         new_words = [t for t in words if t not in question.tokens]
         has_number = _new_number(question, c.text)
@@ -229,10 +229,26 @@ def coverage_beyond(
         return 0.0, 0.0, 0.0
     tokens: set[str] = set()
     for hit in pool:
-        tokens.update(tokenize(hit.chunk.text))
+        tokens.update(_terms(hit.chunk.text))
     in_document = _document_tokens(documents[pool[0].chunk.doc_id])
     share = pool[0].bm25_score / question.idf_mass if question.idf_mass > 0 else 0.0
     return coverage_of(question.terms, tokens), coverage_of(question.terms, in_document), share
+
+
+# The candidates of one question are mostly those of the last: the same passages rank
+# again, so their sentences' tokens are remembered rather than found five times a
+# question (tokenizing was half of the answer step's time). Tuples and frozensets: a
+# cached value is shared, so it must not be changed.
+@functools.lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    """tokenize(text, keep_stopwords=True), remembered."""
+    return tuple(tokenize(text, keep_stopwords=True))
+
+
+@functools.lru_cache(maxsize=2048)
+def _terms(text: str) -> frozenset[str]:
+    """The set of tokenize(text), remembered (passages)."""
+    return frozenset(tokenize(text))
 
 
 @functools.lru_cache(maxsize=256)
@@ -246,8 +262,8 @@ def _names_missing(question: Question, text: str) -> float:
     Huguenots' counties" is not answered by a passage about Jiangsu's."""
     if not question.names:
         return 0.0
-    tokens = set(tokenize(text.lower(), keep_stopwords=True))
-    missing = [n for n in question.names if not set(tokenize(n, keep_stopwords=True)) <= tokens]
+    tokens = set(_words(text.lower()))
+    missing = [n for n in question.names if not set(_words(n)) <= tokens]
     return len(missing) / len(question.names)
 
 
@@ -265,14 +281,14 @@ def _type_match(question: Question, text: str) -> bool:
 
 
 def _new_number(question: Question, text: str) -> bool:
-    tokens = [t for t in tokenize(text, keep_stopwords=True) if t not in question.tokens]
+    tokens = [t for t in _words(text) if t not in question.tokens]
     return any(mentions_number(t) for t in tokens)
 
 
 def _new_time(question: Question, text: str) -> bool:
     # Dates span words ("early 1990s", "10th century"): test the text with the
     # question's own tokens blanked out.
-    kept = [t for t in tokenize(text, keep_stopwords=True) if t not in question.tokens]
+    kept = [t for t in _words(text) if t not in question.tokens]
     return mentions_time(" ".join(kept))
 
 

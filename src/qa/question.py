@@ -7,7 +7,7 @@ it asks for, and embeds it. Nothing downstream tokenizes the question again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +55,7 @@ class Question:
     idf_mass: float
     vector: np.ndarray
 
-    def bigram_share(self, tokens: list[str]) -> float:
+    def bigram_share(self, tokens: Sequence[str]) -> float:
         """Share of the question's word pairs that `tokens` (stopwords kept) hold."""
         if not self.bigrams:
             return 0.0
