@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: setup run test test-fast browser-deps lint eval train bench clean
+.PHONY: setup run test test-fast browser-deps lint eval train bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,15 @@ train: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The benchmark on tiny sizes (under a minute on 2 cores), in a temporary folder with its
+# own index of corpus/: every section runs and its results hold (bench/smoke.py). The
+# benchmark's smoke job, kept out of `make test`.
+bench-smoke: setup
+	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
+	$(BIN)/python bench/run.py --quick --output "$$out/results" \
+	  --corpus-index "$$out/corpus-index" >/dev/null && \
+	$(BIN)/python bench/smoke.py "$$out/results"
 
 clean:
 	rm -rf $(VENV) index/corpus index/squad index/train-* train/cache .pytest_cache

@@ -16,9 +16,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from qa.vectors import VectorIndex
 
 
 def summary(seconds: list[float]) -> dict[str, Any]:
@@ -166,11 +169,11 @@ def machine() -> dict[str, Any]:
 
 # Checks of the vector index that only the benchmark and the tests use (the product
 # chooses its index by size and never asks which kind it got).
-def index_kind(index: Any) -> str:
+def index_kind(index: VectorIndex) -> str:
     """ "hnsw" for a graph index, "exact" for a flat one."""
     import faiss
 
-    return "hnsw" if isinstance(index, faiss.IndexHNSW) else "exact"
+    return "hnsw" if isinstance(index.faiss, faiss.IndexHNSW) else "exact"
 
 
 def recall_at_k(approximate: np.ndarray, exact: np.ndarray, k: int) -> float:

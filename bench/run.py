@@ -17,7 +17,8 @@ else the machine runs), the first one a few more while it caches real passage em
 under bench/cache/ (git-ignored).
 
     python bench/run.py                 full run, updates docs/BENCHMARKS.md
-    python bench/run.py --quick         tiny sizes, about 10 s: checks that it all runs
+    python bench/run.py --quick         tiny sizes, under a minute: checks that it all runs
+                                        (`make bench-smoke` runs it and checks its results)
     python bench/run.py --sections scale,bm25 --sizes 10000 --no-doc
     python bench/run.py --from-results bench/cache/results.json   re-render the doc only
 

@@ -182,7 +182,6 @@ def test_trees_walk_each_row_to_its_leaf():
     assert again.logits(rows) == pytest.approx(trees.logits(rows))
 
 
-
 def test_the_shipped_trees_walked_all_at_once_equal_a_walk_tree_by_tree():
     """`Trees.logits` walks every tree together; this walks each row down each tree in
     plain Python and adds the leaves in tree order: the same logits, to the bit."""
@@ -200,6 +199,7 @@ def test_the_shipped_trees_walked_all_at_once_equal_a_walk_tree_by_tree():
             total += tree["value"][node]
         expected.append(total)
     assert np.array_equal(trees.logits(rows), np.asarray(expected))
+
 
 def test_a_linear_scorer_reads_its_own_columns():
     from qa.answer_model import Linear

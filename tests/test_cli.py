@@ -192,7 +192,7 @@ def test_corpus_change_rebuilds_and_reuses_unchanged_passages(qa, settings, tmp_
     index = ensure_index(changed, qa.embedder, log=messages.append, progress=False)
     assert any("the corpus changed (1 added, 0 removed, 0 changed)" in m for m in messages)
     assert any(f"{len(qa.index.chunks)} reused, 1 embedded" in m for m in messages)
-    assert "new-bridge" in read_manifest(index_dir)["documents"]
+    assert "new-bridge" in read_manifest(index_dir).documents
     assert len(index.chunks) == len(qa.index.chunks) + 1
 
 

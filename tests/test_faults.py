@@ -9,7 +9,9 @@ import os
 import shlex
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -214,6 +216,17 @@ def _garble(path: Path) -> None:
     path.write_text(text[: len(text) // 2] + "\x00}{garbage\n" + text[len(text) // 2 :])
 
 
+def _manifest_edit(change: Callable[[dict[str, Any]], object]) -> Callable[[Path], None]:
+    """A damage that rewrites manifest.json, still valid JSON, with `change` made."""
+
+    def spoil(path: Path) -> None:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        change(manifest)
+        path.write_text(json.dumps(manifest), encoding="utf-8")
+
+    return spoil
+
+
 DAMAGE = {
     "truncated faiss.index": ("faiss.index", _truncate, "is truncated or corrupted"),
     "garbled chunks.jsonl": ("chunks.jsonl", _garble, "is truncated or corrupted"),
@@ -221,6 +234,17 @@ DAMAGE = {
     "truncated bm25.data.npy": ("bm25.data.npy", _truncate, "is truncated or corrupted"),
     "truncated chunks.offsets.npy": ("chunks.offsets.npy", _truncate, "is truncated or corrupted"),
     "garbled manifest.json": ("manifest.json", _garble, "is truncated or corrupted"),
+    # A manifest that parses but lacks a field, or holds one of the wrong type.
+    "manifest.json without its documents": (
+        "manifest.json",
+        _manifest_edit(lambda m: m.pop("documents")),
+        "is truncated or corrupted",
+    ),
+    "manifest.json with a dimension in words": (
+        "manifest.json",
+        _manifest_edit(lambda m: m.update(dimension="many")),
+        "is truncated or corrupted",
+    ),
     # Passages and documents are read line by line when a question needs them; the line
     # offsets, checked against the file when loading, catch a file cut short or emptied.
     "emptied documents.jsonl": (
@@ -277,7 +301,7 @@ def test_index_says_how_many_passages_and_files_it_embeds(tmp_path: Path, capsys
     assert main(["index", str(corpus), "--index-dir", str(index_dir)]) == 0
     lines = capsys.readouterr().err.splitlines()
     manifest = read_manifest(index_dir)
-    passages, files = manifest["chunks"], len(manifest["documents"])
+    passages, files = manifest.chunks, len(manifest.documents)
     assert passages > 32 and files == len(list(CORPUS.iterdir()))
     assert f"Embedding {passages} passages from {files} files ..." in lines
     updates = [line for line in lines if line.startswith(f"Embedded 32 of {passages} passages")]

@@ -102,7 +102,8 @@ def test_qa_ask_in_a_fresh_process_imports_no_torch(qa: QA, settings: Settings, 
 
 
 def test_the_manifest_records_the_export_cached_beside_the_index(qa: QA, settings: Settings):
-    record = read_manifest(settings.index_path())["encoder"]
+    record = read_manifest(settings.index_path()).encoder
+    assert record is not None
     folder = Path(record["path"])
     assert folder.parent == cache_root(settings.index_path())
     assert folder.parent.name == CACHE_DIRNAME and folder.parent.parent == (
@@ -149,7 +150,8 @@ def test_an_index_without_an_export_gets_one_on_its_first_question(
 
 
 def test_a_damaged_export_is_made_again(qa: QA, settings: Settings, tmp_path: Path):
-    record = read_manifest(settings.index_path())["encoder"]
+    record = read_manifest(settings.index_path()).encoder
+    assert record is not None
     cache = tmp_path / CACHE_DIRNAME
     shutil.copytree(Path(record["path"]), cache / Path(record["path"]).name)
     damaged = cache / Path(record["path"]).name / "model.onnx"
@@ -215,7 +217,9 @@ def test_the_encoder_setting(monkeypatch):
 
 def test_an_export_loads_without_the_model_folder(qa: QA, settings: Settings):
     """The cache folder alone encodes: tokenizer, graph and settings are all in it."""
-    folder = Path(read_manifest(settings.index_path())["encoder"]["path"])
+    record = read_manifest(settings.index_path()).encoder
+    assert record is not None
+    folder = Path(record["path"])
     encoder = OnnxEncoder(folder, threads=1)
     assert os.fspath(encoder.folder) == os.fspath(folder)
     assert float(np.abs(encoder.encode([QUESTION]) - qa.embedder.encode([QUESTION])).max()) <= (

@@ -114,9 +114,7 @@ class Trees:
             node = np.where(inner, step, node)
         # base + tree 1 + tree 2 + ..., added in that order (cumsum is sequential), so
         # the sum is the same to the bit as adding tree by tree.
-        values = np.concatenate(
-            [np.full((len(rows), 1), self.base), tree["value"][node]], axis=1
-        )
+        values = np.concatenate([np.full((len(rows), 1), self.base), tree["value"][node]], axis=1)
         return np.cumsum(values, axis=1)[:, -1]
 
     def to_dict(self) -> dict[str, Any]:

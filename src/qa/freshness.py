@@ -7,6 +7,7 @@ and then carries it out. `QA.open` and `QA.build` (engine.py) call it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .errors import (
 )
 from .index import (
     Index,
+    Manifest,
     build_index,
     check_index_writable,
     check_model,
@@ -66,9 +68,7 @@ def ensure_index(
     documents: list[Document] | None = None
     if manifest is not None and why is None:
         check_model(manifest, embedder, command)
-        if manifest.get("corpus") != corpus or manifest.get("settings") != (
-            settings.index_params()
-        ):
+        if manifest.corpus != corpus or manifest.settings != settings.index_params():
             documents = _read_corpus(settings, log)
             why = _staleness(manifest, documents, settings)
         if why is None:
@@ -99,7 +99,7 @@ def ensure_index(
 
 def _manifest_or_why(
     index_dir: Path, command: str, rebuild: bool, repair: bool
-) -> tuple[dict[str, Any] | None, str | None]:
+) -> tuple[Manifest | None, str | None]:
     """The manifest on disk (None: there is none), and why it is not to be used (None: it
     may be, if it is current)."""
     try:
@@ -144,7 +144,7 @@ def _build_and_save(
     index, reused = build_index(
         documents, settings, embedder, previous=previous, progress=progress, log=log
     )
-    index.manifest["corpus"] = corpus
+    index = replace(index, manifest=replace(index.manifest, corpus=corpus))
     if unsaved is None:
         try:
             save_index(index, index_dir)
@@ -166,7 +166,7 @@ def _build_and_save(
 
 
 def _configure_embedder(
-    embedder: Embedder, settings: Settings, manifest: dict[str, Any] | None, log: Log
+    embedder: Embedder, settings: Settings, manifest: Manifest | None, log: Log
 ) -> None:
     """Tell the embedder the settings' engine and where its ONNX export is cached
     (beside the index), with what the manifest recorded of it, so that it is found
@@ -177,30 +177,23 @@ def _configure_embedder(
         return
     from .onnx_encoder import cache_root
 
-    record = (manifest or {}).get("encoder")
     configure(
         engine=settings.encoder,
         onnx_cache=cache_root(settings.index_path()),
-        record=record if isinstance(record, dict) else None,
+        record=manifest.encoder if manifest is not None else None,
         log=log,
     )
 
 
-def _staleness(
-    manifest: dict[str, Any], documents: list[Document], settings: Settings
-) -> str | None:
-    if manifest.get("settings") != settings.index_params():
+def _staleness(manifest: Manifest, documents: list[Document], settings: Settings) -> str | None:
+    if manifest.settings != settings.index_params():
         changed_settings = [
-            k
-            for k, v in settings.index_params().items()
-            if manifest.get("settings", {}).get(k) != v
+            k for k, v in settings.index_params().items() if manifest.settings.get(k) != v
         ]
         return "settings changed (" + ", ".join(changed_settings) + ")"
-    if "corpus" not in manifest:
+    if manifest.corpus is None:
         return "it records no file fingerprints yet (passage vectors are reused)"
-    stored = {
-        doc_id: entry.get("sha256") for doc_id, entry in manifest.get("documents", {}).items()
-    }
+    stored = {doc_id: entry["sha256"] for doc_id, entry in manifest.documents.items()}
     current = {d.id: d.sha256 for d in documents}
     if stored != current:
         added = len(current.keys() - stored.keys())

@@ -1,6 +1,6 @@
 """Building the index: passages chunked, embedded (reusing unchanged passages' vectors)
 and weighted for BM25. `index_store.py` saves and loads it (the folder's layout is
-described there); `index_data.py` holds the Index itself.
+described there); `index_data.py` holds the Index itself, `manifest.py` its manifest.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from .corpus import Document
 from .embedding import Embedder
 from .index_data import Index
 from .log import to_stderr
+from .manifest import Manifest
 from .text import find_acronyms, tokenize
 from .vectors import build_vector_index
 
@@ -88,25 +89,20 @@ def build_index(
         settings.bm25_b,
     )
     acronyms = _acronyms(documents)
-    manifest = {
-        "format_version": INDEX_FORMAT_VERSION,
-        "model": embedder.name,
-        "model_path": str(embedder.model_path),
-        "dimension": dimension,
-        "settings": settings.index_params(),
-        "corpus_dir": str(settings.corpus_dir),
-        "documents": {d.id: {"sha256": d.sha256, "path": d.path} for d in documents},
-        "chunks": len(chunks),
-        # Found once here rather than on every load (it reads every document's text).
-        "acronyms": acronyms,
-    }
-    # The ONNX export that embeds the questions (onnx_encoder.record_of): its folder,
-    # the model's content hash, and the model files' sizes and times, which let a
-    # question find it without hashing the model again.
+    # The ONNX export that embeds the questions (Manifest.encoder); stand-ins have none.
     encoder_record = getattr(embedder, "encoder_record", None)
-    record = encoder_record() if callable(encoder_record) else None
-    if record is not None:
-        manifest["encoder"] = record
+    manifest = Manifest(
+        format_version=INDEX_FORMAT_VERSION,
+        model=embedder.name,
+        model_path=str(embedder.model_path),
+        dimension=dimension,
+        settings=settings.index_params(),
+        corpus_dir=str(settings.corpus_dir),
+        documents={d.id: {"sha256": d.sha256, "path": d.path} for d in documents},
+        chunks=len(chunks),
+        acronyms=acronyms,
+        encoder=encoder_record() if callable(encoder_record) else None,
+    )
     index = Index(
         manifest=manifest,
         documents=by_id,
@@ -209,8 +205,8 @@ def _acronyms(documents: list[Document]) -> dict[str, str]:
     return found
 
 
-# Saving, loading and the in-memory Index live in their own modules; their names are
-# part of qa.index for the callers that import them from here.
+# Saving, loading, the manifest and the in-memory Index live in their own modules; their
+# names are part of qa.index for the callers that import them from here.
 from .index_data import REBUILD, Index, rebuild_command  # noqa: E402, F811
 from .index_store import (  # noqa: E402
     BM25_FILES,
@@ -227,6 +223,7 @@ __all__ = [
     "INDEX_FILES",
     "REBUILD",
     "Index",
+    "Manifest",
     "build_index",
     "check_index_writable",
     "check_model",

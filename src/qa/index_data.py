@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,29 +24,31 @@ from .corpus import Document
 from .errors import (
     IndexCorruptError,
 )
+from .vectors import VectorIndex
+
+if TYPE_CHECKING:  # manifest.py builds its errors with this module's helpers
+    from .manifest import Manifest
 
 
 @dataclass
 class Index:
     """Everything a question is answered from. Treated as immutable once built."""
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     # dict and list when built; read on demand from the index folder when loaded.
     documents: Mapping[str, Document]
     chunks: Sequence[Chunk]
-    vectors: Any  # a faiss.Index over the chunks' vectors, row i = chunks[i]
+    vectors: VectorIndex  # the chunks' vectors, row i = chunks[i]
     bm25: SparseBM25
     acronyms: dict[str, str] = field(default_factory=dict)
 
     @property
     def dimension(self) -> int:
-        return int(self.manifest["dimension"])
+        return self.manifest.dimension
 
     def chunk_vectors(self) -> np.ndarray:
         """All passage vectors, shape (n_chunks, dimension)."""
-        if self.vectors.ntotal == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
+        return self.vectors.all()
 
 
 # What the messages below tell a user to run, unless the caller knows the exact command

@@ -1,4 +1,4 @@
-"""Saving and loading the index folder, and the manifest that says what it holds.
+"""Saving and loading the index folder (its manifest: manifest.py).
 
 An index folder holds plain files only (never pickle, since loading a pickle runs code):
 
@@ -34,13 +34,8 @@ from typing import Any
 import numpy as np
 
 from .bm25 import SparseBM25
-from .config import INDEX_FORMAT_VERSION
-from .embedding import Embedder
 from .errors import (
     IndexCorruptError,
-    IndexFormatError,
-    IndexMismatchError,
-    IndexNotFoundError,
     IndexWriteError,
 )
 from .index_data import (
@@ -52,6 +47,7 @@ from .index_data import (
     _Lines,
     _unreadable,
 )
+from .manifest import Manifest, check_model, read_manifest
 from .vectors import read_vector_index
 
 # The BM25 arrays' files, by array name (SparseBM25.ARRAYS).
@@ -70,8 +66,6 @@ def save_index(index: Index, directory: Path | str) -> None:
             the way, a full disk), or it holds files that are not an index. The index
             that was there, if any, is left as it was.
     """
-    import faiss
-
     target = Path(directory)
     try:
         _check_replaceable(target)
@@ -80,8 +74,8 @@ def save_index(index: Index, directory: Path | str) -> None:
     except OSError as e:
         raise _write_error(target, e) from e
     try:
-        _write_json(tmp / "manifest.json", index.manifest)
-        if list(index.manifest.get("documents", {})) != list(index.documents):
+        _write_json(tmp / "manifest.json", index.manifest.to_json())
+        if list(index.manifest.documents) != list(index.documents):
             # load_index takes the documents' ids, in line order, from the manifest.
             raise ValueError("the manifest lists other documents than the index holds")
         for name, rows in (
@@ -91,7 +85,7 @@ def save_index(index: Index, directory: Path | str) -> None:
             offsets = _write_jsonl(tmp / f"{name}.jsonl", rows)
             np.save(tmp / f"{name}.offsets.npy", offsets, allow_pickle=False)
         try:
-            faiss.write_index(index.vectors, str(tmp / "faiss.index"))
+            index.vectors.write(str(tmp / "faiss.index"))
         except RuntimeError as e:
             # faiss reports a failed write as a C++ message without an errno.
             raise _cannot_write(target, "writing faiss.index failed; is the disk full?") from e
@@ -193,55 +187,8 @@ def _swap_in(tmp: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def read_manifest(directory: Path | str, command: str = REBUILD) -> dict[str, Any]:
-    """The manifest of the index in `directory`.
-
-    Args:
-        command: the rebuild command the error messages name.
-
-    Raises:
-        IndexNotFoundError: no index there.
-        IndexCorruptError: the manifest is unreadable.
-    """
-    root = Path(directory)
-    path = root / "manifest.json"
-    try:
-        if not path.is_file():
-            raise IndexNotFoundError(f'No index at {directory}/. Run "qa index" first.')
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:  # also from is_file, in a folder this user may not enter
-        raise _damaged(root, _unreadable("manifest.json", e), command, "cannot be used") from e
-    except ValueError as e:  # UnicodeDecodeError, json.JSONDecodeError
-        raise _damaged(root, "manifest.json is truncated or corrupted", command) from e
-    if not isinstance(manifest, dict):
-        raise _damaged(root, "manifest.json is corrupted", command)
-    if manifest.get("format_version") != INDEX_FORMAT_VERSION:
-        raise IndexFormatError(
-            f'The index at {directory}/ has another format version. Run "{command}" to rebuild it.'
-        )
-    return manifest
-
-
-def check_model(manifest: dict[str, Any], embedder: Embedder, command: str = REBUILD) -> None:
-    """Refuse an index built with another model or dimension: its vectors mean nothing
-    to this model."""
-    if (
-        manifest.get("model_path") != str(embedder.model_path)
-        and manifest.get("model") != embedder.name
-    ):
-        raise IndexMismatchError(
-            f"The index was built with model {manifest.get('model')!r}, not {embedder.name!r}. "
-            f'Run "{command}" to rebuild it with this model.'
-        )
-    if int(manifest.get("dimension", -1)) != embedder.dimension:
-        raise IndexMismatchError(
-            f"The index holds {manifest.get('dimension')}-dimensional vectors but the model makes "
-            f'{embedder.dimension}-dimensional ones. Run "{command}" to rebuild it.'
-        )
-
-
 def load_index(
-    directory: Path | str, command: str = REBUILD, manifest: dict[str, Any] | None = None
+    directory: Path | str, command: str = REBUILD, manifest: Manifest | None = None
 ) -> Index:
     """Load the index saved in `directory` (`manifest`: its manifest, when the caller has
     just read it; at 1,000,000 passages parsing it takes 60-100 ms).
@@ -273,11 +220,8 @@ def load_index(
             raise _damaged(root, _unreadable(name, e), command, "cannot be used") from e
         if not present:
             raise _damaged(root, f"{name} is missing", command)
-    name = "manifest.json"
+    dimension, document_ids = manifest.dimension, list(manifest.documents)
     try:
-        dimension = int(manifest["dimension"])
-        acronyms = dict(manifest.get("acronyms", {}))
-        document_ids = list(manifest["documents"])
         name = "documents.jsonl"
         documents = _DocumentTable(
             _Lines(root, name, document_ids, command), {d: i for i, d in enumerate(document_ids)}
@@ -302,9 +246,9 @@ def load_index(
     except Exception as e:  # whatever faiss, numpy or json raise for a damaged file
         raise _damaged(root, f"{name} is truncated or corrupted", command) from e
     n_terms = bm25.weights.shape[0]
-    if vectors.ntotal != len(chunks):
+    if len(vectors) != len(chunks):
         problem = (
-            f"faiss.index holds {vectors.ntotal:,} vectors but chunks.jsonl holds "
+            f"faiss.index holds {len(vectors):,} vectors but chunks.jsonl holds "
             f"{len(chunks):,} passages"
         )
     elif bm25.weights.shape[1] != len(chunks):
@@ -312,9 +256,9 @@ def load_index(
             f"{BM25_FILES['zero_tf']} covers {bm25.weights.shape[1]:,} passages but "
             f"chunks.jsonl holds {len(chunks):,}"
         )
-    elif vectors.d != dimension:
+    elif vectors.dimension != dimension:
         problem = (
-            f"faiss.index holds {vectors.d}-dimensional vectors, not {dimension} as "
+            f"faiss.index holds {vectors.dimension}-dimensional vectors, not {dimension} as "
             "manifest.json says"
         )
     elif len(bm25.vocabulary) != n_terms or len(bm25.idf) != n_terms:
@@ -326,7 +270,7 @@ def load_index(
             chunks=chunks,
             vectors=vectors,
             bm25=bm25,
-            acronyms=acronyms,
+            acronyms=dict(manifest.acronyms),
         )
     raise _damaged(root, problem, command)
 
@@ -345,3 +289,17 @@ def _write_jsonl(path: Path, rows: Any) -> np.ndarray:
             f.write(line)
             offsets.append(offsets[-1] + len(line))
     return np.asarray(offsets, dtype=np.int64)
+
+
+# The manifest's reading and checks are part of index_store for the callers that import
+# them from here.
+__all__ = [
+    "BM25_FILES",
+    "INDEX_FILES",
+    "Manifest",
+    "check_index_writable",
+    "check_model",
+    "load_index",
+    "read_manifest",
+    "save_index",
+]

@@ -90,13 +90,9 @@ def search(
     bm25_order = _top(bm25_scores, depth)
     bm25_order = [i for i in bm25_order if bm25_scores[i] > 0]
 
-    similarities, ids = index.vectors.search(
-        question_vector.reshape(1, -1).astype(np.float32), depth
-    )
-    dense_order = [int(i) for i in ids[0] if i >= 0]
-    dense_scores = {
-        int(i): float(s) for i, s in zip(ids[0], similarities[0], strict=True) if i >= 0
-    }
+    nearest = index.vectors.search(question_vector, depth)
+    dense_order = [i for i, _ in nearest]
+    dense_scores = dict(nearest)
 
     bm25_rank = {item: rank for rank, item in enumerate(bm25_order, start=1)}
     dense_rank = {item: rank for rank, item in enumerate(dense_order, start=1)}
@@ -116,11 +112,9 @@ def search(
             {i: float(bm25_scores[i]) for i in bm25_order}, dense_scores, settings.dense_weight
         )
     best = sorted(scored, key=lambda i: (-scored[i], i))[:k]
-    vectors = None
     missing = [i for i in best if i not in dense_scores]
     if missing:
-        vectors = index.vectors.reconstruct_batch(np.asarray(missing, dtype=np.int64))
-        for i, v in zip(missing, vectors, strict=True):
+        for i, v in zip(missing, index.vectors.take(missing), strict=True):
             dense_scores[i] = float(v @ question_vector)
     return [
         Hit(

@@ -14,12 +14,13 @@ A saved index is memory-mapped when loaded (`read_vector_index`).
 Beyond the threshold the vectors are stored as float16 by default: half the memory and
 disk (the vectors are most of an index), the same recall and speed as float32 on our
 measurements, and a cosine off by about 1e-4, far below anything that decides a ranking
-or an abstention. Every index can `reconstruct` its vectors, which incremental
-re-indexing and the scoring of passages found by BM25 alone rely on.
+or an abstention. Every index can give back its vectors (`VectorIndex.take`, `.all`),
+which incremental re-indexing and the scoring of passages found by BM25 alone rely on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,57 @@ import numpy as np
 from .config import Settings
 
 
-def build_vector_index(vectors: np.ndarray, settings: Settings) -> Any:
-    """A FAISS inner-product index holding `vectors`, row i with id i.
+class VectorIndex:
+    """The passage vectors, row i = passage i, and the FAISS index that searches them.
+
+    The rest of the package asks only what is here (search, vectors by id, all of them),
+    so which FAISS index holds them (exact or HNSW, float32 or float16) stays this
+    module's choice. `faiss` is the FAISS index itself, for the benchmark and the tests
+    that check its kind and parameters.
+    """
+
+    def __init__(self, index: Any) -> None:
+        self.faiss = index
+
+    def __len__(self) -> int:
+        return int(self.faiss.ntotal)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.faiss.d)
+
+    def search(self, vector: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        """The (id, inner product) of the `depth` passages nearest to `vector`, best
+        first. Fewer when the index holds fewer, or when HNSW finds fewer (FAISS pads its
+        answer with id -1, dropped here)."""
+        query = np.asarray(vector).reshape(1, -1).astype(np.float32)
+        similarities, ids = self.faiss.search(query, depth)
+        return [(int(i), float(s)) for i, s in zip(ids[0], similarities[0], strict=True) if i >= 0]
+
+    def take(self, ids: Sequence[int]) -> np.ndarray:
+        """The vectors of passages `ids`, shape (len(ids), dimension): what fusion scores
+        a passage by when dense search did not return it."""
+        return self.faiss.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+
+    def all(self) -> np.ndarray:
+        """Every vector, shape (len(self), dimension), float32 (re-indexing reuses them)."""
+        if len(self) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.faiss.reconstruct_n(0, len(self))
+
+    def write(self, path: str) -> None:
+        """Save to `path` (faiss.write_index), for read_vector_index.
+
+        Raises:
+            RuntimeError: the write failed (FAISS says so without an errno).
+        """
+        import faiss
+
+        faiss.write_index(self.faiss, path)
+
+
+def build_vector_index(vectors: np.ndarray, settings: Settings) -> VectorIndex:
+    """An inner-product index holding `vectors`, row i with id i.
 
     Args:
         vectors: unit-length passage vectors, shape (n, dimension), float32.
@@ -36,10 +86,10 @@ def build_vector_index(vectors: np.ndarray, settings: Settings) -> Any:
             parameters `hnsw_m`, `hnsw_ef_construction`, `hnsw_ef_search`.
 
     Returns:
-        An `IndexFlatIP` when n <= settings.ann_threshold, else an HNSW index with the
-        inner-product metric, storing the vectors as float16 (`IndexHNSWSQ`) or float32
-        (`IndexHNSWFlat`) as settings.hnsw_storage says. Inner product equals cosine
-        similarity on unit-length vectors.
+        A VectorIndex over an `IndexFlatIP` when n <= settings.ann_threshold, else over
+        an HNSW index with the inner-product metric, storing the vectors as float16
+        (`IndexHNSWSQ`) or float32 (`IndexHNSWFlat`) as settings.hnsw_storage says.
+        Inner product equals cosine similarity on unit-length vectors.
     """
     import faiss
 
@@ -53,7 +103,7 @@ def build_vector_index(vectors: np.ndarray, settings: Settings) -> Any:
         index = _hnsw(dimension, settings)
     if n:
         index.add(vectors)
-    return index
+    return VectorIndex(index)
 
 
 def _hnsw(dimension: int, settings: Settings) -> Any:
@@ -73,8 +123,8 @@ def _hnsw(dimension: int, settings: Settings) -> Any:
     return index
 
 
-def read_vector_index(path: str) -> Any:
-    """The FAISS index saved at `path` (faiss.write_index), memory-mapped.
+def read_vector_index(path: str) -> VectorIndex:
+    """The index saved at `path` (VectorIndex.write), memory-mapped.
 
     `faiss.IO_FLAG_MMAP_IFC` maps the vectors of a flat index and both the vectors and
     the graph of an HNSW one, copying only HNSW's per-vector levels and offsets (12 bytes
@@ -95,7 +145,7 @@ def read_vector_index(path: str) -> Any:
     """
     import faiss
 
-    return faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC)
+    return VectorIndex(faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC))
 
 
-__all__ = ["build_vector_index", "read_vector_index"]
+__all__ = ["VectorIndex", "build_vector_index", "read_vector_index"]
