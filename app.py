@@ -15,13 +15,16 @@ from qa import QAError, Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    defaults = Settings()
     parser = argparse.ArgumentParser(
-        description="Serve the qa chat UI (default http://127.0.0.1:7860)."
+        description=f"Serve the qa chat UI (default http://{defaults.host}:{defaults.port})."
     )
     parser.add_argument(
-        "--host", default=None, help="address to bind (default 127.0.0.1, or QA_HOST)"
+        "--host", default=None, help=f"address to bind (default {defaults.host}, or QA_HOST)"
     )
-    parser.add_argument("--port", type=int, default=None, help="port (default 7860, or QA_PORT)")
+    parser.add_argument(
+        "--port", type=int, default=None, help=f"port (default {defaults.port}, or QA_PORT)"
+    )
     args = parser.parse_args(argv)
 
     from qa.ui import serve

@@ -66,23 +66,38 @@ def questions(limit: int) -> list[str]:
     return [r["question"] for r in rows][:limit]
 
 
+# Runs the command and reports its wall time, CPU time and peak RSS. It runs in a small
+# Python of its own because Linux counts a child's peak RSS from the moment it was forked:
+# forked from this benchmark (hundreds of MiB with torch loaded) every child would report
+# at least the benchmark's own size. Forked from this launcher, the floor is ~10 MiB.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(process.pid, 0)
+wall = time.perf_counter() - start
+err = process.stderr.read().decode()
+print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+                  "rss_mb": usage.ru_maxrss / 1024,
+                  "code": os.waitstatus_to_exitcode(status), "err": err[-2000:]}))
+"""
+
+
 def child(command: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run `command`; its wall seconds, CPU seconds and peak RSS (MiB), from wait4."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    """Run `command`; its wall seconds, CPU seconds and peak RSS (MiB), from wait4 in a
+    launcher process (LAUNCHER), so that the RSS is the command's own."""
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *command],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    err = process.stderr.read().decode() if process.stderr else ""
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:3])} exited {process.returncode}: {err[-2000:]}")
-    return {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss / 1024,
-    }
+    result = json.loads(done.stdout)
+    if result["code"] != 0:
+        raise RuntimeError(f"{' '.join(command[:3])} exited {result['code']}: {result['err']}")
+    return {key: float(result[key]) for key in ("wall", "cpu", "rss_mb")}
 
 
 def median(values: list[float]) -> float:
