@@ -236,3 +236,18 @@ def test_help_and_version(capsys):
     command = [script] if script else [sys.executable, "-m", "qa.cli"]
     shown = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
     assert shown.stdout == f"qa {version('qa')}\n" == f"qa {__version__}\n"
+
+
+def test_asking_never_imports_ray(paths):
+    """Ray is for `qa index --ray` only: a question, and the engine, never import it
+    (nor the modules of the Ray build)."""
+    code = (
+        "import json, sys\n"
+        "import qa.engine\n"
+        "from qa.cli import main\n"
+        f"assert main(['ask', 'Which cities made the top 20?', *{paths!r}]) == 0\n"
+        "names = ('ray', 'qa.distributed', 'qa.shards', 'qa.ray_cluster')\n"
+        "print(json.dumps([m for m in sys.modules if m.split('.')[0] == 'ray' or m in names]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == []

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import QA, Settings, load_documents
-from qa import bm25 as bm25_module
-from qa.bm25 import SparseBM25, rank_bm25_reference
+from qa import QA, Settings, bm25_build, load_documents
+from qa.bm25 import BM25Shard, SparseBM25, rank_bm25_reference
 from qa.engine import ensure_index
 from qa.errors import IndexCorruptError
 from qa.index import build_index, load_index, save_index, scoring_text
@@ -88,10 +87,10 @@ def test_sparse_bm25_built_from_a_generator_scores_as_rank_bm25_on_odd_passages(
     passages[3] = ["echo"] * 300 + ["w1"]
     passages[4] = []
     queries = [["echo"], ["w1", "w2", "w2"], ["w39", "echo", "nothing"], []]
-    for bits in (bm25_module._TERM_BITS, 4):
-        monkeypatch.setattr(bm25_module, "_TERM_BITS", bits)
-        monkeypatch.setattr(bm25_module, "_TERM_LIMIT", 1 << bits)
-        monkeypatch.setattr(bm25_module, "_BLOCK", 64)
+    for bits in (bm25_build._TERM_BITS, 4):
+        monkeypatch.setattr(bm25_build, "_TERM_BITS", bits)
+        monkeypatch.setattr(bm25_build, "_TERM_LIMIT", 1 << bits)
+        monkeypatch.setattr(bm25_build, "_BLOCK", 64)
         for variant in ("okapi", "plus", "l"):
             sparse = SparseBM25.build((p for p in passages), variant, 1.2, 0.75)  # type: ignore[arg-type]
             reference = rank_bm25_reference(passages, variant, 1.2, 0.75)  # type: ignore[arg-type]
@@ -100,6 +99,61 @@ def test_sparse_bm25_built_from_a_generator_scores_as_rank_bm25_on_odd_passages(
                 np.testing.assert_allclose(
                     sparse.scores(terms), reference.get_scores(terms), rtol=1e-6, atol=1e-12
                 )
+
+
+def uneven_shards(passages: list[list[str]], seed: int) -> list[BM25Shard]:
+    """The passages counted in shards of random, uneven sizes (some empty), in order."""
+    rng = np.random.default_rng(seed)
+    cuts = sorted({0, len(passages), *rng.integers(0, len(passages) + 1, size=6).tolist()})
+    shards = [BM25Shard.count(passages[a:z]) for a, z in zip(cuts, cuts[1:], strict=False)]
+    return [BM25Shard.count([]), *shards[:2], BM25Shard.count([]), *shards[2:]]
+
+
+def assert_same_bm25(merged: SparseBM25, built: SparseBM25) -> None:
+    assert list(merged.vocabulary.items()) == list(built.vocabulary.items())
+    for name, array in built.to_arrays().items():
+        other = merged.to_arrays()[name]
+        assert other.dtype == array.dtype and np.array_equal(other, array), name
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus", "l"])
+def test_bm25_merged_from_uneven_shards_equals_one_build_on_the_real_corpus(
+    qa: QA, variant: str
+) -> None:
+    """What the workers of a Ray build count, shard by shard, merges into the arrays one
+    process builds: same term ids (first appearance), same float32 weights, same scores."""
+    passages = [tokenize(scoring_text(c, qa.index.documents[c.doc_id])) for c in qa.index.chunks]
+    built = SparseBM25.build(passages, variant, 1.2, 0.75)  # type: ignore[arg-type]
+    merged = SparseBM25.merge(uneven_shards(passages, 1), variant, 1.2, 0.75)  # type: ignore[arg-type]
+    assert_same_bm25(merged, built)
+    for terms in [tokenize(q) for q in dev_questions(15)]:
+        np.testing.assert_array_equal(merged.scores(terms), built.scores(terms))
+
+
+def test_bm25_merged_from_shards_equals_one_build_on_odd_passages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A synthetic corpus with a word repeated past 255 times, empty passages, shards
+    that share and do not share terms, and (with a 4-bit term field) entries that do
+    not pack: merged equals built, array for array."""
+    rng = np.random.default_rng(11)
+    words = [f"w{i}" for i in range(60)]
+    passages = [
+        list(rng.choice(words[: 20 + i % 40], size=int(rng.integers(0, 40)))) for i in range(400)
+    ]
+    passages[7] = ["echo"] * 300 + ["w1"]
+    passages[8] = []
+    passages[399] = ["last", "last"]
+    for bits in (bm25_build._TERM_BITS, 4):
+        monkeypatch.setattr(bm25_build, "_TERM_BITS", bits)
+        monkeypatch.setattr(bm25_build, "_TERM_LIMIT", 1 << bits)
+        monkeypatch.setattr(bm25_build, "_BLOCK", 64)
+        for variant in ("okapi", "plus", "l"):
+            built = SparseBM25.build(passages, variant, 1.6, 0.3)  # type: ignore[arg-type]
+            for seed in (2, 3):
+                merged = SparseBM25.merge(uneven_shards(passages, seed), variant, 1.6, 0.3)  # type: ignore[arg-type]
+                assert_same_bm25(merged, built)
+    assert SparseBM25.merge([], "plus", 1.2, 0.75).weights.shape == (0, 0)
 
 
 def test_the_saved_bm25_scores_equal_rank_bm25(qa: QA, settings: Settings) -> None:

@@ -11,35 +11,23 @@ Every variant's score is, per query term t, idf(t) * f(tf(t, d), |d|). BM25Plus 
 give a passage without the term a non-zero f(0, |d|) (constant for Plus, length-dependent
 for L in the paper; rank-bm25's BM25L has none), so the matrix stores f(tf) - f(0) and
 the zero-frequency part is added densely.
+
+The matrix is built by bm25_build.py, in one process (`build`) or from shards of passages
+counted by many workers (`merge`); both give the same arrays.
 """
 
 from __future__ import annotations
 
 import sys
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
 
+from . import bm25_build
+from .bm25_build import L_DELTA, OKAPI_EPSILON, PLUS_DELTA, BM25Shard
 from .config import BM25Variant
-
-# rank-bm25's own defaults for the parts we do not tune.
-OKAPI_EPSILON = 0.25
-PLUS_DELTA = 1.0
-L_DELTA = 0.5
-# `build` packs an entry as tf << 24 | term id: 24 bits hold 16.7 M terms, 8 bits a
-# frequency up to 255. An entry that does not fit (a word repeated 256 times in one
-# passage, or a vocabulary past 16.7 M terms) is kept aside in a dict instead.
-_TERM_BITS = 24
-_TERM_LIMIT = 1 << _TERM_BITS
-_TF_MAX = 255
-# Entries counted, and weighted and scattered, at a time by `build` (a few MiB of
-# temporaries each).
-_COUNT_BLOCK = 1 << 16
-_PIECE = 1 << 20
-_BLOCK = 1 << 14
 
 
 class SparseBM25:
@@ -76,89 +64,22 @@ class SparseBM25:
         """Args: passages as token lists (any iterable: a generator is read once, so the
         token lists need never exist all at once); variant okapi|plus|l; k1 and b as in BM25.
 
-        Memory: one pass over the passages records each (passage, term) entry in 4 bytes
-        (term id and frequency packed, `_pack`); a second pass over them scatters the
-        weights into the finished term-major arrays (a float32 weight and an int32 passage
-        per entry), a block at a time. At the peak both are held, 12 bytes per entry
-        against the finished 8: at 100,000 passages 1.5-1.8x the finished arrays, where
-        building from lists of Python ints peaked at 10x (docs/BENCHMARKS.md).
+        Memory (bm25_build.py): one pass over the passages records each (passage, term)
+        entry in 4 bytes (term id and frequency packed); a second pass over them scatters
+        the weights into the finished term-major arrays (a float32 weight and an int32
+        passage per entry), a block at a time. At the peak both are held, 12 bytes per
+        entry against the finished 8: at 100,000 passages 1.5-1.8x the finished arrays,
+        where building from lists of Python ints peaked at 10x (docs/BENCHMARKS.md).
         """
-        vocabulary: dict[str, int] = {}
-        # Every entry, passage after passage (`_pack`), in arrays of about _PIECE entries:
-        # one array grown to the end would be reallocated and copied as it grows.
-        pieces = [array("I")]
-        nnz = 0
-        unpacked: dict[int, tuple[int, int]] = {}  # entry -> (term, tf) that do not pack
-        lengths = array("q")  # tokens per passage
-        widths = array("q")  # distinct terms per passage
-        for tokens in passages:
-            tally = Counter(tokens)
-            lengths.append(len(tokens))
-            widths.append(len(tally))
-            ids = [vocabulary.setdefault(term, len(vocabulary)) for term in tally]
-            frequencies = tally.values()
-            piece = pieces[-1]
-            if len(piece) >= _PIECE:
-                piece = array("I")
-                pieces.append(piece)
-            if ids and (max(frequencies) > _TF_MAX or len(vocabulary) > _TERM_LIMIT):
-                for j, (term_id, count) in enumerate(zip(ids, frequencies, strict=True)):
-                    if count > _TF_MAX or term_id >= _TERM_LIMIT:
-                        unpacked[nnz + j] = (term_id, count)
-                        piece.append(0)
-                    else:
-                        piece.append(count << _TERM_BITS | term_id)
-            else:
-                piece.extend([c << _TERM_BITS | t for t, c in zip(ids, frequencies, strict=True)])
-            nnz += len(ids)
-        n, n_terms = len(lengths), len(vocabulary)
-        entries = _Entries(pieces, unpacked)
-        entry_end = np.cumsum(np.frombuffer(widths, dtype=np.int64)) if n else np.zeros(0)
-        doc_len = np.frombuffer(lengths, dtype=np.int64).astype(np.float64) if n else np.zeros(0)
+        return cls(*bm25_build.build(passages, variant, k1, b))
 
-        df = np.zeros(n_terms, dtype=np.int64)
-        for lo in range(0, nnz, _COUNT_BLOCK):
-            term = entries.terms(lo, min(lo + _COUNT_BLOCK, nnz))
-            df += np.bincount(term, minlength=n_terms)
-        idf = _idf(df.astype(np.float64), n, variant)
-        avgdl = float(doc_len.mean()) if n else 0.0
-        norm = 1 - b + b * doc_len / avgdl if avgdl else np.ones(n)
-        zero_tf = np.full(n, PLUS_DELTA) if variant == "plus" else np.zeros(n)
-
-        # scipy would copy int32 indices to match int64 row pointers: one dtype for both.
-        index_dtype = np.int32 if max(nnz, n) < 2**31 else np.int64
-        indptr = np.zeros(n_terms + 1, dtype=index_dtype)
-        np.cumsum(df, out=indptr[1:])
-        cursor = indptr[:-1].astype(np.int64)  # where each term's next entry goes
-        indices = np.empty(nnz, dtype=index_dtype)
-        data = np.empty(nnz, dtype=np.float32)
-        for lo in range(0, nnz, _BLOCK):
-            hi = min(lo + _BLOCK, nnz)
-            col = np.searchsorted(entry_end, np.arange(lo, hi), side="right")
-            term, tf = entries.block(lo, hi)
-            nd = norm[col]
-            if variant == "okapi":
-                f_tf = tf * (k1 + 1) / (tf + k1 * nd)
-            elif variant == "plus":
-                f_tf = PLUS_DELTA + tf * (k1 + 1) / (k1 * nd + tf)
-            else:
-                # rank-bm25's BM25L multiplies by tf once more than the paper does; we
-                # follow rank-bm25, whose scores are the definition here.
-                ctd = tf / nd
-                f_tf = tf * (k1 + 1) * (ctd + L_DELTA) / (k1 + ctd + L_DELTA)
-            weight = (idf[term] * (f_tf - zero_tf[col])).astype(np.float32)
-            # Stable: within a term the passages stay in increasing order, here and across
-            # blocks (which follow the passage order), so each row comes out sorted.
-            order = np.argsort(term, kind="stable")
-            term = term[order]
-            first = np.flatnonzero(np.r_[True, term[1:] != term[:-1]])
-            run = np.diff(np.r_[first, len(term)])
-            at = cursor[term] + (np.arange(len(term)) - np.repeat(first, run))
-            indices[at] = col[order]
-            data[at] = weight[order]
-            cursor[term[first]] += run
-        weights = sparse.csr_matrix((data, indices, indptr), shape=(n_terms, n))
-        return cls(vocabulary, idf, weights, zero_tf)
+    @classmethod
+    def merge(
+        cls, shards: Iterable[BM25Shard], variant: BM25Variant, k1: float, b: float
+    ) -> SparseBM25:
+        """The BM25 of the shards' passages, in shard order (each shard counted by a
+        worker, `BM25Shard.count`): the same arrays as `build` over all the passages."""
+        return cls(*bm25_build.merge(shards, variant, k1, b))
 
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
         """Score of every passage, shape (n_passages,). Repeated query terms count again,
@@ -228,43 +149,6 @@ class SparseBM25:
         return cls({t: i for i, t in enumerate(vocabulary)}, idf, weights, zero_tf)
 
 
-class _Entries:
-    """The packed entries of `SparseBM25.build`, unpacked a block at a time."""
-
-    def __init__(self, pieces: list[array], unpacked: dict[int, tuple[int, int]]) -> None:
-        self.pieces = [np.frombuffer(p, dtype=np.uint32) for p in pieces if len(p)]
-        self.starts = np.cumsum([0] + [len(p) for p in self.pieces])
-        self.at = np.fromiter(sorted(unpacked), dtype=np.int64, count=len(unpacked))
-        self.term = np.asarray([unpacked[i][0] for i in self.at.tolist()], dtype=np.int64)
-        self.tf = np.asarray([unpacked[i][1] for i in self.at.tolist()], dtype=np.float64)
-
-    def terms(self, lo: int, hi: int) -> np.ndarray:
-        """Term ids of entries lo..hi, int64."""
-        values = self._packed(lo, hi)
-        term = (values & (_TERM_LIMIT - 1)).astype(np.int64)
-        a, z = np.searchsorted(self.at, [lo, hi])
-        term[self.at[a:z] - lo] = self.term[a:z]
-        return term
-
-    def block(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """(term ids as int64, frequencies as float64) of entries lo..hi."""
-        values = self._packed(lo, hi)
-        term = (values & (_TERM_LIMIT - 1)).astype(np.int64)
-        tf = (values >> _TERM_BITS).astype(np.float64)
-        a, z = np.searchsorted(self.at, [lo, hi])
-        term[self.at[a:z] - lo] = self.term[a:z]
-        tf[self.at[a:z] - lo] = self.tf[a:z]
-        return term, tf
-
-    def _packed(self, lo: int, hi: int) -> np.ndarray:
-        first, last = np.searchsorted(self.starts, [lo, hi], side="right") - 1
-        parts = [
-            self.pieces[i][max(lo - self.starts[i], 0) : hi - self.starts[i]]
-            for i in range(first, min(last + 1, len(self.pieces)))
-        ]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
 # glibc's malloc: requests up to this many bytes come from the heap, and up to this much
 # free memory at the top of the heap is kept rather than given back (`steady_heap`).
 _MMAP_THRESHOLD = 32 << 20
@@ -300,18 +184,6 @@ def steady_heap() -> None:
     mallopt(m_trim_threshold, _TRIM_THRESHOLD)
 
 
-def _idf(df: np.ndarray, n: int, variant: BM25Variant) -> np.ndarray:
-    if variant == "okapi":
-        # rank-bm25 floors a negative idf (term in more than half the passages) to
-        # epsilon * mean idf, so a very common term still counts a little.
-        idf = np.log(n - df + 0.5) - np.log(df + 0.5)
-        floor = OKAPI_EPSILON * (idf.sum() / len(idf)) if len(idf) else 0.0
-        return np.where(idf < 0, floor, idf)
-    if variant == "plus":
-        return np.log((n + 1) / df)
-    return np.log(n + 1) - np.log(df + 0.5)
-
-
 def rank_bm25_reference(
     passages: Sequence[Sequence[str]], variant: BM25Variant, k1: float, b: float
 ):  # type: ignore[no-untyped-def]
@@ -326,4 +198,4 @@ def rank_bm25_reference(
     return BM25L(corpus, k1=k1, b=b, delta=L_DELTA)
 
 
-__all__ = ["SparseBM25", "rank_bm25_reference"]
+__all__ = ["BM25Shard", "SparseBM25", "rank_bm25_reference"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .config import MAX_K, MODES, Settings
 from .corpus import SUPPORTED_SUFFIXES
-from .errors import QAError
+from .errors import QAError, UsageError
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -87,6 +87,19 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--model", default=None, help="a sentence-transformers model folder")
     index.add_argument(
         "--rebuild", action="store_true", help="rebuild from scratch, even with another model"
+    )
+    index.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="build on a Ray cluster: local (start one here), auto, HOST:6379 or "
+        "ray://HOST:10001 (needs pip install 'qa[ray]')",
+    )
+    index.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="embedding workers with --ray (default: one per CPU, or per GPU)",
     )
     index.set_defaults(run=cmd_index)
 
@@ -220,10 +233,20 @@ def format_answer(answer: Answer, explain: bool = False) -> str:
 
 def cmd_index(args: argparse.Namespace) -> int:
     """Build the index of a folder of documents, or bring it up to date (only passages
-    whose text changed are embedded again)."""
+    whose text changed are embedded again). With --ray, files are read, passages
+    chunked and embedded on a Ray cluster, into the same index."""
     from .engine import QA
 
-    QA.build(_settings(args), rebuild=args.rebuild)
+    settings = _settings(args)
+    if args.ray is None:
+        if args.workers is not None:
+            raise UsageError("--workers is for a build on a Ray cluster: add --ray ADDRESS.")
+        QA.build(settings, rebuild=args.rebuild)
+        return 0
+    from .distributed import RayBuild
+
+    with RayBuild(args.ray, workers=args.workers) as builder:
+        QA.build(settings, rebuild=args.rebuild, builder=builder)
     return 0
 
 

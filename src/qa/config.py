@@ -130,6 +130,11 @@ class Settings:
     # images, and far more text than an article (which reindexing embeds while the
     # uploader waits, about 25 kB of text a second).
     max_upload_bytes: int = 10 * 1024 * 1024
+    # `qa index --ray` (distributed.py): the CPUs each embedding worker takes, and
+    # onnxruntime's threads in it; by default as many workers as the cluster has CPUs
+    # over this. On 2 cores two workers of one thread embedded 104 passages a second,
+    # one of two threads 93, the in-process build 112 (docs/BENCHMARKS.md).
+    ray_worker_cpus: int = 1
 
     INDEX_FIELDS: ClassVar[tuple[str, ...]] = (
         "model",

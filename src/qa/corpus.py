@@ -73,55 +73,90 @@ def load_documents(
     Raises:
         CorpusError: the folder is missing, or holds no readable document.
     """
+    root, files, warnings = corpus_files(folder)
+    documents: list[Document] = []
+    for path, size in files:
+        read = read_file(root, path, size, max_file_bytes)
+        if isinstance(read, Document):
+            documents.append(read)
+        else:
+            warnings.append(read)
+    return sorted_documents(root, documents), warnings
+
+
+def corpus_files(folder: Path | str) -> tuple[Path, list[tuple[Path, int]], list[str]]:
+    """(root, [(path, size)] of the supported files under it in path order, warnings
+    about the folders that could not be walked): what `load_documents` reads.
+
+    Raises:
+        CorpusError: the folder is missing.
+    """
     root = Path(folder)
     if not root.is_dir():
         raise CorpusError(
             f"Corpus folder {root}/ does not exist. Point qa at a folder of documents "
             f"({', '.join(SUPPORTED_SUFFIXES)})."
         )
-    documents: list[Document] = []
     warnings: list[str] = []
-    for path, size in _document_files(root, warnings):
-        if max_file_bytes is not None and size > max_file_bytes:
-            warnings.append(
-                f"Skipped {path}: {_megabytes(size)}, over the {_megabytes(max_file_bytes)} "
-                "limit (raise it with QA_MAX_FILE_MB or Settings.max_file_mb)."
-            )
-            continue
-        doc_id = path.relative_to(root).with_suffix("").as_posix()
-        try:
-            document = read_document(path, doc_id)
-        except ReadError as e:
-            warnings.append(f"Skipped {path}: {e}.")
-            continue
-        except OSError as e:
-            warnings.append(f"Skipped {path}: cannot read it ({e.strerror or e}).")
-            continue
-        if not document.text.strip():
-            warnings.append(f"Skipped {path}: no text.")
-            continue
-        text_bytes = len(document.text.encode("utf-8"))
-        if max_file_bytes is not None and text_bytes > max_file_bytes:
-            # A Word file is a zip: a small file can hold far more text than its size.
-            warnings.append(
-                f"Skipped {path}: {_megabytes(text_bytes)} of text, over the "
-                f"{_megabytes(max_file_bytes)} limit (raise it with QA_MAX_FILE_MB or "
-                "Settings.max_file_mb)."
-            )
-            continue
-        documents.append(document)
+    files = list(_document_files(root, warnings))
+    return root, files, warnings
+
+
+def read_file(
+    root: Path, path: Path, size: int, max_file_bytes: int | None, shown: str | None = None
+) -> Document | str:
+    """One file of `corpus_files` as a Document, or the one-line warning saying why it is
+    skipped. `shown` is the path recorded and named (default `path`): a worker on a
+    cluster opens the absolute path of the file its driver lists as `shown`."""
+    name = Path(shown) if shown is not None else path
+    if max_file_bytes is not None and size > max_file_bytes:
+        return (
+            f"Skipped {name}: {_megabytes(size)}, over the {_megabytes(max_file_bytes)} "
+            "limit (raise it with QA_MAX_FILE_MB or Settings.max_file_mb)."
+        )
+    doc_id = name.relative_to(root).with_suffix("").as_posix()
+    try:
+        document = _read_document(path, doc_id, str(name))
+    except ReadError as e:
+        return f"Skipped {name}: {e}."
+    except OSError as e:
+        return f"Skipped {name}: cannot read it ({e.strerror or e})."
+    if not document.text.strip():
+        return f"Skipped {name}: no text."
+    text_bytes = len(document.text.encode("utf-8"))
+    if max_file_bytes is not None and text_bytes > max_file_bytes:
+        # A Word file is a zip: a small file can hold far more text than its size.
+        return (
+            f"Skipped {name}: {_megabytes(text_bytes)} of text, over the "
+            f"{_megabytes(max_file_bytes)} limit (raise it with QA_MAX_FILE_MB or "
+            "Settings.max_file_mb)."
+        )
+    return document
+
+
+def sorted_documents(root: Path, documents: list[Document]) -> list[Document]:
+    """The documents read from `root` (in path order) sorted by id, as `load_documents`
+    returns them.
+
+    Raises:
+        CorpusError: there are none.
+    """
     if not documents:
         raise CorpusError(
             f"No readable documents in {root}/ ({', '.join(SUPPORTED_SUFFIXES)}; text must "
             "be UTF-8). Add some, or point qa at another folder."
         )
-    return sorted(documents, key=lambda d: d.id), warnings
+    return sorted(documents, key=lambda d: d.id)
 
 
 def read_document(path: Path, doc_id: str) -> Document:
     """One file as a Document. Raises ReadError (or OSError) when it cannot be read."""
+    return _read_document(path, doc_id, str(path))
+
+
+def _read_document(path: Path, doc_id: str, shown: str) -> Document:
     extracted = read(path)
-    return document_from(doc_id, extracted, str(path), _sha256_file(path))
+    return document_from(doc_id, extracted, shown, _sha256_file(path))
 
 
 def fingerprint(folder: Path | str, max_file_bytes: int | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from .embedding import Embedder
 from .errors import (
     UsageError,
 )
-from .freshness import ensure_index
+from .freshness import Builder, ensure_index
 from .index import (
     Index,
 )
@@ -80,10 +80,12 @@ class QA:
         rebuild: bool = False,
         log: Log = to_stderr,
         progress: bool = True,
+        builder: Builder | None = None,
     ) -> Index:
         """Build the index of settings.corpus_dir, or bring it up to date, and save it
         (what `qa index` does): a damaged index is rebuilt, and an index folder that
-        cannot be written is an error before anything is embedded.
+        cannot be written is an error before anything is embedded. `builder` reads and
+        builds (default: in this process; distributed.RayBuild: on a Ray cluster).
 
         Raises:
             IndexWriteError: the index folder cannot be written.
@@ -99,6 +101,7 @@ class QA:
             progress=progress,
             repair=True,
             must_save=True,
+            builder=builder,
         )
 
     def ask(

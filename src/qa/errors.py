@@ -55,5 +55,10 @@ class ModelError(QAError):
     """The embedding model could not be found or loaded."""
 
 
+class ClusterError(QAError):
+    """A Ray cluster could not be used to build the index (Ray not installed, no cluster
+    at the address, workers lost past their retries). The index is left as it was."""
+
+
 class GoldFileError(UsageError):
     """A gold question file is malformed."""

@@ -2,14 +2,16 @@
 it again, reusing the vectors of unchanged passages, and save it atomically.
 
 `ensure_index` makes one decision (use the index as it is, or build one and say why)
-and then carries it out. `QA.open` and `QA.build` (engine.py) call it.
+and then carries it out. `QA.open` and `QA.build` (engine.py) call it. How the corpus is
+read and the index built is a `Builder`: in this process (`LocalBuild`), or on a Ray
+cluster (distributed.py, for `qa index --ray`); the decision is the same for both.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .config import Settings
 from .corpus import Document, fingerprint, load_documents
@@ -44,6 +46,7 @@ def ensure_index(
     previous: Index | None = None,
     repair: bool = False,
     must_save: bool = False,
+    builder: Builder | None = None,
 ) -> Index:
     """The index in settings.index_dir, (re)built first if it is missing or stale.
 
@@ -57,7 +60,10 @@ def ensure_index(
     Stale means: the corpus folder's files (content hashes) differ from the manifest's,
     or an index setting (model, chunking, BM25) changed. Vectors of unchanged passages
     are reused. An index built with another model is refused unless `rebuild`.
+
+    `builder` reads the corpus and builds the index (default LocalBuild: here).
     """
+    builder = builder or LocalBuild()
     index_dir = settings.index_path()
     command = rebuild_command(settings)
     manifest, why = _manifest_or_why(index_dir, command, rebuild, repair)
@@ -69,7 +75,7 @@ def ensure_index(
     if manifest is not None and why is None:
         check_model(manifest, embedder, command)
         if manifest.corpus != corpus or manifest.settings != settings.index_params():
-            documents = _read_corpus(settings, log)
+            documents = builder.read_corpus(settings, corpus, log)
             why = _staleness(manifest, documents, settings)
         if why is None:
             # Up to date: no file is read or parsed again, and the files skipped when it
@@ -85,7 +91,7 @@ def ensure_index(
     elif why is None:
         why = f"No index at {index_dir}/: building it from {settings.corpus_dir}/."
     if documents is None:
-        documents = _read_corpus(settings, log)  # a corpus error comes before any plan
+        documents = builder.read_corpus(settings, corpus, log)  # errors before any plan
     log(why if manifest is None else f"Rebuilding the index at {index_dir}/: {why}.")
     if previous is None and manifest is not None and not rebuild:
         try:
@@ -93,7 +99,7 @@ def ensure_index(
         except (IndexCorruptError, IndexMismatchError):
             previous = None
     return _build_and_save(
-        documents, corpus, settings, embedder, previous, progress, log, must_save
+        builder, documents, corpus, settings, embedder, previous, progress, log, must_save
     )
 
 
@@ -115,14 +121,53 @@ def _manifest_or_why(
     return manifest, ("a rebuild was asked for" if rebuild else None)
 
 
-def _read_corpus(settings: Settings, log: Log) -> list[Document]:
-    documents, warnings = load_documents(Path(settings.corpus_dir), settings.max_file_bytes())
-    for warning in warnings:
-        log(warning)
-    return documents
+class Builder(Protocol):
+    """Reads a corpus and builds its index, for `ensure_index`."""
+
+    def read_corpus(self, settings: Settings, corpus: dict[str, Any], log: Log) -> list[Document]:
+        """The documents of settings.corpus_dir, as `load_documents` reads them, its
+        warnings logged once. `corpus` is the folder's fingerprint, taken just before."""
+        ...
+
+    def build(
+        self,
+        documents: list[Document],
+        settings: Settings,
+        embedder: Embedder,
+        previous: Index | None,
+        progress: bool,
+        log: Log,
+    ) -> tuple[Index, int]:
+        """What `build_index` returns for these arguments: (index, passages reused)."""
+        ...
+
+
+class LocalBuild:
+    """The build in this process: `load_documents`, then `build_index`."""
+
+    def read_corpus(self, settings: Settings, corpus: dict[str, Any], log: Log) -> list[Document]:
+        folder = Path(settings.corpus_dir)
+        documents, warnings = load_documents(folder, settings.max_file_bytes())
+        for warning in warnings:
+            log(warning)
+        return documents
+
+    def build(
+        self,
+        documents: list[Document],
+        settings: Settings,
+        embedder: Embedder,
+        previous: Index | None,
+        progress: bool,
+        log: Log,
+    ) -> tuple[Index, int]:
+        return build_index(
+            documents, settings, embedder, previous=previous, progress=progress, log=log
+        )
 
 
 def _build_and_save(
+    builder: Builder,
     documents: list[Document],
     corpus: dict[str, Any],
     settings: Settings,
@@ -141,9 +186,7 @@ def _build_and_save(
         if must_save:
             raise
         unsaved = e
-    index, reused = build_index(
-        documents, settings, embedder, previous=previous, progress=progress, log=log
-    )
+    index, reused = builder.build(documents, settings, embedder, previous, progress, log)
     index = replace(index, manifest=replace(index.manifest, corpus=corpus))
     if unsaved is None:
         try:

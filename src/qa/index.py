@@ -30,6 +30,18 @@ def scoring_text(chunk: Chunk, document: Document) -> str:
     return f"{before}\n{chunk.text}" if before else chunk.text
 
 
+def passages(documents: list[Document], settings: Settings) -> tuple[list[Chunk], list[str]]:
+    """Every passage of `documents`, in index order, and the text retrieval scores for
+    each (scoring_text)."""
+    chunks = [
+        c
+        for d in documents
+        for c in chunk_document(d, settings.chunk_words, settings.chunk_overlap)
+    ]
+    by_id = {d.id: d for d in documents}
+    return chunks, [scoring_text(c, by_id[c.doc_id]) for c in chunks]
+
+
 def build_index(
     documents: list[Document],
     settings: Settings,
@@ -53,34 +65,20 @@ def build_index(
     Returns:
         (index, number of passages whose vectors were reused).
     """
-    chunks = [
-        c
-        for d in documents
-        for c in chunk_document(d, settings.chunk_words, settings.chunk_overlap)
-    ]
-    by_id = {d.id: d for d in documents}
-    texts = [scoring_text(c, by_id[c.doc_id]) for c in chunks]
-    reusable = _reusable_vectors(previous)
-    todo = [i for i, text in enumerate(texts) if text not in reusable]
-    if progress and todo:
-        new_vectors = embed_with_progress(
-            embedder,
-            [texts[i] for i in todo],
-            files=len({chunks[i].doc_id for i in todo}),
-            reused=len(chunks) - len(todo),
-            log=log or to_stderr,
-        )
-    else:
-        new_vectors = embedder.encode([texts[i] for i in todo])
-    dimension = embedder.dimension
-    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
-    for i, text in enumerate(texts):
-        vectors[i] = reusable.get(text, 0.0)
+    chunks, texts = passages(documents, settings)
+    vectors, todo = reuse_vectors(texts, previous, embedder.dimension)
     if todo:
-        vectors[todo] = new_vectors
-
-    # Exact search up to settings.ann_threshold passages, an HNSW graph beyond.
-    vector_index = build_vector_index(vectors, settings)
+        todo_texts = [texts[i] for i in todo]
+        if progress:
+            vectors[todo] = embed_with_progress(
+                embedder,
+                todo_texts,
+                files=len({chunks[i].doc_id for i in todo}),
+                reused=len(chunks) - len(todo),
+                log=log or to_stderr,
+            )
+        else:
+            vectors[todo] = embedder.encode(todo_texts)
     # A generator: the token lists of all passages are never held at once.
     bm25 = SparseBM25.build(
         (tokenize(text) for text in texts),
@@ -88,14 +86,47 @@ def build_index(
         settings.bm25_k1,
         settings.bm25_b,
     )
-    acronyms = _acronyms(documents)
+    index = assemble(documents, chunks, vectors, bm25, all_acronyms(documents), settings, embedder)
+    return index, len(chunks) - len(todo)
+
+
+def reuse_vectors(
+    texts: list[str], previous: Index | None, dimension: int
+) -> tuple[np.ndarray, list[int]]:
+    """(vectors, todo): one row per text, holding the vector `previous` has for that
+    exact text, and the positions of the texts it has none for (zero rows, to embed)."""
+    reusable = _reusable_vectors(previous)
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    todo = []
+    for i, text in enumerate(texts):
+        vector = reusable.get(text)
+        if vector is None:
+            todo.append(i)
+        else:
+            vectors[i] = vector
+    return vectors, todo
+
+
+def assemble(
+    documents: list[Document],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    bm25: SparseBM25,
+    acronyms: dict[str, str],
+    settings: Settings,
+    embedder: Embedder,
+) -> Index:
+    """The Index of `documents`, from its passages (in index order), their vectors (row i
+    = chunks[i]) and BM25: the last step of every build, in-process or on a cluster."""
+    # Exact search up to settings.ann_threshold passages, an HNSW graph beyond.
+    vector_index = build_vector_index(vectors, settings)
     # The ONNX export that embeds the questions (Manifest.encoder); stand-ins have none.
     encoder_record = getattr(embedder, "encoder_record", None)
     manifest = Manifest(
         format_version=INDEX_FORMAT_VERSION,
         model=embedder.name,
         model_path=str(embedder.model_path),
-        dimension=dimension,
+        dimension=embedder.dimension,
         settings=settings.index_params(),
         corpus_dir=str(settings.corpus_dir),
         documents={d.id: {"sha256": d.sha256, "path": d.path} for d in documents},
@@ -103,15 +134,14 @@ def build_index(
         acronyms=acronyms,
         encoder=encoder_record() if callable(encoder_record) else None,
     )
-    index = Index(
+    return Index(
         manifest=manifest,
-        documents=by_id,
+        documents={d.id: d for d in documents},
         chunks=chunks,
         vectors=vector_index,
         bm25=bm25,
         acronyms=acronyms,
     )
-    return index, len(chunks) - len(todo)
 
 
 # embed_with_progress embeds this many batches at a time between two looks at the clock,
@@ -126,47 +156,72 @@ def embed_with_progress(
     embedder: Embedder, texts: list[str], files: int, reused: int, log: Callable[[str], None]
 ) -> np.ndarray:
     """`embedder.encode(texts)`, saying first how much there is to embed, then, while it
-    runs, how far it got and how long it has left.
+    runs, how far it got and how long it has left (EmbeddingProgress).
 
-    The estimate is measured, not assumed: the characters embedded so far over the time
-    they took (the model's loading excluded), applied to the characters left. Texts are
-    embedded longest first, as sentence-transformers orders them within one call, so the
-    batches are the same as one call would make.
+    Texts are embedded longest first, as sentence-transformers orders them within one
+    call, so the batches are the same as one call would make.
     """
     n = len(texts)
-    unchanged = f", {reused:,} unchanged {_plural(reused, 'passage')} reused" if reused else ""
-    log(
-        f"Embedding {n:,} {_plural(n, 'passage')} from {files:,} {_plural(files, 'file')}"
-        f"{unchanged} ..."
-    )
+    report = EmbeddingProgress(n, sum(len(t) for t in texts), files, reused, log)
     dimension = embedder.dimension  # loads the model first, so its loading is not timed
     vectors = np.zeros((n, dimension), dtype=np.float32)
     order = sorted(range(n), key=lambda i: -len(texts[i]))
     step = max(1, embedder.batch_size) * SLICE_BATCHES
-    total_chars = sum(len(t) for t in texts) or 1
     done_chars = 0
-    start = _clock()
-    last_report: float | None = None
+    report.begin()
     for begin in range(0, n, step):
         part = order[begin : begin + step]
         vectors[part] = embedder.encode([texts[i] for i in part])
         done_chars += sum(len(texts[i]) for i in part)
-        done, now = begin + len(part), _clock()
-        elapsed = now - start
+        report.advance(begin + len(part), done_chars)
+    report.finish()
+    return vectors
+
+
+class EmbeddingProgress:
+    """The lines a build prints while embedding `n` texts of `chars` characters: how
+    much there is, then how far it got and how long it has left.
+
+    The estimate is measured, not assumed: the characters embedded since `begin` over
+    the time they took, applied to the characters left.
+    """
+
+    def __init__(self, n: int, chars: int, files: int, reused: int, log: Callable[[str], None]):
+        self.n, self.chars, self.log = n, chars or 1, log
+        unchanged = f", {reused:,} unchanged {_plural(reused, 'passage')} reused" if reused else ""
+        log(
+            f"Embedding {n:,} {_plural(n, 'passage')} from {files:,} {_plural(files, 'file')}"
+            f"{unchanged} ..."
+        )
+        self.start = _clock()
+        self.start_chars = 0
+        self.last_report: float | None = None
+
+    def begin(self, done_chars: int = 0) -> None:
+        """Start the clock, with `done_chars` embedded already (the model's loading, and
+        what was embedded while it loaded, are not timed)."""
+        self.start, self.start_chars = _clock(), done_chars
+
+    def advance(self, done: int, done_chars: int) -> None:
+        """`done` texts of `done_chars` characters are embedded: report if it is time."""
+        now = _clock()
+        elapsed, measured = now - self.start, done_chars - self.start_chars
         if (
-            done < n
+            done < self.n
             and elapsed > 0
-            and (last_report is None or now - last_report >= PROGRESS_EVERY_S)
+            and measured > 0
+            and (self.last_report is None or now - self.last_report >= PROGRESS_EVERY_S)
         ):
-            left = (total_chars - done_chars) * elapsed / done_chars
-            log(
-                f"Embedded {done:,} of {n:,} passages ({100 * done // n}%) in "
+            left = (self.chars - done_chars) * elapsed / measured
+            self.log(
+                f"Embedded {done:,} of {self.n:,} passages ({100 * done // self.n}%) in "
                 f"{_duration(elapsed)}; about {_duration(left)} left ..."
             )
-            last_report = now
-    if last_report is not None:
-        log(f"Embedded {n:,} passages in {_duration(_clock() - start)}.")
-    return vectors
+            self.last_report = now
+
+    def finish(self) -> None:
+        if self.last_report is not None:
+            self.log(f"Embedded {self.n:,} passages in {_duration(_clock() - self.start)}.")
 
 
 def _plural(n: int, word: str) -> str:
@@ -198,7 +253,8 @@ def _reusable_vectors(previous: Index | None) -> dict[str, np.ndarray]:
     }
 
 
-def _acronyms(documents: list[Document]) -> dict[str, str]:
+def all_acronyms(documents: list[Document]) -> dict[str, str]:
+    """The acronyms the documents spell out, a later document's spelling winning."""
     found: dict[str, str] = {}
     for d in documents:
         found.update(find_acronyms(d.text))
@@ -222,15 +278,20 @@ __all__ = [
     "BM25_FILES",
     "INDEX_FILES",
     "REBUILD",
+    "EmbeddingProgress",
     "Index",
     "Manifest",
+    "all_acronyms",
+    "assemble",
     "build_index",
     "check_index_writable",
     "check_model",
     "embed_with_progress",
     "load_index",
+    "passages",
     "read_manifest",
     "rebuild_command",
+    "reuse_vectors",
     "save_index",
     "scoring_text",
 ]

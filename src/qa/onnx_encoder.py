@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,13 +90,22 @@ class OnnxEncoder:
     onnxruntime's InferenceSession.run and the tokenizer may be called from many threads.
     """
 
-    def __init__(self, folder: Path | str, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path | str,
+        threads: int | None = None,
+        providers: Sequence[str] = ("CPUExecutionProvider",),
+        files: Mapping[str, bytes] | None = None,
+    ) -> None:
+        """threads: onnxruntime's (default all cores); providers: by preference; files:
+        the folder's files by name, sent to a Ray worker rather than on its disk."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.folder = Path(folder)
+        sent = files or {}
         self.config: dict[str, Any] = json.loads(
-            (self.folder / CONFIG_FILE).read_text(encoding="utf-8")
+            sent.get(CONFIG_FILE) or (self.folder / CONFIG_FILE).read_bytes()
         )
         self.inputs: list[str] = list(self.config["inputs"])
         self.max_seq_length = int(self.config["max_seq_length"])
@@ -105,7 +114,10 @@ class OnnxEncoder:
         self.pad_left = self.config.get("padding_side", "right") == "left"
         self.lower = bool(self.config.get("do_lower_case", False))
 
-        tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+        if TOKENIZER_FILE in sent:
+            tokenizer = Tokenizer.from_str(sent[TOKENIZER_FILE].decode("utf-8"))
+        else:
+            tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
         # tokenizer.json may carry its own padding and truncation (all-MiniLM-L6-v2's
         # pads and cuts at 128): sentence-transformers truncates at max_seq_length and
         # pads each batch to its longest text, as encode() below does.
@@ -126,9 +138,8 @@ class OnnxEncoder:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # errors only: never clutter stderr
-        self.session = ort.InferenceSession(
-            str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        model = sent.get(ONNX_FILE) or str(self.folder / ONNX_FILE)
+        self.session = ort.InferenceSession(model, options, providers=list(providers))
 
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         """Each text's token ids, truncated as the model reads them."""
@@ -141,12 +152,14 @@ class OnnxEncoder:
             return list(self.tokenizer.encode_batch(texts))
         return [self.tokenizer.encode(t) for t in texts]
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def encode(
+        self, texts: list[str], batch_size: int = 32, batch_tokens: int | None = None
+    ) -> np.ndarray:
         """Embed `texts` -> array (len(texts), dimension), unit-length rows.
 
         Texts are batched longest first (as sentence-transformers does), so one long
         passage does not pad a whole batch of short ones, and a batch holds at most
-        `batch_size` texts and BATCH_TOKENS tokens.
+        `batch_size` texts and `batch_tokens` tokens (default BATCH_TOKENS).
         """
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
@@ -156,7 +169,7 @@ class OnnxEncoder:
         begin = 0
         while begin < len(order):
             width = len(encodings[order[begin]].ids)  # the longest of this batch
-            size = max(1, min(batch_size, BATCH_TOKENS // max(width, 1)))
+            size = max(1, min(batch_size, (batch_tokens or BATCH_TOKENS) // max(width, 1)))
             part = order[begin : begin + size]
             vectors[part] = self._run([encodings[i] for i in part])
             begin += size
