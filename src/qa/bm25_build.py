@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from .config import BM25Variant
 
@@ -37,7 +36,29 @@ _COUNT_BLOCK = 1 << 16
 _PIECE = 1 << 20
 _BLOCK = 1 << 14
 
-Weights = tuple[dict[str, int], np.ndarray, sparse.csr_matrix, np.ndarray]
+
+@dataclass(frozen=True)
+class TermRows:
+    """The BM25 weights, term-major: row t holds `data[indptr[t]:indptr[t + 1]]` for the
+    passages `indices[indptr[t]:indptr[t + 1]]`, in increasing passage order (the layout
+    of a CSR matrix, without scipy: importing scipy.sparse took about 95 ms of a fresh
+    `qa ask`, and a question only ever reads a few rows)."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]  # (terms, passages)
+
+    def rows(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(passages, weights, entries per row) of `terms`' rows, one after another in
+        the order given."""
+        starts, ends = self.indptr[terms], self.indptr[terms + 1]
+        passages = np.concatenate([self.indices[a:b] for a, b in zip(starts, ends, strict=True)])
+        weights = np.concatenate([self.data[a:b] for a, b in zip(starts, ends, strict=True)])
+        return passages, weights, (ends - starts).astype(np.int64)
+
+
+Weights = tuple[dict[str, int], np.ndarray, TermRows, np.ndarray]
 
 
 class _Tally:
@@ -180,7 +201,8 @@ def weigh(
     norm = 1 - b + b * doc_len / avgdl if avgdl else np.ones(n)
     zero_tf = np.full(n, PLUS_DELTA) if variant == "plus" else np.zeros(n)
 
-    # scipy would copy int32 indices to match int64 row pointers: one dtype for both.
+    # One dtype for passage ids and row pointers (scipy, which read these arrays before
+    # TermRows did, would have copied int32 ids to match int64 pointers).
     index_dtype = np.int32 if max(nnz, n) < 2**31 else np.int64
     indptr = np.zeros(n_terms + 1, dtype=index_dtype)
     np.cumsum(df, out=indptr[1:])
@@ -212,7 +234,7 @@ def weigh(
         indices[at] = col[order]
         data[at] = weight[order]
         cursor[term[first]] += run
-    weights = sparse.csr_matrix((data, indices, indptr), shape=(n_terms, n))
+    weights = TermRows(data, indices, indptr, (n_terms, n))
     return tally.vocabulary, idf, weights, zero_tf
 
 

@@ -9,7 +9,7 @@ send back: plain Arrow columns (strings, ints, lists of them), never pickled obj
     PassageEncoder  texts -> vectors, with the model's ONNX export loaded once per worker
                     from files sent through Ray's object store (no torch, no shared disk)
 
-Imports nothing heavy: a worker needs numpy, scipy, pyarrow, onnxruntime, tokenizers
+Imports nothing heavy: a worker needs numpy, pyarrow, onnxruntime, tokenizers
 and the document readers, never torch or faiss.
 """
 
