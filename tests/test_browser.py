@@ -202,7 +202,7 @@ def test_follow_up_is_resolved_from_the_conversation(page: Page) -> None:
 def test_unanswerable_question_gets_a_plain_different_reply(page: Page) -> None:
     reply = ask(page, "How do I bake sourdough bread?")
     assert "qa-abstained" in classes(reply)
-    assert reply.locator(".qa-not-found").inner_text() == "The articles don't say."
+    assert reply.locator(".qa-not-found").inner_text() == "The documents don't say."
     assert "they do not answer the question" in reply.inner_text()
     sources = page.locator("#qa-sources .qa-sources")
     assert "qa-abstained" in classes(sources)

@@ -87,7 +87,7 @@ def test_ask_explain_shows_ranks(paths, capsys):
 def test_abstention_says_so(paths, capsys):
     assert main(["ask", "What is the capital of Brazil?", *paths]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("The articles don't say.")
+    assert out.startswith("The documents don't say.")
     assert "do not answer" in out
 
 

@@ -21,7 +21,7 @@ from .question import Question
 from .question_features import question_row
 from .retrieve import Hit
 
-NOT_FOUND = "The articles don't say."
+NOT_FOUND = "The documents don't say."
 
 
 @dataclass(frozen=True)

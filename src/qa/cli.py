@@ -199,7 +199,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def format_answer(answer: Answer, explain: bool = False) -> str:
-    """The human-readable answer: the sentence (or "the articles don't say"), then the
+    """The human-readable answer: the sentence (or "the documents don't say"), then the
     numbered citations with their passages."""
     from .answer import NOT_FOUND
 

@@ -90,7 +90,7 @@ def question_html(question: str) -> str:
 
 def reply_html(answer: Answer) -> str:
     """The bot's chat message: the answer sentence and its numbered citations, or the
-    "articles don't say" reply with the nearest passages marked as not answering."""
+    "documents don't say" reply with the nearest passages marked as not answering."""
     refs = citation_refs(answer.citations)
     searched = _searched_html(answer)
     if answer.abstained:
