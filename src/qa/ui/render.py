@@ -132,7 +132,7 @@ def empty_sources_html() -> str:
     return (
         '<section class="qa-sources qa-empty"><h3>Sources</h3>'
         "<p>Ask a question: the passages its answer cites appear here, with the answering "
-        "sentence highlighted and a link into the whole article.</p></section>"
+        "sentence highlighted and a link into the whole document.</p></section>"
     )
 
 
@@ -200,7 +200,7 @@ def _source_html(citation: Citation, score: str | None, anchor: str) -> str:
         f'<div class="qa-source-head">{_ref(citation)} {text(document.title)}</div>'
         f'<div class="qa-meta">{meta}</div>'
         f'<blockquote class="qa-passage">{passage}</blockquote>{ranks}'
-        f'<details class="qa-article"><summary>Open the whole article</summary>'
+        f'<details class="qa-article"><summary>Open the whole document</summary>'
         f"{article}</details></li>"
     )
 
