@@ -172,3 +172,45 @@ def test_a_passage_context_is_the_title_and_the_sentence_before_it(documents, ov
         i = starts.index(chunk.start)
         before = doc.text[slice(*sentences[i - 1])] if i else ""
         assert context(chunk, doc) == (f"{doc.title} {before}" if before else doc.title)
+
+
+def test_a_fingerprint_reads_again_only_files_whose_size_or_time_changed(tmp_path, monkeypatch):
+    """The quick check: a file whose size and modification time are the recorded ones,
+    and that was last modified well before they were recorded, keeps its hash unread;
+    any other file is hashed, so a change is always seen."""
+    import os
+
+    from qa import corpus as corpus_module
+
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text(f"Title {name}\n\nSome text about {name}.\n")
+    old = 1_600_000_000_000_000_000  # 2020: long before any fingerprint below
+    for name in ("a.txt", "b.txt", "c.txt"):
+        os.utime(tmp_path / name, ns=(old, old))
+    first = corpus_module.fingerprint(tmp_path, 1000)
+
+    read: list[str] = []
+    hash_file = corpus_module._sha256_file
+    monkeypatch.setattr(
+        corpus_module, "_sha256_file", lambda path: read.append(path.name) or hash_file(path)
+    )
+    again = corpus_module.fingerprint(tmp_path, 1000, known=first)
+    assert read == [] and corpus_module.same_files(again, first)
+
+    # Same size, new content: its time changed, so it is read again, and differs.
+    (tmp_path / "b.txt").write_text((tmp_path / "b.txt").read_text().replace("Some", "More"))
+    # Same size, same content, only touched: read again, and the same.
+    os.utime(tmp_path / "c.txt")
+    changed = corpus_module.fingerprint(tmp_path, 1000, known=first)
+    assert sorted(read) == ["b.txt", "c.txt"]
+    assert changed["files"]["b.txt"] != first["files"]["b.txt"]
+    assert changed["files"]["c.txt"] == first["files"]["c.txt"]
+    assert not corpus_module.same_files(changed, first)
+
+    # A file modified within STAT_TRUST_NS of when the known fingerprint was taken is
+    # never trusted: its time may not have moved although its content did.
+    recent = corpus_module.fingerprint(tmp_path, 1000)
+    read.clear()
+    corpus_module.fingerprint(tmp_path, 1000, known=recent)
+    assert sorted(read) == ["b.txt", "c.txt"]  # a.txt still dates from 2020
+    assert not corpus_module.same_files(recent, {**recent, "max_file_bytes": 2000})

@@ -77,11 +77,17 @@ def test_the_ray_build_answers_the_gold_dev_questions_as_the_in_process_one(
         f"{len(qa.index.chunks)} embedded) into {index_dir}/."
     )
 
-    # The same manifest, but for where each index keeps its ONNX export (beside itself).
+    # The same manifest, but for where each index keeps its ONNX export (beside itself)
+    # and when the corpus was fingerprinted.
     built, local = read_manifest(index_dir), qa.index.manifest
     assert built.encoder is not None and local.encoder is not None
     assert {**built.encoder, "path": ""} == {**local.encoder, "path": ""}
-    assert built.to_json() | {"encoder": None} == local.to_json() | {"encoder": None}
+    assert built.corpus is not None and local.corpus is not None
+    assert {**built.corpus, "taken_ns": 0} == {**local.corpus, "taken_ns": 0}
+    assert built.to_json() | {"encoder": None, "corpus": None} == local.to_json() | {
+        "encoder": None,
+        "corpus": None,
+    }
     ray_qa = QA(load_index(index_dir), qa.embedder, settings)
     assert [c.id for c in ray_qa.index.chunks] == [c.id for c in qa.index.chunks]
     for name, array in qa.index.bm25.to_arrays().items():

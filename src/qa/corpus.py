@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,18 +160,54 @@ def _read_document(path: Path, doc_id: str, shown: str) -> Document:
     return document_from(doc_id, extracted, shown, _sha256_file(path))
 
 
-def fingerprint(folder: Path | str, max_file_bytes: int | None = None) -> dict[str, Any]:
+# A file whose size and modification time are the ones recorded keeps its recorded
+# SHA-256 without being read again (git's and rsync's quick check): a fresh `qa ask`
+# over 100,000 files would otherwise read every byte of the corpus. Only a file last
+# modified this long before the recorded fingerprint was taken is trusted, so that a
+# change within the file system's timestamp granularity of that moment is still seen.
+STAT_TRUST_NS = 2_000_000_000
+
+
+def fingerprint(
+    folder: Path | str, max_file_bytes: int | None = None, known: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What decides the documents read from `folder`, without parsing any file: each
     candidate file's path and SHA-256, and the size limit. Equal fingerprints read equal
-    documents, so an up-to-date index is used without extracting a PDF again."""
+    documents (`same_files`), so an up-to-date index is used without extracting a PDF
+    again.
+
+    `known`: a fingerprint taken before (the index manifest's); its hashes are reused for
+    files whose size and modification time have not changed since (STAT_TRUST_NS). The
+    result also records those, and when it was taken, for the next call.
+    """
     root = Path(folder)
+    taken = time.time_ns()
+    known = known or {}
+    old_files, old_stats = known.get("files", {}), known.get("stats", {})
+    trusted_before = int(known.get("taken_ns", 0)) - STAT_TRUST_NS
     files: dict[str, str] = {}
+    stats: dict[str, list[int]] = {}
     for path, _ in _document_files(root, []):
+        name = path.relative_to(root).as_posix()
         try:
-            files[path.relative_to(root).as_posix()] = _sha256_file(path)
+            info = path.stat()
+            now = [info.st_size, info.st_mtime_ns]
+            if old_stats.get(name) == now and name in old_files and now[1] < trusted_before:
+                files[name] = old_files[name]
+            else:
+                files[name] = _sha256_file(path)
+            stats[name] = now
         except OSError:
-            files[path.relative_to(root).as_posix()] = "unreadable"
-    return {"files": files, "max_file_bytes": max_file_bytes}
+            files[name] = "unreadable"
+    return {"files": files, "max_file_bytes": max_file_bytes, "stats": stats, "taken_ns": taken}
+
+
+def same_files(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Whether two fingerprints read the same documents: the same files with the same
+    hashes and the same size limit (when and how they were taken does not matter)."""
+    if a is None or b is None:
+        return a is b
+    return (a.get("files"), a.get("max_file_bytes")) == (b.get("files"), b.get("max_file_bytes"))
 
 
 def _document_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, int]]:

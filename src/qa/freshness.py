@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .config import Settings
-from .corpus import Document, fingerprint, load_documents
+from .corpus import Document, fingerprint, load_documents, same_files
 from .embedding import Embedder
 from .errors import (
     IndexCorruptError,
@@ -68,13 +68,17 @@ def ensure_index(
     command = rebuild_command(settings)
     manifest, why = _manifest_or_why(index_dir, command, rebuild, repair)
     _configure_embedder(embedder, settings, manifest, log)
-    corpus = fingerprint(Path(settings.corpus_dir), settings.max_file_bytes())
+    corpus = fingerprint(
+        Path(settings.corpus_dir),
+        settings.max_file_bytes(),
+        known=manifest.corpus if manifest is not None and why is None else None,
+    )
 
     # The one decision: use the index on disk as it is, or build one (and why).
     documents: list[Document] | None = None
     if manifest is not None and why is None:
         check_model(manifest, embedder, command)
-        if manifest.corpus != corpus or manifest.settings != settings.index_params():
+        if not same_files(manifest.corpus, corpus) or manifest.settings != settings.index_params():
             documents = builder.read_corpus(settings, corpus, log)
             why = _staleness(manifest, documents, settings)
         if why is None:
