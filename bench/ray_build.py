@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -132,14 +131,13 @@ def main() -> None:
     if args.quick:
         args.corpus, args.rounds = ROOT / "corpus", 1
 
-    import ray
-
     from qa.config import Settings
     from qa.corpus import fingerprint, load_documents
     from qa.distributed import RayBuild
     from qa.embedding import Embedder
     from qa.index import build_index, passages
     from qa.onnx_encoder import cache_root
+    from qa.ray_cluster import connect
 
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="qa-ray-bench-"))
@@ -152,13 +150,7 @@ def main() -> None:
     )
     embedder.encode(texts[:8])
     start = time.perf_counter()
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        logging_level=logging.ERROR,
-        log_to_driver=False,
-    )
+    ray, _ = connect("local", num_cpus=2)  # as `qa index --ray local` starts one
     cluster_start_s = time.perf_counter() - start
 
     def ray_build(workers: int, cpus: int) -> Callable[[], Any]:
@@ -228,25 +220,18 @@ def main() -> None:
 def no_embedding(n_passages: int, rounds: int) -> None:
     """Chunking and BM25 of `n_passages` synthetic passages: in this process, and as the
     cluster's shards merged on the driver (RayBuild's steps before embedding)."""
-    import ray
-
     from bench import data
     from qa.bm25 import SparseBM25
     from qa.config import Settings
     from qa.distributed import RayBuild
     from qa.index import passages
+    from qa.ray_cluster import connect
     from qa.text import tokenize
 
     load_before = os.getloadavg()
     settings = Settings()
     documents = data.zipf_documents(n_passages, seed=3)
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        logging_level=logging.ERROR,
-        log_to_driver=False,
-    )
+    ray, _ = connect("local", num_cpus=2)  # as `qa index --ray local` starts one
     builder = RayBuild("local")
 
     def local() -> Any:

@@ -7,7 +7,6 @@ the cluster this process already has. Deselect with -m "not ray".
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -31,15 +30,9 @@ CHANGED = "hunan-counties-top20-industrial-internet"
 
 @pytest.fixture(scope="module")
 def cluster() -> Any:
-    import ray
+    from qa.ray_cluster import connect
 
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        logging_level=logging.ERROR,
-        log_to_driver=False,
-    )
+    ray, _ = connect("local", num_cpus=2)  # as `qa index --ray local` starts one
     yield ray
     ray.shutdown()
 

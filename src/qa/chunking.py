@@ -8,7 +8,9 @@ found again, highlighted, in the whole article.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
+from typing import Any
 
 from .corpus import Document
 from .language import ABBREVIATIONS
@@ -41,6 +43,16 @@ class Chunk:
     def sentences(self) -> list[tuple[int, int]]:
         """Each sentence's (start, end) in `text`."""
         return list(zip(self.offsets[::2], self.offsets[1::2], strict=True))
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Chunk:
+        """The inverse of `dataclasses.asdict` (a line of chunks.jsonl, a Ray shard's
+        row). The id of its document is interned: every passage of a document shares it.
+
+        Raises:
+            KeyError, TypeError: the row is not a Chunk's.
+        """
+        return cls(**{**row, "doc_id": sys.intern(row["doc_id"]), "offsets": tuple(row["offsets"])})
 
 
 def context(chunk: Chunk, document: Document) -> str:

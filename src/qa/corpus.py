@@ -99,7 +99,7 @@ def corpus_files(folder: Path | str) -> tuple[Path, list[tuple[Path, int]], list
             f"({', '.join(SUPPORTED_SUFFIXES)})."
         )
     warnings: list[str] = []
-    files = list(_document_files(root, warnings))
+    files = [(path, info.st_size) for path, info in _document_files(root, warnings)]
     return root, files, warnings
 
 
@@ -187,11 +187,10 @@ def fingerprint(
     trusted_before = int(known.get("taken_ns", 0)) - STAT_TRUST_NS
     files: dict[str, str] = {}
     stats: dict[str, list[int]] = {}
-    for path, _ in _document_files(root, []):
+    for path, info in _document_files(root, []):
         name = path.relative_to(root).as_posix()
+        now = [info.st_size, info.st_mtime_ns]  # as the walk found it
         try:
-            info = path.stat()
-            now = [info.st_size, info.st_mtime_ns]
             if old_stats.get(name) == now and name in old_files and now[1] < trusted_before:
                 files[name] = old_files[name]
             else:
@@ -210,12 +209,12 @@ def same_files(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     return (a.get("files"), a.get("max_file_bytes")) == (b.get("files"), b.get("max_file_bytes"))
 
 
-def _document_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, int]]:
-    """Supported files under `root` with their sizes, in path order. Walked with an
+def _document_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, os.stat_result]]:
+    """Supported files under `root` with their stat (size, time), in path order. Walked with an
     explicit stack (no recursion limit), without following links to folders (no
     cycles), skipping hidden names and folders that cannot be listed."""
     stack: list[tuple[Path, int]] = [(root, 0)]
-    found: list[tuple[Path, int]] = []
+    found: list[tuple[Path, os.stat_result]] = []
     too_deep = False
     while stack:
         folder, depth = stack.pop()
@@ -239,10 +238,10 @@ def _document_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, int
                 warnings.append(f"Skipped {entry.path}: cannot read it ({e.strerror or e}).")
                 continue
             if stat.S_ISREG(info.st_mode) and Path(entry.name).suffix.lower() in READERS:
-                found.append((Path(entry.path), info.st_size))
+                found.append((Path(entry.path), info))
     if too_deep:
         warnings.append(f"Skipped folders nested more than {MAX_DEPTH} deep under {root}/.")
-    yield from sorted(found)
+    yield from sorted(found, key=lambda item: item[0])
 
 
 def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> Document:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import sys
 import threading
 import weakref
 from collections import OrderedDict
@@ -192,9 +191,7 @@ class _ChunkTable(Sequence[Chunk]):
 
     def _chunk(self, row: dict[str, Any]) -> Chunk:
         try:
-            return Chunk(
-                **{**row, "doc_id": sys.intern(row["doc_id"]), "offsets": tuple(row["offsets"])}
-            )
+            return Chunk.from_row(row)
         except (KeyError, TypeError) as e:
             raise self.lines.damaged() from e
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,7 +132,7 @@ def shard_from_row(table: pa.Table, i: int) -> PassageShard:
     def array(name: str) -> np.ndarray:
         return values(name).to_numpy(zero_copy_only=False)
 
-    chunks = [_chunk(json.loads(text)) for text in values("chunks").to_pylist()]
+    chunks = [Chunk.from_row(json.loads(text)) for text in values("chunks").to_pylist()]
     bm25 = BM25Shard(
         terms=values("terms").to_pylist(),
         term_ids=array("term_ids"),
@@ -154,11 +153,6 @@ def shard_from_row(table: pa.Table, i: int) -> PassageShard:
 
 def document_from_json(text: str) -> Document:
     return Document(**json.loads(text))
-
-
-def _chunk(row: dict[str, Any]) -> Chunk:
-    # Interned, as when an index is loaded: every passage of a document shares its id.
-    return Chunk(**{**row, "doc_id": sys.intern(row["doc_id"]), "offsets": tuple(row["offsets"])})
 
 
 class PassageEncoder:
