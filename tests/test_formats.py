@@ -121,6 +121,30 @@ def test_pdf_pages_are_known_and_passages_never_span_two(loaded):
         assert report.page_at(chunk.start) == report.page_at(chunk.end - 1)
 
 
+def test_a_first_line_that_repeats_the_title_is_not_text(tmp_path):
+    """A PDF whose first line is its title: the title is the document's, not a sentence
+    of its text (where it matched every question about the document, and was quoted)."""
+    pages = [
+        [
+            "Harbor Tools Annual Report 2025",
+            "Revenue grew to 48 million euros in 2025, up from 41.",
+        ],
+        ["Page 2."],
+    ]
+    write_pdf(tmp_path / "report.pdf", pages, title="Harbor Tools annual report 2025")
+    (tmp_path / "memo.md").write_text("---\ntitle: Memo\n---\nMemo\n\nThe memo says little.\n")
+    documents = by_id(load_documents(tmp_path))
+    report = documents["report"]
+    assert report.title == "Harbor Tools annual report 2025"  # compared regardless of case
+    assert report.text.startswith("Revenue grew to 48 million euros in 2025")
+    assert report.page_at(report.text.index("Page 2.")) == 2
+    assert documents["memo"].text == "The memo says little."
+    # A first line that differs from the title stays: it is text.
+    assert by_id(load_documents(make_folder(tmp_path / "m")))[
+        "reports/trust-report"
+    ].text.startswith("Annual Report of the Lighthouse Trust")
+
+
 def test_a_pdf_answer_on_page_2_is_cited_with_p_2(mixed_qa, capsys):
     qa, _ = mixed_qa
     answer = qa.ask("How much did the Lighthouse Trust spend on repairs in 2023?")

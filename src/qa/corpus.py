@@ -247,8 +247,12 @@ def _document_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, os.
 def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> Document:
     """A Document from what a reader found: its metadata, else what the header says."""
     if extracted.pages is not None:
-        text, pages = _join_pages(extracted.pages)
         title = extracted.title or _title_from_id(doc_id)
+        first = next((i for i, page in enumerate(extracted.pages) if page), None)
+        pages_read = list(extracted.pages)
+        if first is not None:
+            pages_read[first] = _without_title(pages_read[first], title)
+        text, pages = _join_pages(pages_read)
         return Document(
             id=doc_id,
             title=title,
@@ -272,16 +276,29 @@ def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> 
             sha256=sha256,
             author=extracted.author,
         )
+    title = extracted.title or _title_from_id(doc_id)
     return Document(
         id=doc_id,
-        title=extracted.title or _title_from_id(doc_id),
-        text=join_paragraphs([p.strip() for p in extracted.paragraphs]),
+        title=title,
+        text=join_paragraphs([p.strip() for p in _without_title(extracted.paragraphs, title)]),
         date=extracted.date,
         source=extracted.source,
         path=path,
         sha256=sha256,
         author=extracted.author,
     )
+
+
+def _without_title(paragraphs: list[str], title: str) -> list[str]:
+    """The paragraphs without a first one that only repeats the title (a PDF's or Word
+    file's first line often does). Citations and every passage's context carry the title
+    already; left in the text it is a "sentence" that matches any question about the
+    document, and was quoted as the answer to them."""
+    if paragraphs and " ".join(paragraphs[0].split()).casefold() == (
+        " ".join(title.split()).casefold()
+    ):
+        return paragraphs[1:]
+    return paragraphs
 
 
 def _join_pages(pages: list[list[str]]) -> tuple[str, tuple[int, ...]]:
