@@ -2,27 +2,35 @@
 
     python train/train_answer_model.py            # what `make train` runs
 
-Two domains, split by article, never mixing what is reported with what is learned:
-- SQuAD: data/squad/train.jsonl (6 answerable articles, 7 off-corpus articles) over
-  data/squad/articles/; data/squad/dev.jsonl is only reported on, by `qa eval`.
-- News: tests/gold/dev.jsonl and tests/gold/train.jsonl over corpus/;
-  tests/gold/test.jsonl is only reported on.
+Two domains, each in three parts (checked by train/check_splits.py: no test question has
+a content-word Jaccard of 0.6 or more with a train or dev one):
+- SQuAD over data/squad/articles/: train.jsonl (5 answerable articles, 6 off-corpus
+  ones) is learned from; dev.jsonl (Scottish Parliament, Southern California) chooses
+  the thresholds; test.jsonl is only reported on, by `qa eval`.
+- News over corpus/: tests/gold/train.jsonl is learned from, tests/gold/dev.jsonl
+  chooses the thresholds, tests/gold/test.jsonl is only reported on.
 
 Every question is retrieved exactly as `qa ask` retrieves it, and its candidates are
-scored by the same feature code (qa.features). Each answerable question also yields two
-realistic unanswerable ones: the same question with its own article left out of the
-results, and the question with its rarest term swapped for a name from another article.
+scored by the same feature code (qa.features). Each answerable training question also
+yields two realistic unanswerable ones: the same question with its own article left out
+of the results, and the question with its rarest term swapped for a name from another
+article. And a question of one domain asked of the other's corpus is a certain off-corpus
+question, of the kind users ask by mistake ("cross" below): SQuAD's questions against the
+news articles, the news questions against the Wikipedia articles. Train questions give
+training rows, dev questions dev rows; test questions never appear.
 
-1. Sentence model: logistic regression over the candidates of answerable questions,
+1. Sentence model: a conditional logit over the candidates of answerable questions,
    label = the candidate holds a gold answer.
-2. Answerability model: logistic regression over one row per question, built from the
-   sentence model's out-of-fold scores (grouped by article), label = answerable and the
-   chosen candidate is right.
-3. Threshold: the lowest probability that keeps out-of-fold false abstention at or under
-   FALSE_ABSTENTION on each domain.
+2. Answerability model: gradient-boosted trees over one row per question, label =
+   answerable; the two domains weigh alike.
+3. Thresholds, on the dev rows of both domains: the hedge threshold is the highest
+   probability that keeps false abstention at or under FALSE_ABSTENTION on each domain;
+   the answer threshold, above it, is the highest that keeps at least CONFIDENT of the
+   right answers confident on each domain. Between the two, qa shows the closest
+   sentence and says the documents may not say this.
 
-Needs scikit-learn (installed with sentence-transformers). Features are cached in
-train/cache/ (keyed by the question files, corpus and code), so refits are fast.
+Needs the `train` extra (scikit-learn, scipy). Features are cached in train/cache/
+(keyed by the question files, corpora and every file of src/qa), so refits are fast.
 """
 
 from __future__ import annotations
@@ -54,8 +62,14 @@ from qa.question_features import QUESTION_FEATURES, question_row  # noqa: E402
 from qa.retrieve import search  # noqa: E402
 from qa.text import tokenize  # noqa: E402
 
-# Out-of-fold false abstention allowed on each domain when choosing the threshold.
+# False abstention allowed on each domain's dev questions (the hedge threshold).
 FALSE_ABSTENTION = 0.03
+# Share of right answers on each domain's dev questions that stay confident answers
+# rather than hedges (the answer threshold).
+CONFIDENT = 0.90
+# Questions of the other domain asked as certain off-corpus questions, at most this many
+# per split (SQuAD has thousands; a sample is as telling and extracts in minutes).
+CROSS = {"train": 900, "dev": 300}
 # Candidates from passages this deep (settings.answer_passages) and hits kept per
 # question for the question row.
 DEPTH = 10
@@ -103,17 +117,27 @@ TREES = {"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samp
 # that signal (unknown_names) is already learned from the off-corpus questions.
 ANSWERABILITY_SKIPS = ("swapped",)
 
-SOURCES = {
-    "squad": (ROOT / "data/squad/articles", [ROOT / "data/squad/train.jsonl"]),
-    "news": (ROOT / "corpus", [ROOT / "tests/gold/dev.jsonl", ROOT / "tests/gold/train.jsonl"]),
+# Modules a sample does not depend on: the answer step that applies the learned model, and
+# the outer ring (CLI, UI, Ray).
+NOT_IN_SAMPLES = frozenset(
+    "answer.py answer_model.py cli.py followup.py distributed.py ray_cluster.py shards.py".split()
+)
+CORPUS = {"squad": ROOT / "data/squad/articles", "news": ROOT / "corpus"}
+QUESTIONS = {
+    ("squad", "train"): ROOT / "data/squad/train.jsonl",
+    ("squad", "dev"): ROOT / "data/squad/dev.jsonl",
+    ("news", "train"): ROOT / "tests/gold/train.jsonl",
+    ("news", "dev"): ROOT / "tests/gold/dev.jsonl",
 }
+OTHER = {"squad": "news", "news": "squad"}
 
 
 @dataclass
 class Sample:
-    domain: str
+    domain: str  # the corpus asked
+    split: str  # train or dev
     group: str  # the article, for folds
-    kind: str  # answerable, near_miss, off_corpus, left_out
+    kind: str  # answerable, near_miss, off_corpus, cross, left_out, swapped
     matrix: np.ndarray  # candidate rows
     labels: np.ndarray  # candidate holds a gold answer
     question_args: tuple  # (question, hits, features.Pool) for question_row
@@ -123,12 +147,25 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def extract(domain: str) -> list[Sample]:
-    corpus, files = SOURCES[domain]
-    settings = Settings(corpus_dir=corpus, index_dir=ROOT / "index" / f"train-{domain}")
+def questions_for(domain: str, split: str) -> list[dict]:
+    """The questions asked of `domain`'s corpus in `split`: its own, and a sample of the
+    other domain's as certain off-corpus questions (kind "cross")."""
+    own = [json.loads(line) for line in open(QUESTIONS[(domain, split)], encoding="utf-8")]
+    other = [json.loads(line) for line in open(QUESTIONS[(OTHER[domain], split)], encoding="utf-8")]
+    random.Random(f"{domain}/{split}").shuffle(other)
+    cross = [
+        {"id": q["id"], "question": q["question"], "answers": [], "kind": "cross", "doc": "cross"}
+        for q in other[: CROSS[split]]
+    ]
+    return own + cross
+
+
+def extract(domain: str, split: str) -> list[Sample]:
+    settings = Settings(corpus_dir=CORPUS[domain], index_dir=ROOT / "index" / f"train-{domain}")
     qa = QA.open(settings, progress=False, log=log)
     index = qa.index
     encode = qa.embedder.encode_cached
+    tokens = qa.embedder.token_vectors
     samples = []
     names_elsewhere = {
         doc_id: sorted(
@@ -137,7 +174,7 @@ def extract(domain: str) -> list[Sample]:
         for doc_id in index.documents
     }
     started = time.perf_counter()
-    lines = [json.loads(line) for f in files if f.exists() for line in open(f, encoding="utf-8")]
+    lines = questions_for(domain, split)
     for n, item in enumerate(lines, start=1):
         text = " ".join(item["question"].split())
         answers = item["answers"]
@@ -146,7 +183,7 @@ def extract(domain: str) -> list[Sample]:
         group = item.get("doc") or item.get("doc_id") or "off-topic"
         kind = item.get("kind") or ("answerable" if answers else "unanswerable")
         runs = [(question, search(index, question, settings, DEPTH, "hybrid"), kind, answers)]
-        if answers and own:
+        if answers and own and split == "train":
             deep = search(index, question, settings, LEFT_OUT_DEPTH, "hybrid")
             left_out = [h for h in deep if h.chunk.doc_id != own][:DEPTH]
             runs.append((question, left_out, "left_out", []))
@@ -155,14 +192,16 @@ def extract(domain: str) -> list[Sample]:
                 other = qa.analyze(swapped)
                 runs.append((other, search(index, other, settings, DEPTH, "hybrid"), "swapped", []))
         for question, hits, run_kind, gold in runs:
-            pool = read_pool(question, hits[: settings.answer_passages], index.documents, encode)
+            pool = read_pool(
+                question, hits[: settings.answer_passages], index.documents, encode, tokens
+            )
             labels = np.array([contains_answer(c.text, gold) for c in pool.found], dtype=bool)
             samples.append(
-                Sample(domain, group, run_kind, pool.matrix, labels, (question, hits, pool))
+                Sample(domain, split, group, run_kind, pool.matrix, labels, (question, hits, pool))
             )
         if n % 500 == 0:
-            log(f"{domain}: {n}/{len(lines)} questions, {time.perf_counter() - started:.0f} s")
-    log(f"{domain}: {len(lines)} questions -> {len(samples)} samples")
+            log(f"{domain}/{split}: {n}/{len(lines)} questions, {time.perf_counter() - started:.0f} s")
+    log(f"{domain}/{split}: {len(lines)} questions -> {len(samples)} samples")
     return samples
 
 
@@ -194,9 +233,18 @@ def cached_samples(folder: Path) -> list[Sample]:
     The cache is a local pickle of our own making, never shipped or loaded by qa."""
     import pickle
 
-    inputs = [p for corpus, files in SOURCES.values() for p in [*sorted(corpus.iterdir()), *files]]
-    inputs += sorted((ROOT / "src/qa").glob("*.py"))
-    digest = hashlib.sha256()
+    inputs = [p for corpus in CORPUS.values() for p in sorted(corpus.iterdir())]
+    # The package's files that make a sample (reading, retrieval, features, and the judge
+    # that makes the labels), not those that only use the learned model.
+    package = ROOT / "src/qa"
+    inputs += [*QUESTIONS.values(), package / "evaluation/judge.py"]
+    inputs += [p for p in sorted(package.glob("*.py")) if p.name not in NOT_IN_SAMPLES]
+    digest = hashlib.sha256(json.dumps(CROSS).encode())
+    # The embedding model: its files' names and sizes (hashing 90 MB each run is slow).
+    model = Settings().model_path()
+    for f in sorted(model.rglob("*")):
+        if f.is_file():
+            digest.update(f"{f.relative_to(model)}:{f.stat().st_size}".encode())
     for path in inputs:
         if path.is_file():
             digest.update(path.read_bytes())
@@ -205,7 +253,7 @@ def cached_samples(folder: Path) -> list[Sample]:
         log(f"features from {path.relative_to(ROOT)}")
         with open(path, "rb") as f:
             return pickle.load(f)
-    samples = [s for domain in SOURCES for s in extract(domain)]
+    samples = [s for domain, split in QUESTIONS for s in extract(domain, split)]
     folder.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
         pickle.dump(samples, f)

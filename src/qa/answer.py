@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .alignment import TokenVectors
 from .answer_model import AnswerModel, sigmoid
 from .config import Settings
 from .corpus import Document
@@ -22,6 +23,8 @@ from .question_features import question_row
 from .retrieve import Hit
 
 NOT_FOUND = "The documents don't say."
+# Said before the closest sentence when the evidence is between the two thresholds.
+HEDGE = "The documents may not say this. The closest they come:"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Answer:
     similarity: float = 0.0
     # The answer model's probability that the answer is right (abstain below threshold).
     confidence: float = 0.0
+    # Between the two thresholds: `text` is the closest sentence, not a sure answer.
+    hedged: bool = False
 
     @property
     def rewritten(self) -> bool:
@@ -80,6 +85,7 @@ class Answer:
             "question": self.question,
             "searched_question": self.searched,
             "abstained": self.abstained,
+            "hedged": self.hedged,
             "answer": self.text,
             "answer_date": self.answer_document.date if self.answer_document else None,
             "confidence": round(self.confidence, 4),
@@ -132,11 +138,12 @@ def score_pool(
     hits: list[Hit],
     documents: Mapping[str, Document],
     encode: Callable[[list[str]], np.ndarray],
+    token_vectors: TokenVectors,
     model: AnswerModel,
     settings: Settings,
 ) -> Scored:
     """Score every candidate of the top `settings.answer_passages` hits, then the question."""
-    pool = read_pool(question, hits[: settings.answer_passages], documents, encode)
+    pool = read_pool(question, hits[: settings.answer_passages], documents, encode, token_vectors)
     logits = model.sentence.logits(pool.matrix) if pool.found else np.zeros(0)
     row = question_row(question, hits, pool, logits)
     probability = float(sigmoid(model.answerable.logits(row[None, :])[0])) if pool.found else 0.0
@@ -148,10 +155,12 @@ def compose(
     hits: list[Hit],
     documents: Mapping[str, Document],
     encode: Callable[[list[str]], np.ndarray],
+    token_vectors: TokenVectors,
     model: AnswerModel,
     settings: Settings,
     asked: str = "",
     k: int | None = None,
+    scored: Scored | None = None,
 ) -> Answer:
     """Choose the answer among the top hits' candidates, or abstain.
 
@@ -160,28 +169,34 @@ def compose(
         hits: ranked passages.
         documents: by id, for context and dates.
         encode: texts -> unit vectors (the same model as the index).
+        token_vectors: texts -> their token vectors (alignment.py).
         model: the answer model.
         settings: answer_passages.
         asked: the question as the user wrote it, when it differs from question.text
             (a follow-up folded with the conversation).
         k: how many passages to cite (default: all hits).
+        scored: score_pool's result for these hits, when the caller has it already.
     """
     asked = asked or question.text
     searched = question.text
     if not hits:
         return Answer(asked, None, (), True, searched)
-    scored = score_pool(question, hits, documents, encode, model, settings)
+    if scored is None:
+        scored = score_pool(question, hits, documents, encode, token_vectors, model, settings)
     if not scored.found:
         return Answer(asked, None, _cite(hits, documents, None)[:k], True, searched)
     best = _prefer_newer(scored, hits, documents, model.close)
-    answerable = scored.probability >= model.threshold
+    # At or above the threshold: the answer. Between the hedge and it: the closest
+    # sentence, said to be no more than that. Below the hedge: the documents don't say.
+    shown = scored.probability >= model.hedge
     chosen = scored.found[best]
-    citations = _cite(hits, documents, chosen if answerable else None)
+    citations = _cite(hits, documents, chosen if shown else None)
     return Answer(
         question=asked,
-        text=chosen.text if answerable else None,
+        text=chosen.text if shown else None,
         citations=citations[: k or len(citations)],
-        abstained=not answerable,
+        abstained=not shown,
+        hedged=shown and scored.probability < model.threshold,
         searched=searched,
         coverage=float(scored.matrix[best, COLUMN["coverage_passage"]]),
         similarity=float(scored.matrix[:, COLUMN["cosine"]].max()),

@@ -186,6 +186,9 @@ class AnswerModel:
     # Answer when the answerability probability reaches this (chosen on out-of-fold
     # predictions of the training questions, see models/README.md).
     threshold: float
+    # Below `threshold` but at or above this, the closest sentence is shown as a hedge
+    # ("The documents may not say this."); below it, qa abstains. Equal: no hedging.
+    hedge: float
     # Two candidates whose sentence probabilities differ by less than this count as
     # "close": then a dated, newer statement wins over an older or undated one.
     close: float
@@ -197,6 +200,7 @@ class AnswerModel:
             "sentence": self.sentence.to_dict(),
             "answerable": self.answerable.to_dict(),
             "threshold": self.threshold,
+            "hedge": self.hedge,
             "close": self.close,
             "meta": self.meta,
         }
@@ -226,6 +230,7 @@ def load_answer_model(path: Path | str | None = None) -> AnswerModel:
             sentence=_scorer(item["sentence"], CANDIDATE_FEATURES, str(where)),
             answerable=_scorer(item["answerable"], QUESTION_FEATURES, str(where)),
             threshold=float(item["threshold"]),
+            hedge=float(item.get("hedge", item["threshold"])),
             close=float(item.get("close", 0.0)),
             meta=dict(item.get("meta", {})),
         )

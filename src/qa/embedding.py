@@ -58,6 +58,10 @@ class Embedder:
         self._model: SentenceTransformer | None = None
         self._encoder: OnnxEncoder | None = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Token vectors of recent passages (alignment.py): the same passages answer
+        # question after question. Keyed by text; at most token_cache_size of them.
+        self._tokens: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.token_cache_size = 1024
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
 
@@ -166,6 +170,32 @@ class Embedder:
                     self._cache.move_to_end(text)
             return np.stack([self._cache[t] for t in texts]) if texts else self.encode([])
 
+    def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's contextual token vectors, unit length, with their character
+        offsets: [(offsets (n, 2), vectors (n, dimension))], special tokens left out.
+        Recent texts are remembered."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._tokens))
+        if missing:
+            if self.engine == "onnx":
+                fresh = self.encoder.token_vectors(missing)
+            else:
+                fresh = _torch_token_vectors(self.model, missing)
+            with self._lock:
+                for text, item in zip(missing, fresh, strict=True):
+                    self._tokens[text] = item
+                while len(self._tokens) > self.token_cache_size:
+                    self._tokens.popitem(last=False)
+        with self._lock:
+            found = {t: self._tokens[t] for t in texts if t in self._tokens}
+        # A text evicted meanwhile by another thread is computed again.
+        return [found[t] if t in found else self._fresh_tokens(t) for t in texts]
+
+    def _fresh_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        if self.engine == "onnx":
+            return self.encoder.token_vectors([text])[0]
+        return _torch_token_vectors(self.model, [text])[0]
+
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Embed `texts` -> array of shape (len(texts), dimension), unit-length rows.
 
@@ -184,6 +214,31 @@ class Embedder:
             normalize_embeddings=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _torch_token_vectors(model: Any, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Token vectors under sentence-transformers, as OnnxEncoder.token_vectors gives them."""
+    import torch
+
+    tokenizer = model.tokenizer
+    result = []
+    for text in texts:
+        marked = tokenizer(
+            [text],
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+            truncation=True,
+            max_length=model.max_seq_length,
+            return_tensors="pt",
+        )
+        special = marked.pop("special_tokens_mask")[0].numpy().astype(bool)
+        offsets = marked.pop("offset_mapping")[0].numpy().astype(np.int64)
+        with torch.no_grad():
+            tokens = model.forward(dict(marked))["token_embeddings"][0].numpy()
+        vectors = tokens[~special]
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        result.append((offsets[~special], (vectors / np.maximum(norms, 1e-12)).astype(np.float32)))
+    return result
 
 
 def _check_engine(engine: str) -> str:

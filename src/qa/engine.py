@@ -130,6 +130,7 @@ class QA:
             hits,
             index.documents,
             self.embedder.encode_cached,
+            self.embedder.token_vectors,
             self.answer_model,
             self.settings,
             asked=question,

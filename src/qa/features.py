@@ -19,9 +19,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .alignment import ALIGNMENT_FEATURES, TokenVectors, alignment_rows, question_words, words_of
 from .chunking import context
 from .corpus import Document
-from .language import is_lead_in, is_list, mentions_number, mentions_time, names
+from .language import (
+    asks_for_metadata,
+    is_furniture,
+    is_lead_in,
+    is_list,
+    mentions_number,
+    mentions_time,
+    names,
+)
 from .question import Question, coverage_of
 from .retrieve import Hit
 from .text import tokenize
@@ -67,11 +76,14 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "asks_other",
     "lead_in",  # announces what follows
     "pair",  # a lead-in with the sentence it introduces
+    # Word-level evidence (alignment.py): each question word's closest candidate word.
+    *ALIGNMENT_FEATURES,
 )
 
 
 # Where each candidate feature sits in a row.
 COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+ALIGNED_COLUMNS = [COLUMN[name] for name in ALIGNMENT_FEATURES]
 
 
 @dataclass(frozen=True)
@@ -99,37 +111,81 @@ def read_pool(
     pool: list[Hit],
     documents: Mapping[str, Document],
     encode: Callable[[list[str]], np.ndarray],
+    token_vectors: TokenVectors,
 ) -> Pool:
     """The candidates of `pool` (the top passages) with their features: the one place
     answering (`answer.score_pool`) and training compute them."""
-    found, read_with = candidates(question, pool, documents)
+    found, read_with, context_from = candidates(question, pool, documents)
     matrix = candidate_matrix(question, pool, documents, found, read_with, encode)
+    if len(found):
+        matrix[:, ALIGNED_COLUMNS] = _alignment(
+            question, pool, documents, found, context_from, token_vectors
+        )
     return Pool(found, matrix, coverage_beyond(question, pool, documents))
+
+
+def _alignment(
+    question: Question,
+    pool: list[Hit],
+    documents: Mapping[str, Document],
+    found: list[Candidate],
+    context_from: list[int],
+    token_vectors: TokenVectors,
+) -> np.ndarray:
+    """The ALIGNMENT_FEATURES of every candidate. Each passage is encoded once, read after
+    the sentence before it (as the dense index embeds it), so its first sentence has its
+    context too."""
+    contexts = [context(h.chunk, documents[h.chunk.doc_id]) for h in pool]
+    texts = [
+        f"{c} {h.chunk.text}" if c else h.chunk.text for c, h in zip(contexts, pool, strict=True)
+    ]
+    shifts = [len(c) + 1 if c else 0 for c in contexts]
+    passages = [words_of(*tv) for tv in token_vectors(texts)]
+    spans = [
+        (
+            c.hit,
+            (shifts[c.hit] + c.span[0], shifts[c.hit] + c.span[1]),
+            shifts[c.hit] + start if start >= 0 else 0,
+        )
+        for c, start in zip(found, context_from, strict=True)
+    ]
+    return alignment_rows(question_words(question, token_vectors), passages, spans)
 
 
 def candidates(
     question: Question, pool: list[Hit], documents: Mapping[str, Document]
-) -> tuple[list[Candidate], list[str]]:
-    """Every candidate of the pool, and the text each is read with (the sentence before
-    it and the sentence: "It has ..." needs its subject)."""
+) -> tuple[list[Candidate], list[str], list[int]]:
+    """Every candidate of the pool, the text each is read with (the sentence before it
+    and the sentence: "It has ..." needs its subject), and where that sentence before it
+    starts in the passage (-1: before the passage)."""
     found: list[Candidate] = []
     read_with: list[str] = []
+    context_from: list[int] = []
+    # A heading, title line, byline or page footer is never the answer, unless the
+    # question asks for a title or an author.
+    keep_furniture = asks_for_metadata(question.text)
     for h, hit in enumerate(pool):
         chunk = hit.chunk
-        previous = context(chunk, documents[chunk.doc_id])
+        document = documents[chunk.doc_id]
+        previous = context(chunk, document)
         spans = chunk.sentences
         for i, span in enumerate(spans):
             text = chunk.text[span[0] : span[1]]
+            if not keep_furniture and is_furniture(text, document.title):
+                previous = text
+                continue
             found.append(Candidate(h, span, text, _type_match(question, text)))
             read_with.append(f"{previous} {text}".strip())
+            context_from.append(spans[i - 1][0] if i else -1)
             following = chunk.text[slice(*spans[i + 1])] if i + 1 < len(spans) else ""
             if following and (is_lead_in(text) or is_list(following)):
                 pair = (span[0], spans[i + 1][1])
                 pair_text = chunk.text[pair[0] : pair[1]]
                 found.append(Candidate(h, pair, pair_text, _type_match(question, pair_text)))
                 read_with.append(f"{previous} {pair_text}".strip())
+                context_from.append(spans[i - 1][0] if i else -1)
             previous = text
-    return found, read_with
+    return found, read_with, context_from
 
 
 def candidate_matrix(
@@ -205,6 +261,7 @@ def candidate_matrix(
                 float(kind == "other"),
                 float(lead_in),
                 float(_is_pair(c, hit)),
+                *[0.0] * len(ALIGNMENT_FEATURES),  # filled in by read_pool
             ]
         )
     matrix = np.asarray(rows, dtype=np.float32)

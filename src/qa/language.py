@@ -202,3 +202,47 @@ FILLER = frozenset("the a an in for of about on at with then too instead one one
 ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
 )
+
+
+# Page furniture (features.candidates): lines a page prints around its text that are never
+# an answer. A table row ("Treasurer | Maria Okafor") and a list are text, not furniture.
+_PAGE_LINE = re.compile(r"\bpage\s+\d+(\s+of\s+\d+)?\b|^\W*\d{1,4}\W*$", re.IGNORECASE)
+_BYLINE = re.compile(
+    r"^(by|written by|author|authors|editor|edited by|reporter|source|copyright|©)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = (".", "!", "?", "。", "！", "？")
+# A heading is short: longer lines without closing punctuation are list items or captions.
+HEADING_WORDS = 10
+# "Who wrote ...?", "What is the title of ...?": questions about a document's metadata.
+_ASKS_METADATA = re.compile(
+    r"\b(who (wrote|authored|is the author)|author|written by|title|headline|byline)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_metadata(question: str) -> bool:
+    """Whether the question asks for a document's title or author, which a heading, title
+    line or byline does answer."""
+    return bool(_ASKS_METADATA.search(question))
+
+
+def is_furniture(line: str, title: str = "") -> bool:
+    """A heading, a title line, a byline, a running header or a page footer: text a page
+    prints around what it says. Such a line ends in no sentence punctuation; it is a page
+    number or "Page N of M", opens like a byline, repeats the document's title, or is a
+    short line whose words are capitalised ("Garden Club Meeting Minutes")."""
+    text = line.strip().rstrip("\"'”’)]）")
+    if not text or text.endswith(_SENTENCE_END):
+        return False
+    if _PAGE_LINE.search(text) or _BYLINE.match(text):
+        return True
+    if "|" in text or sum(text.count(mark) for mark in ",;:，；：") >= 1:
+        return False  # a table row, a list, a label and its value
+    folded = " ".join(text.lower().split())
+    if title and folded in " ".join(title.lower().split()):
+        return True
+    words = _WORD.findall(text)
+    return 0 < len(text.split()) <= HEADING_WORDS and all(
+        w[0].isupper() for w in words if len(w) > 3
+    )

@@ -48,8 +48,9 @@ CACHE_DIRNAME = ".qa-onnx"
 ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
-# The layout of a cache folder; another value is exported again.
-ENCODER_FORMAT = 1
+# The layout of a cache folder; another value is exported again. 2: the graph also
+# outputs the token vectors.
+ENCODER_FORMAT = 2
 # Largest difference allowed between an exported model's vectors and
 # sentence-transformers' (max absolute difference per component, unit vectors).
 TOLERANCE = 1e-5
@@ -177,6 +178,36 @@ class OnnxEncoder:
         return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def _run(self, encodings: list[Any]) -> np.ndarray:
+        return self._outputs(encodings, ["sentence_embedding"])[0]
+
+    def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's contextual token vectors (the model's last layer, before pooling,
+        each L2-normalized) with their character offsets: (offsets (n, 2), vectors (n, d))
+        for the n tokens that are not special ([CLS], [SEP]). Truncated as encode() is."""
+        if not texts:
+            return []
+        encodings = self._tokenize(list(texts))
+        result: list[tuple[np.ndarray, np.ndarray]] = [None] * len(texts)  # type: ignore[list-item]
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        begin = 0
+        while begin < len(order):
+            width = len(encodings[order[begin]].ids)
+            size = max(1, min(32, BATCH_TOKENS // max(width, 1)))
+            part = order[begin : begin + size]
+            (tokens,) = self._outputs([encodings[i] for i in part], ["token_embeddings"])
+            for row, i in enumerate(part):
+                e = encodings[i]
+                n = len(e.ids)
+                cols = np.arange(width - n, width) if self.pad_left else np.arange(n)
+                keep = np.array([not s for s in e.special_tokens_mask], dtype=bool)
+                vectors = tokens[row, cols][keep]
+                norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+                offsets = np.asarray(e.offsets, dtype=np.int64).reshape(-1, 2)[keep]
+                result[i] = (offsets, vectors / np.maximum(norms, 1e-12))
+            begin += size
+        return result
+
+    def _outputs(self, encodings: list[Any], names: list[str]) -> list[np.ndarray]:
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -188,8 +219,8 @@ class OnnxEncoder:
             mask[row, cols] = 1
             types[row, cols] = e.type_ids
         arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        (out,) = self.session.run(None, {name: arrays[name] for name in self.inputs})
-        return np.asarray(out, dtype=np.float32)
+        out = self.session.run(names, {name: arrays[name] for name in self.inputs})
+        return [np.asarray(o, dtype=np.float32) for o in out]
 
 
 def record_of(encoder: OnnxEncoder, model_path: Path) -> dict[str, Any]:

@@ -96,6 +96,7 @@ def export(model: Any, model_path: Path, model_hash: str, folder: Path) -> None:
         "torch_version": torch.__version__,
         "inputs": names,
         "output": "sentence_embedding",
+        "token_output": "token_embeddings",
         "dimension": dimension,
         "max_seq_length": max_seq_length,
         "do_lower_case": bool(getattr(first, "do_lower_case", False)),
@@ -177,11 +178,15 @@ def _export_graph(
             input_ids: torch.Tensor,
             attention_mask: torch.Tensor,
             token_type_ids: torch.Tensor | None = None,
-        ) -> torch.Tensor:
+        ) -> tuple[torch.Tensor, torch.Tensor]:
             given = {"input_ids": input_ids, "attention_mask": attention_mask}
             if token_type_ids is not None:
                 given["token_type_ids"] = token_type_ids
-            return self.model({**constants, **given})["sentence_embedding"]
+            out = self.model({**constants, **given})
+            # The token vectors (the last layer, before pooling) come out too: the answer
+            # step aligns a question's words with a sentence's (alignment.py). Computing
+            # them costs nothing extra; onnxruntime returns only the outputs asked for.
+            return out["sentence_embedding"], out["token_embeddings"]
 
     pipeline = Pipeline().eval()
     args = tuple(features[n] for n in names)
@@ -204,6 +209,7 @@ def _export_graph(
                 "dynamic_axes": {
                     **{n: {0: "batch", 1: "tokens"} for n in names},
                     "sentence_embedding": {0: "batch"},
+                    "token_embeddings": {0: "batch", 1: "tokens"},
                 },
             },
         ),
@@ -227,7 +233,7 @@ def _export_graph(
                     args,
                     str(path),
                     input_names=names,
-                    output_names=["sentence_embedding"],
+                    output_names=["sentence_embedding", "token_embeddings"],
                     verbose=False,
                     **options,
                 )

@@ -47,7 +47,25 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "asks_person",
     "asks_place",
     "asks_other",
+    # Word-level evidence (alignment.py) of the chosen candidate, and the best of any.
+    "best_align_sentence_min",
+    "best_align_sentence_mean",
+    "best_align_sentence_share",
+    "best_align_context_min",
+    "best_align_context_mean",
+    "best_align_context_share",
+    "best_align_passage_min",
+    "best_align_passage_mean",
+    "best_align_passage_share",
+    "max_align_sentence_mean",
+    "max_align_context_min",
+    "max_align_context_mean",
 )
+
+_CHOSEN_ALIGNMENT = [
+    f"align_{s}_{r}" for s in ("sentence", "context", "passage") for r in ("min", "mean", "share")
+]
+_MAX_ALIGNMENT = ["align_sentence_mean", "align_context_min", "align_context_mean"]
 
 
 def question_row(question: Question, hits: list[Hit], pool: Pool, logits: np.ndarray) -> np.ndarray:
@@ -82,9 +100,13 @@ def question_row(question: Question, hits: list[Hit], pool: Pool, logits: np.nda
             float(matrix[:, column["bigrams"]].max()),
             *pool.covered,
         ]
+        alignment = [float(row[column[name]]) for name in _CHOSEN_ALIGNMENT] + [
+            float(matrix[:, column[name]].max()) for name in _MAX_ALIGNMENT
+        ]
     else:
         # No candidate: a score far below any real one, and nothing found.
         chosen = [-10.0] + [0.0] * (QUESTION_FEATURES.index("top_cosine_passage") - 1)
+        alignment = [0.0] * (len(_CHOSEN_ALIGNMENT) + len(_MAX_ALIGNMENT))
     return np.asarray(
         chosen
         + [
@@ -102,6 +124,7 @@ def question_row(question: Question, hits: list[Hit], pool: Pool, logits: np.nda
             float(kind == "person"),
             float(kind == "place"),
             float(kind == "other"),
+            *alignment,
         ],
         dtype=np.float32,
     )
