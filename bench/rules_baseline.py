@@ -16,7 +16,7 @@ with today's `qa` in one interpreter:
 The child (PYTHONPATH=<worktree>/src) opens `qa.QA` 0.1 over the corpus with its own
 index under /tmp (never index/ here), asks every question in hybrid mode with k=10 and
 writes one line per question: {"id", **Answer.to_dict(), "latency_ms"}, the shape
-`qa eval --results` writes. This process then judges each line with today's
+`qa eval --out` writes. This process then judges each line with today's
 `qa.evaluation.judge.judge` (a FileLocator over the corpus for the span metrics) and adds
 them up with `metrics`, so the figures compare with today's `qa eval` line for line. It
 prints n per kind and the headline metrics with 95% Wilson intervals, and writes them, with
@@ -28,6 +28,7 @@ Latencies are those of a shared machine and only indicative.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -182,7 +183,9 @@ def judge_all(gold_path: Path, corpus: Path, answers: Path) -> dict[str, Any]:
     )
     return {
         "what": f"qa 0.1 (commit {COMMIT}, hand-set answer rules), judged by today's qa eval",
+        "judged_with": _judge_version(),
         "gold": os.path.relpath(gold_path, ROOT),
+        "gold_sha256": hashlib.sha256(gold_path.read_bytes()).hexdigest(),
         "corpus": os.path.relpath(corpus, ROOT),
         "mode": MODE,
         "k": K,
@@ -191,6 +194,19 @@ def judge_all(gold_path: Path, corpus: Path, answers: Path) -> dict[str, Any]:
         "headline": headline,
         "metrics": {k: None if v is None else round(v, 4) for k, v in values.items()},
     }
+
+
+def _judge_version() -> str:
+    """This checkout's commit, marked when src/qa/evaluation/ differs from it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True
+        ).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "src/qa/evaluation")
+    return f"{head} (src/qa/evaluation modified)" if dirty else head
 
 
 def print_table(name: str, result: dict[str, Any]) -> None:

@@ -18,9 +18,11 @@ from qa.evaluation.judge import (
     Judgement,
     file_doc_id,
     hit_curve,
+    intervals,
     judge,
     metrics,
     percentile,
+    wilson,
 )
 from qa.evaluation.report import format_report
 from qa.evaluation.run import Evaluation, ModeRun, Result, evaluate, to_json
@@ -124,6 +126,49 @@ KINDS = [
     _spanned("off_corpus", None, False, None),
     _spanned(None, None, False, 20),
 ]
+
+
+def test_every_share_has_its_95_percent_wilson_interval() -> None:
+    spread = intervals(TINY)
+    # hit@1 is 1 of 5: p = 0.2, z = 1.96, z^2 = 3.8416; centre (0.2 + 3.8416 / 10) /
+    # (1 + 3.8416 / 5) = 0.58416 / 1.76832 = 0.33035; half-width 1.96 * sqrt(0.16 / 5 +
+    # 3.8416 / 100) / 1.76832 = 1.96 * 0.26536 / 1.76832 = 0.29413 -> [0.0362, 0.6245].
+    assert spread["hit@1"] == pytest.approx((0.0362, 0.6245), abs=1e-4)
+    # Abstention is 1 of the 2 unanswerable: p = 0.5, symmetric about 0.5.
+    low, high = spread["abstention"]
+    assert low == pytest.approx(1 - high) and 0.09 < low < 0.1
+    # 0 of n and n of n stay inside [0, 1]: 0 of 20 -> [0, 0.161].
+    assert wilson(0, 20) == pytest.approx((0.0, 0.1611), abs=1e-4)
+    assert wilson(20, 20) == pytest.approx((0.8389, 1.0), abs=1e-4)
+    # Means and latencies are not shares of questions: no interval.
+    assert "mean_chars_top5" not in spread and "mrr@10" not in spread
+
+
+def test_hedges_are_counted_apart_from_answers_and_abstentions() -> None:
+    def reply(answerable: bool, hedged: bool, right: bool, kind: str | None = None) -> Judgement:
+        return Judgement(
+            answerable, 1, False, right and not hedged, 100, 1.0, kind,
+            hedged=hedged, sentence_correct=right, answer_chars=50,
+        )  # fmt: skip
+
+    # Answerable: right answer, right hedge, wrong hedge. Near misses: a hedge, an answer.
+    judgements = [
+        reply(True, False, True),
+        reply(True, True, True),
+        reply(True, True, False),
+        reply(False, True, False, "near_miss"),
+        reply(False, False, False, "near_miss"),
+    ]
+    values = metrics(judgements)
+    assert values["answer_accuracy"] == pytest.approx(1 / 3)
+    assert values["sentence_accuracy"] == pytest.approx(2 / 3)
+    assert values["hedged"] == pytest.approx(2 / 3)
+    assert values["hedged_right"] == pytest.approx(1 / 3)
+    # A hedge is not an abstention: neither answerable hedge is a false abstention, and
+    # the hedged near miss is not counted as abstained.
+    assert values["false_abstention"] == 0.0
+    assert values["abstention_near_miss"] == 0.0
+    assert values["hedged_near_miss"] == pytest.approx(1 / 2)
 
 
 def test_kind_span_and_length_metrics_by_hand() -> None:
@@ -561,6 +606,10 @@ def test_squad_eval_reports_kind_abstention_and_span_hits(
         assert 0 <= summary[name] <= 1, name
     # A passage that covers a gold span holds that answer: span hits never exceed hits.
     assert summary["span_hit@5"] <= summary["hit@5"]
+    # Every rate comes with its 95% interval, which holds the rate.
+    for name in ("hit@1", "answer_accuracy", "false_abstention", "abstention_off_corpus"):
+        low, high = summary["intervals"][name]
+        assert low <= summary[name] <= high and high - low > 0.05, name
     assert summary["mean_answer_chars"] is None or summary["mean_answer_chars"] > 0
 
 

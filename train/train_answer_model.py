@@ -106,6 +106,14 @@ SENTENCE_FEATURES = (
     "commas_log",
     "new_names_log",
     "heading",
+    # Word-level evidence: on the dev questions, choosing with it picked the right sentence
+    # for 0.932 of news questions against 0.898 without, and 0.889 of SQuAD's against 0.884.
+    "align_sentence_min",
+    "align_sentence_mean",
+    "align_sentence_share",
+    "align_context_min",
+    "align_context_mean",
+    "align_context_share",
 )
 L2 = 100.0
 # The answerability trees: small and many, so the probability is smooth.
@@ -154,10 +162,21 @@ def questions_for(domain: str, split: str) -> list[dict]:
     other = [json.loads(line) for line in open(QUESTIONS[(OTHER[domain], split)], encoding="utf-8")]
     random.Random(f"{domain}/{split}").shuffle(other)
     cross = [
-        {"id": q["id"], "question": q["question"], "answers": [], "kind": "cross", "doc": "cross"}
+        {
+            "id": q["id"],
+            "question": q["question"],
+            "answers": [],
+            "kind": "cross",
+            "doc": _cross_group(q),
+        }
         for q in other[: CROSS[split]]
     ]
     return own + cross
+
+
+def _cross_group(item: dict) -> str:
+    # Folds by article hold a cross question out with the article it was written about.
+    return "cross:" + (item.get("doc") or item.get("doc_id") or "off-topic")
 
 
 def extract(domain: str, split: str) -> list[Sample]:
@@ -200,7 +219,9 @@ def extract(domain: str, split: str) -> list[Sample]:
                 Sample(domain, split, group, run_kind, pool.matrix, labels, (question, hits, pool))
             )
         if n % 500 == 0:
-            log(f"{domain}/{split}: {n}/{len(lines)} questions, {time.perf_counter() - started:.0f} s")
+            log(
+                f"{domain}/{split}: {n}/{len(lines)} questions, {time.perf_counter() - started:.0f} s"
+            )
     log(f"{domain}/{split}: {len(lines)} questions -> {len(samples)} samples")
     return samples
 
@@ -233,6 +254,20 @@ def cached_samples(folder: Path) -> list[Sample]:
     The cache is a local pickle of our own making, never shipped or loaded by qa."""
     import pickle
 
+    path = cache_path(folder)
+    if path.exists():
+        log(f"features from {path.relative_to(ROOT)}")
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    samples = [s for domain, split in QUESTIONS for s in extract(domain, split)]
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        pickle.dump(samples, f)
+    return samples
+
+
+def cache_path(folder: Path) -> Path:
+    """Where the samples of these inputs are cached: named by a hash of every input."""
     inputs = [p for corpus in CORPUS.values() for p in sorted(corpus.iterdir())]
     # The package's files that make a sample (reading, retrieval, features, and the judge
     # that makes the labels), not those that only use the learned model.
@@ -248,16 +283,7 @@ def cached_samples(folder: Path) -> list[Sample]:
     for path in inputs:
         if path.is_file():
             digest.update(path.read_bytes())
-    path = folder / f"samples-{digest.hexdigest()[:16]}.pkl"
-    if path.exists():
-        log(f"features from {path.relative_to(ROOT)}")
-        with open(path, "rb") as f:
-            return pickle.load(f)
-    samples = [s for domain, split in QUESTIONS for s in extract(domain, split)]
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        pickle.dump(samples, f)
-    return samples
+    return folder / f"samples-{digest.hexdigest()[:16]}.pkl"
 
 
 def fit_answerable(rows: np.ndarray, y: np.ndarray, w: np.ndarray) -> Trees:
@@ -365,58 +391,123 @@ def out_of_fold(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
         # scores differ little for a model of a few dozen coefficients.
         train = [s for s in train if s.kind not in ANSWERABILITY_SKIPS]
         rows, ok = question_rows(train, sentence)
-        answerable = fit_answerable(rows, labels_for(train, ok), weights(train))
+        answerable = fit_answerable(rows, labels_for(train), weights(train))
         test_rows, test_ok = question_rows(test, sentence)
         probability[test_at] = sigmoid(answerable.logits(test_rows))
         right[test_at] = test_ok
     return probability, right
 
 
-def labels_for(samples: list[Sample], right: np.ndarray) -> np.ndarray:
+def labels_for(samples: list[Sample]) -> np.ndarray:
     """Answerable: the false-abstention budget counts every answerable question, whether
     or not its chosen candidate is right, so that is what the probability is of."""
     return np.array([s.kind == "answerable" for s in samples])
 
 
-def choose_threshold(samples: list[Sample], probability: np.ndarray) -> float:
-    """The highest threshold whose false abstention stays within FALSE_ABSTENTION on
-    every domain (abstaining on the rest costs nothing there)."""
-    limits = []
+def _limit(p: np.ndarray, allowed_share: float) -> float:
+    """The highest threshold leaving at most `allowed_share` of `p` below it."""
+    p = np.sort(p)
+    allowed = int(np.floor(allowed_share * len(p)))
+    return float(p[allowed]) - 1e-6 if allowed < len(p) else 1.0
+
+
+def choose_thresholds(
+    samples: list[Sample], probability: np.ndarray, right: np.ndarray
+) -> tuple[float, float]:
+    """(answer threshold, hedge threshold) on these (dev) rows.
+
+    Hedge: the highest probability whose false abstention stays within FALSE_ABSTENTION
+    on every domain. Answer: the highest probability, at least the hedge, that keeps
+    CONFIDENT of each domain's right answers confident (the rest become hedges)."""
+    hedge, answer = [], []
     for domain in ("squad", "news"):
-        p = np.sort(
-            [
-                pr
-                for s, pr in zip(samples, probability, strict=True)
-                if s.domain == domain and s.kind == "answerable"
-            ]
-        )
-        if len(p):
-            allowed = int(np.floor(FALSE_ABSTENTION * len(p)))
-            limits.append(float(p[allowed]) - 1e-6 if allowed < len(p) else 1.0)
-    return max(0.0, min(limits))
+        mine = [i for i, s in enumerate(samples) if s.domain == domain and s.kind == "answerable"]
+        if not mine:
+            continue
+        hedge.append(_limit(probability[mine], FALSE_ABSTENTION))
+        good = [i for i in mine if right[i]]
+        answer.append(_limit(probability[good], 1 - CONFIDENT) if good else 1.0)
+    low = max(0.0, min(hedge))
+    return max(low, min(answer)), low
 
 
-def report(samples: list[Sample], probability: np.ndarray, right: np.ndarray, threshold: float):
+def rates(samples: list[Sample], probability: np.ndarray, right: np.ndarray, cut: float):
+    """Per domain: (share right among answerable, false abstention, abstention per kind)."""
+    out = {}
     for domain in ("squad", "news"):
         picked = [i for i, s in enumerate(samples) if s.domain == domain]
         answerable = [i for i in picked if samples[i].kind == "answerable"]
-        reachable = [i for i in answerable if samples[i].labels.any()]
-        answered = [i for i in answerable if probability[i] >= threshold]
-        rule = sum(_rule_right(samples[i]) for i in answerable) / max(len(answerable), 1)
-        line = [
-            f"{domain}: answerable {len(answerable)}",
-            f"answer in pool {len(reachable) / max(len(answerable), 1):.3f}",
-            f"chosen right {sum(right[i] for i in answerable) / max(len(answerable), 1):.3f}"
-            f" (hand-set weights of qa 0.1: {rule:.3f})",
-            f"answer accuracy {sum(right[i] for i in answered) / max(len(answerable), 1):.3f}",
-            f"false abstention {1 - len(answered) / max(len(answerable), 1):.3f}",
-        ]
-        for kind in ("near_miss", "off_corpus", "unanswerable", "left_out", "swapped"):
+        kinds = {}
+        for kind in ("near_miss", "off_corpus", "unanswerable", "cross", "left_out", "swapped"):
             of_kind = [i for i in picked if samples[i].kind == kind]
             if of_kind:
-                abstained = sum(probability[i] < threshold for i in of_kind) / len(of_kind)
-                line.append(f"abstention {kind} {abstained:.3f} (n={len(of_kind)})")
+                kinds[kind] = (float(np.mean(probability[of_kind] < cut)), len(of_kind))
+        out[domain] = (
+            float(np.mean([right[i] and probability[i] >= cut for i in answerable])),
+            float(np.mean(probability[answerable] < cut)),
+            kinds,
+            len(answerable),
+        )
+    return out
+
+
+def report(name: str, samples, probability, right, answer: float, hedge: float) -> None:
+    log(f"{name}: answer threshold {answer:.4f}, hedge threshold {hedge:.4f}")
+    for domain in ("squad", "news"):
+        picked = [i for i, s in enumerate(samples) if s.domain == domain]
+        answerable = [i for i in picked if samples[i].kind == "answerable"]
+        if not answerable:
+            continue
+        reachable = np.mean([samples[i].labels.any() for i in answerable])
+        chosen = np.mean([right[i] for i in answerable])
+        rule = np.mean([_rule_right(samples[i]) for i in answerable])
+        _, false_abstention, kinds, n = rates(samples, probability, right, hedge)[domain]
+        hedged_right = np.mean(
+            [hedge <= probability[i] < answer for i in answerable if right[i]] or [0.0]
+        )
+        line = [
+            f"{domain}: answerable {n}",
+            f"answer in pool {reachable:.3f}",
+            f"chosen right {chosen:.3f} (hand-set weights of qa 0.1: {rule:.3f})",
+            f"false abstention {false_abstention:.3f}",
+            f"right answers hedged {hedged_right:.3f}",
+        ]
+        for kind, (share, count) in kinds.items():
+            confident = np.mean(
+                [probability[i] >= answer for i in picked if samples[i].kind == kind]
+            )
+            line.append(
+                f"{kind} abstained {share:.3f}, answered confidently {confident:.3f} (n={count})"
+            )
         log("  " + "; ".join(line))
+
+
+def curves(samples: list[Sample], probability: np.ndarray) -> dict:
+    """Each domain's operating curve on these rows: false abstention against abstention
+    on each unanswerable kind, at thresholds from 0 to 1 (docs/EVAL.md plots it)."""
+    grid = np.unique(
+        np.concatenate([np.linspace(0, 1, 201), np.quantile(probability, np.linspace(0, 1, 201))])
+    )
+    out = {}
+    for domain in ("squad", "news"):
+        picked = [i for i, s in enumerate(samples) if s.domain == domain]
+        kinds = sorted({samples[i].kind for i in picked} - {"left_out", "swapped"})
+        out[domain] = {
+            "threshold": grid.round(6).tolist(),
+            **{
+                kind: [
+                    round(
+                        float(
+                            np.mean(probability[[i for i in picked if samples[i].kind == kind]] < t)
+                        ),
+                        4,
+                    )
+                    for t in grid
+                ]
+                for kind in kinds
+            },
+        }
+    return out
 
 
 def _rule_right(s: Sample) -> bool:
@@ -434,47 +525,79 @@ def _rule_right(s: Sample) -> bool:
     return bool(s.labels[int(np.argmax(score))])
 
 
+def fit(train: list[Sample]) -> tuple[Linear, Trees]:
+    sentence = fit_sentence(train)
+    learned = [s for s in train if s.kind not in ANSWERABILITY_SKIPS]
+    rows, _ = question_rows(learned, sentence)
+    return sentence, fit_answerable(rows, labels_for(learned), weights(learned))
+
+
+def predict(samples: list[Sample], sentence: Linear, answerable: Trees):
+    rows, right = question_rows(samples, sentence)
+    return sigmoid(answerable.logits(rows)), right
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "src/qa/models/answer_model.json")
     parser.add_argument("--cache", type=Path, default=ROOT / "train/cache")
+    parser.add_argument("--curves", type=Path, default=ROOT / "docs/curves_dev.json")
     args = parser.parse_args()
     started = time.perf_counter()
     samples = cached_samples(args.cache)
     log(f"{len(samples)} samples extracted in {time.perf_counter() - started:.0f} s")
+    train = [s for s in samples if s.split == "train"]
+    dev = [s for s in samples if s.split == "dev"]
 
-    probability, right = out_of_fold(samples)
-    threshold = choose_threshold(samples, probability)
-    log(f"out-of-fold, by article ({FOLDS} folds), threshold {threshold:.4f}:")
-    report(samples, probability, right, threshold)
+    probability, right = out_of_fold(train)
+    answer, hedge = choose_thresholds(train, probability, right)
+    report(
+        f"out-of-fold on train, by article ({FOLDS} folds)",
+        train,
+        probability,
+        right,
+        answer,
+        hedge,
+    )
 
-    sentence = fit_sentence(samples)
-    learned = [s for s in samples if s.kind not in ANSWERABILITY_SKIPS]
-    rows, ok = question_rows(learned, sentence)
-    answerable = fit_answerable(rows, labels_for(learned, ok), weights(learned))
+    sentence, answerable = fit(train)
+    probability, right = predict(dev, sentence, answerable)
+    answer, hedge = choose_thresholds(dev, probability, right)
+    report("dev (thresholds chosen here)", dev, probability, right, answer, hedge)
+    args.curves.write_text(json.dumps(curves(dev, probability)) + "\n", encoding="utf-8")
+
     counts = {
-        f"{d}/{k}": sum(1 for s in samples if s.domain == d and s.kind == k)
-        for d in SOURCES
-        for k in sorted({s.kind for s in samples})
+        f"{s.domain}/{s.split}/{s.kind}": sum(
+            1 for t in samples if (t.domain, t.split, t.kind) == (s.domain, s.split, s.kind)
+        )
+        for s in samples
     }
+    import scipy
+    import sklearn
+
     model = AnswerModel(
         sentence=sentence,
         answerable=answerable,
-        threshold=threshold,
+        threshold=answer,
+        hedge=hedge,
         close=0.05,
         meta={
-            "trained_on": {d: [str(f.relative_to(ROOT)) for f in SOURCES[d][1]] for d in SOURCES},
-            "samples": {k: v for k, v in counts.items() if v},
+            "trained_on": [str(QUESTIONS[(d, "train")].relative_to(ROOT)) for d in CORPUS],
+            "thresholds_on": [str(QUESTIONS[(d, "dev")].relative_to(ROOT)) for d in CORPUS],
+            "samples": dict(sorted(counts.items())),
             "false_abstention_target": FALSE_ABSTENTION,
+            "confident_share": CONFIDENT,
+            "cross_questions": CROSS,
             "news_share": NEWS_SHARE,
             "sentence_l2": L2,
             "trees": TREES,
             "answerability_skips": list(ANSWERABILITY_SKIPS),
+            "versions": {"scikit-learn": sklearn.__version__, "scipy": scipy.__version__},
         },
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
-    log(f"wrote {args.out.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
+    log(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
     ordered = sorted(zip(sentence.features, sentence.coef, strict=True), key=lambda t: -abs(t[1]))
     log("sentence model, largest standardised coefficients:")
     log("  " + ", ".join(f"{f} {c:+.2f}" for f, c in ordered))

@@ -18,6 +18,7 @@ from .answer_model import AnswerModel, sigmoid
 from .config import Settings
 from .corpus import Document
 from .features import COLUMN, Candidate, Pool, read_pool
+from .language import asks_for_metadata
 from .question import Question
 from .question_features import question_row
 from .retrieve import Hit
@@ -160,7 +161,6 @@ def compose(
     settings: Settings,
     asked: str = "",
     k: int | None = None,
-    scored: Scored | None = None,
 ) -> Answer:
     """Choose the answer among the top hits' candidates, or abstain.
 
@@ -175,14 +175,15 @@ def compose(
         asked: the question as the user wrote it, when it differs from question.text
             (a follow-up folded with the conversation).
         k: how many passages to cite (default: all hits).
-        scored: score_pool's result for these hits, when the caller has it already.
     """
     asked = asked or question.text
     searched = question.text
     if not hits:
         return Answer(asked, None, (), True, searched)
-    if scored is None:
-        scored = score_pool(question, hits, documents, encode, token_vectors, model, settings)
+    metadata = _from_metadata(question, hits, documents, asked, k)
+    if metadata is not None:
+        return metadata
+    scored = score_pool(question, hits, documents, encode, token_vectors, model, settings)
     if not scored.found:
         return Answer(asked, None, _cite(hits, documents, None)[:k], True, searched)
     best = _prefer_newer(scored, hits, documents, model.close)
@@ -201,6 +202,35 @@ def compose(
         coverage=float(scored.matrix[best, COLUMN["coverage_passage"]]),
         similarity=float(scored.matrix[:, COLUMN["cosine"]].max()),
         confidence=scored.probability,
+    )
+
+
+def _from_metadata(
+    question: Question,
+    hits: list[Hit],
+    documents: Mapping[str, Document],
+    asked: str,
+    k: int | None,
+) -> Answer | None:
+    """ "Who wrote ...?" answered by the author field of the best passage's document, and
+    "What is the title of ...?" by its title: what a byline or title line would say,
+    read from the metadata rather than quoted from the page. None when the question
+    asks neither, or that document does not record it."""
+    wanted = asks_for_metadata(question.text)
+    if not wanted:
+        return None
+    document = documents[hits[0].chunk.doc_id]
+    value = document.author if wanted == "author" else document.title
+    if not value:
+        return None
+    citations = _cite(hits, documents, None)
+    return Answer(
+        question=asked,
+        text=value,
+        citations=citations[: k or len(citations)],
+        abstained=False,
+        searched=question.text,
+        confidence=1.0,
     )
 
 

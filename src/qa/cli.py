@@ -201,10 +201,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def format_answer(answer: Answer, explain: bool = False) -> str:
     """The human-readable answer: the sentence (or "the documents don't say"), then the
     numbered citations with their passages."""
-    from .answer import NOT_FOUND
+    from .answer import HEDGE, NOT_FOUND
 
     lines = []
-    if answer.abstained:
+    if answer.hedged:
+        lines += [HEDGE, answer.text or "", ""]
+    elif answer.abstained:
         lines.append(NOT_FOUND)
         if answer.citations:
             lines += ["", "Nearest passages (they do not answer the question):"]

@@ -7,6 +7,7 @@ path of its own.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from .answer import Answer, compose
 from .answer_model import AnswerModel, load_answer_model
@@ -15,6 +16,7 @@ from .embedding import Embedder
 from .errors import (
     UsageError,
 )
+from .followup import is_elliptical, resolve_followup
 from .freshness import Builder, ensure_index
 from .index import (
     Index,
@@ -105,7 +107,12 @@ class QA:
         )
 
     def ask(
-        self, question: str, k: int | None = None, mode: Mode | None = None, searched: str = ""
+        self,
+        question: str,
+        k: int | None = None,
+        mode: Mode | None = None,
+        searched: str = "",
+        previous: Sequence[str] = (),
     ) -> Answer:
         """Answer `question` from the index.
 
@@ -113,17 +120,31 @@ class QA:
             question: the question as the user wrote it.
             k: passages to cite (default settings.k, 1..100).
             mode: "hybrid" (default), "bm25" or "dense".
-            searched: the text to retrieve with, when it differs from `question`
-                (a follow-up folded with the conversation).
+            searched: the text to retrieve with, when it differs from `question`.
+            previous: the conversation's earlier questions as they were searched, oldest
+                first. A question that reads as a follow-up ("And Zhejiang?", "When did
+                it open?") is also searched folded with the last of them, and the folded
+                one is used only when its evidence is stronger: "Who is the treasurer?"
+                after two questions about bicycles is a question of its own.
 
         Raises:
             UsageError: empty or over-long question, k out of range, unknown mode.
         """
         k = self.settings.k if k is None else k
+        alone = self._answer(searched or question, question, k, mode)
+        if searched or not previous or not is_elliptical(alone.searched):
+            return alone
+        folded = resolve_followup(alone.searched, previous)
+        if folded == alone.searched:
+            return alone
+        with_context = self._answer(folded, question, k, mode)
+        return with_context if with_context.confidence > alone.confidence else alone
+
+    def _answer(self, text: str, asked: str, k: int, mode: Mode | None) -> Answer:
         # The answer is chosen from the same pool of passages whatever k is, so asking
         # for fewer citations never changes the answer.
         index, analysed, hits = self._retrieve(
-            searched or question, max(k, self.settings.answer_passages), mode, check_k=k
+            text, max(k, self.settings.answer_passages), mode, check_k=k
         )
         return compose(
             analysed,
@@ -133,7 +154,7 @@ class QA:
             self.embedder.token_vectors,
             self.answer_model,
             self.settings,
-            asked=question,
+            asked=asked,
             k=k,
         )
 

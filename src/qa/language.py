@@ -215,16 +215,26 @@ _SENTENCE_END = (".", "!", "?", "。", "！", "？")
 # A heading is short: longer lines without closing punctuation are list items or captions.
 HEADING_WORDS = 10
 # "Who wrote ...?", "What is the title of ...?": questions about a document's metadata.
-_ASKS_METADATA = re.compile(
-    r"\b(who (wrote|authored|is the author)|author|written by|title|headline|byline)\b",
+# Only of a document: "What title did the Norman rulers hold?" asks about people.
+_DOCUMENT = r"(document|report|article|page|paper|book|file|minutes|notes|story|post|piece)"
+_ASKS_AUTHOR = re.compile(
+    rf"\bwho (wrote|authored|is the author of)\b|\bauthors? of (this|the|that) {_DOCUMENT}\b"
+    rf"|\bwritten by\b.*\b{_DOCUMENT}\b|\b{_DOCUMENT}\b.*\bwritten by\b",
+    re.IGNORECASE,
+)
+_ASKS_TITLE = re.compile(
+    rf"\b(title|headline) of (this|the|that) {_DOCUMENT}\b"
+    rf"|\bwhat is (this|the|that) {_DOCUMENT} (called|titled)\b",
     re.IGNORECASE,
 )
 
 
-def asks_for_metadata(question: str) -> bool:
-    """Whether the question asks for a document's title or author, which a heading, title
-    line or byline does answer."""
-    return bool(_ASKS_METADATA.search(question))
+def asks_for_metadata(question: str) -> Literal["author", "title", ""]:
+    """"author" or "title" when the question asks for a document's author or title (which
+    a byline, heading or title line does answer), else ""."""
+    if _ASKS_AUTHOR.search(question):
+        return "author"
+    return "title" if _ASKS_TITLE.search(question) else ""
 
 
 def is_furniture(line: str, title: str = "") -> bool:

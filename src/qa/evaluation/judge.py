@@ -8,6 +8,7 @@ corpus files).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -49,18 +50,24 @@ METRICS: tuple[Metric, ...] = (
     Metric("span_hit@1", True, "first passage covers a gold span", optional=True),
     Metric("span_hit@5", True, "one of the first 5 does", optional=True),
     Metric("span_mrr@10", True, "mean 1/rank of the first that does", optional=True),
-    Metric("answer_accuracy", True, "answer sentence holds gold answer"),
+    Metric("answer_accuracy", True, "answered, and the sentence holds gold answer"),
+    Metric("sentence_accuracy", True, "sentence shown (answer or hedge) holds it"),
     Metric("answer_span_hit", True, "answer sentence covers a gold span", optional=True),
     Metric("false_abstention", False, "abstained, though answerable"),
     Metric("abstention", True, "abstained on unanswerable ones"),
+    Metric("hedged", False, "answerable ones hedged (no abstention)"),
+    Metric("hedged_right", False, "... hedged with the right sentence"),
+    Metric("hedged_unanswerable", True, "unanswerable ones hedged, not answered"),
     Metric("mean_chars_top5", False, "chars in the first 5 passages"),
     Metric("mean_answer_chars", False, "chars in the answer, when answered"),
     Metric("latency_p50_ms", False, "per question, warm"),
     Metric("latency_p95_ms", False, "per question, warm"),
 )
 METRIC_NAMES = {m.name: m for m in METRICS}
-# Besides METRICS: `abstention_<kind>` for each `kind` of unanswerable gold question.
+# Besides METRICS: `abstention_<kind>` and `hedged_<kind>` for each `kind` of
+# unanswerable gold question.
 KIND_ABSTENTION = "abstention_"
+KIND_HEDGED = "hedged_"
 
 
 def kind_metric(kind: str) -> Metric:
@@ -68,13 +75,20 @@ def kind_metric(kind: str) -> Metric:
     return Metric(f"{KIND_ABSTENTION}{kind}", True, f"abstained on {kind} ones")
 
 
+def hedged_metric(kind: str) -> Metric:
+    """hedged_<kind>: the share hedged (neither answered nor abstained) of that kind."""
+    return Metric(f"{KIND_HEDGED}{kind}", True, f"hedged on {kind} ones")
+
+
 def find_metric(name: str) -> Metric | None:
-    """The metric called `name`: one of METRICS or an `abstention_<kind>`; None if neither."""
+    """The metric called `name`: one of METRICS, an `abstention_<kind>` or a
+    `hedged_<kind>`; None if none."""
     if name in METRIC_NAMES:
         return METRIC_NAMES[name]
-    kind = name.removeprefix(KIND_ABSTENTION)
-    if name.startswith(KIND_ABSTENTION) and KIND.fullmatch(kind):
-        return kind_metric(kind)
+    for prefix, make in ((KIND_ABSTENTION, kind_metric), (KIND_HEDGED, hedged_metric)):
+        kind = name.removeprefix(prefix)
+        if name.startswith(prefix) and KIND.fullmatch(kind):
+            return make(kind)
     return None
 
 
@@ -100,6 +114,10 @@ class Judgement:
     answer_span_hit: bool = False
     # Characters in the answer text; None when abstained.
     answer_chars: int | None = None
+    # The closest sentence shown as a hedge: neither an answer nor an abstention.
+    hedged: bool = False
+    # The sentence shown, answer or hedge, holds a gold answer.
+    sentence_correct: bool = False
 
 
 def normalize(text: str) -> str:
@@ -161,15 +179,19 @@ def judge(
                 continue
             if span_rank is None and covers(offset, offset + len(p["text"]), gold.spans):
                 span_rank = p["rank"]
-            if not abstained and p.get("answer_span"):
+            if not abstained and not answer.get("hedged") and p.get("answer_span"):
                 s, e = p["answer_span"]
                 answer_span_hit = answer_span_hit or covers(offset + s, offset + e, gold.spans)
     text = answer["answer"]
+    hedged = bool(answer.get("hedged", False))
+    shown_right = not abstained and contains_answer(text, gold.answers)
     return Judgement(
         answerable=gold.answerable,
         rank=rank,
         abstained=abstained,
-        correct=not abstained and contains_answer(text, gold.answers),
+        correct=shown_right and not hedged,
+        hedged=hedged,
+        sentence_correct=shown_right,
         top5_chars=sum(len(p["text"]) for p in passages[:READ_PASSAGES]),
         latency_ms=latency_ms,
         kind=gold.kind,
@@ -251,14 +273,54 @@ def metrics(judgements: Sequence[Judgement]) -> dict[str, float | None]:
     answered = [
         j.answer_chars for j in judgements if not j.abstained and j.answer_chars is not None
     ]
+    return _values(judgements, answerable, unanswerable, spanned, answered)[0]
+
+
+def intervals(judgements: Sequence[Judgement]) -> dict[str, tuple[float, float]]:
+    """The 95% Wilson interval of every metric that is a share of questions."""
+    answerable = [j for j in judgements if j.answerable]
+    unanswerable = [j for j in judgements if not j.answerable]
+    spanned = [j for j in answerable if j.has_spans]
+    counts = _values(judgements, answerable, unanswerable, spanned, [])[1]
+    return {name: wilson(k, n) for name, (k, n) in counts.items() if n}
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of k successes in n (95% for z = 1.96): unlike the normal
+    approximation it stays inside [0, 1] and is fair at 0 of 20 or 20 of 20."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _values(
+    judgements: Sequence[Judgement],
+    answerable: list[Judgement],
+    unanswerable: list[Judgement],
+    spanned: list[Judgement],
+    answered: list[int],
+) -> tuple[dict[str, float | None], dict[str, tuple[int, int]]]:
+    """(metrics, (successes, questions) of each metric that is a share)."""
+    counts: dict[str, tuple[int, int]] = {}
+    name = ""
 
     def share(items: list[Judgement], test: Callable[[Judgement], bool]) -> float | None:
-        return sum(1 for j in items if test(j)) / len(items) if items else None
+        k = sum(1 for j in items if test(j))
+        counts[name] = (k, len(items))
+        return k / len(items) if items else None
 
     curve = hit_curve(judgements)
     values: dict[str, float | None] = {
         f"hit@{k}": curve[k - 1] if curve else None for k in (1, 3, 5, 10)
     }
+    for k in (1, 3, 5, 10):
+        counts[f"hit@{k}"] = (
+            sum(1 for j in answerable if j.rank is not None and j.rank <= k),
+            len(answerable),
+        )
     values["mrr@10"] = (
         sum(1 / j.rank for j in answerable if j.rank is not None and j.rank <= DEPTH)
         / len(answerable)
@@ -270,17 +332,31 @@ def metrics(judgements: Sequence[Judgement]) -> dict[str, float | None]:
         values[f"span_hit@{k}"] = (
             sum(1 for r in span_ranks if r <= k) / len(spanned) if spanned else None
         )
+        counts[f"span_hit@{k}"] = (sum(1 for r in span_ranks if r <= k), len(spanned))
     values["span_mrr@10"] = (
         sum(1 / r for r in span_ranks if r <= DEPTH) / len(spanned) if spanned else None
     )
-    values["answer_accuracy"] = share(answerable, lambda j: j.correct)
-    values["answer_span_hit"] = share(spanned, lambda j: j.answer_span_hit)
-    values["false_abstention"] = share(answerable, lambda j: j.abstained)
-    values["abstention"] = share(unanswerable, lambda j: j.abstained)
-    for kind in sorted({j.kind for j in unanswerable if j.kind is not None}):
-        values[kind_metric(kind).name] = share(
-            [j for j in unanswerable if j.kind == kind], lambda j: j.abstained
-        )
+    shares: list[tuple[str, list[Judgement], Callable[[Judgement], bool]]] = [
+        ("answer_accuracy", answerable, lambda j: j.correct),
+        ("sentence_accuracy", answerable, lambda j: j.sentence_correct),
+        ("answer_span_hit", spanned, lambda j: j.answer_span_hit),
+        ("false_abstention", answerable, lambda j: j.abstained),
+        ("abstention", unanswerable, lambda j: j.abstained),
+    ]
+    kinds = sorted({j.kind for j in unanswerable if j.kind is not None})
+    for kind in kinds:
+        of_kind = [j for j in unanswerable if j.kind == kind]
+        shares.append((kind_metric(kind).name, of_kind, lambda j: j.abstained))
+    shares += [
+        ("hedged", answerable, lambda j: j.hedged),
+        ("hedged_right", answerable, lambda j: j.hedged and j.sentence_correct),
+        ("hedged_unanswerable", unanswerable, lambda j: j.hedged),
+    ]
+    for kind in kinds:
+        of_kind = [j for j in unanswerable if j.kind == kind]
+        shares.append((hedged_metric(kind).name, of_kind, lambda j: j.hedged))
+    for name, items, test in shares:
+        values[name] = share(items, test)
     values["mean_chars_top5"] = (
         sum(j.top5_chars for j in judgements) / len(judgements) if judgements else None
     )
@@ -288,4 +364,4 @@ def metrics(judgements: Sequence[Judgement]) -> dict[str, float | None]:
     latencies = [j.latency_ms for j in judgements]
     values["latency_p50_ms"] = percentile(latencies, 50)
     values["latency_p95_ms"] = percentile(latencies, 95)
-    return values
+    return values, counts

@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from .gold import GoldQuestion
-from .judge import Judgement, Metric, find_metric, metrics
+from .judge import Judgement, Metric, find_metric, intervals, metrics
 from .run import Evaluation, ModeRun
 
 WIDTH = 100
@@ -29,6 +29,8 @@ def format_table(evaluation: Evaluation) -> str:
     answerable = sum(1 for q in gold if q.answerable)
     values = {run.mode: metrics(run.judgements()) for run in evaluation.runs}
     modes = list(values)
+    # Every share's 95% interval, for the first mode (the one a gate reads).
+    spread = intervals(evaluation.runs[0].judgements()) if evaluation.runs else {}
     gains = [m for m in modes if m != "hybrid"] if "hybrid" in modes and len(modes) > 1 else []
     rows = _rows(list(values.values()))
     width = max([17, *(len(m.name) + 1 for m in rows)])
@@ -36,6 +38,7 @@ def format_table(evaluation: Evaluation) -> str:
         f"{'metric':<{width}}"
         + "".join(f"{m:>9}" for m in modes)
         + "".join(f"{'vs ' + m:>10}" for m in gains)
+        + f"{'95% interval':>15}"
     )
     lines = [
         f"{evaluation.gold.path}: {len(gold)} questions ({answerable} answerable, "
@@ -55,9 +58,18 @@ def format_table(evaluation: Evaluation) -> str:
             row += (
                 f"{'-' if a is None or b is None else _cell(metric.name, a - b, signed=True):>10}"
             )
+        low_high = spread.get(metric.name)
+        row += f"{f'{low_high[0]:.2f}-{low_high[1]:.2f}' if low_high else '':>15}"
         lines.append(_fit(f"{row}  {metric.description}"))
     lower = ", ".join(m.name for m in rows if not m.higher_is_better)
-    lines += ["", *textwrap.wrap(f"Lower is better for {lower}.", WIDTH)]
+    lines += [
+        "",
+        *textwrap.wrap(
+            f"Lower is better for {lower}. The interval (Wilson, 95%) is the "
+            f"{modes[0] if modes else ''} column's.",
+            WIDTH,
+        ),
+    ]
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from ..config import Mode, check_k
 from ..errors import UsageError
 from ..log import Log, to_stderr
 from .gold import Gold, GoldQuestion
-from .judge import DEPTH, FileLocator, Judgement, hit_curve, judge, metrics
+from .judge import DEPTH, FileLocator, Judgement, hit_curve, intervals, judge, metrics
 
 if TYPE_CHECKING:
     from ..engine import QA
@@ -135,6 +135,10 @@ def to_json(evaluation: Evaluation) -> list[dict[str, Any]]:
             "k": evaluation.k,
             **{name: _round(value) for name, value in metrics(run.judgements()).items()},
             "hit_curve": [round(v, 4) for v in hit_curve(run.judgements())],
+            "intervals": {
+                name: [round(low, 4), round(high, 4)]
+                for name, (low, high) in intervals(run.judgements()).items()
+            },
         }
         for run in evaluation.runs
     ]

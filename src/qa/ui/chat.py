@@ -22,7 +22,6 @@ from ..answer import Answer
 from ..config import Mode
 from ..engine import QA
 from ..errors import QAError, UsageError
-from ..followup import resolve_followup
 from . import render
 from .uploads import read_upload, save_upload
 
@@ -115,12 +114,10 @@ class ChatApp:
         yield from self.respond(sample[0] if sample else "", conversation, k, mode, explain)
 
     def _ask(self, message: str, k: float | None, mode: str, previous: Sequence[str]) -> Answer:
-        searched = resolve_followup(message, previous)
-        folded = " ".join(message.split())
-        searched = "" if searched == folded else searched
-        # QA.ask checks the mode (an unknown one is a UsageError like any bad input).
+        # QA.ask checks the mode (an unknown one is a UsageError like any bad input), and
+        # decides whether a follow-up is searched with the conversation.
         count = None if k is None else int(k)  # the slider sends a float
-        return self.qa.ask(message, k=count, mode=cast(Mode, mode), searched=searched)
+        return self.qa.ask(message, k=count, mode=cast(Mode, mode), previous=previous)
 
     def show_sources(
         self, conversation: Conversation, explain: bool, event: gr.SelectData

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import PurePath
 
-from ..answer import NOT_FOUND, Answer, Citation
+from ..answer import HEDGE, NOT_FOUND, Answer, Citation
 from ..corpus import Document
 
 # Besides HTML's own characters, those that Markdown, KaTeX ($$) and JS/Handlebars
@@ -106,6 +106,13 @@ def reply_html(answer: Answer) -> str:
         )
     first = answer.citations[0] if answer.citations else None
     cite = f" {_ref(first)}" if first else ""
+    if answer.hedged:
+        # Neither an answer nor a refusal: the closest sentence, said to be no more.
+        return (
+            f'<div class="qa-reply qa-hedged"><p class="qa-hedge">{text(HEDGE)}</p>'
+            f'<p class="qa-answer-text">{text(answer.text)}{cite}</p>'
+            f'<ul class="qa-refs">{refs}</ul>{searched}</div>'
+        )
     return (
         f'<div class="qa-reply qa-answered"><p class="qa-answer-text">{text(answer.text)}{cite}</p>'
         f'<ul class="qa-refs">{refs}</ul>{searched}</div>'
@@ -154,6 +161,9 @@ def sources_html(
             '<h3 class="qa-nearest-title">Nearest passages: they do not answer the question</h3>'
         )
         state = "abstained"
+    elif answer.hedged:
+        heading = '<h3 class="qa-nearest-title">Sources: the closest they come</h3>'
+        state = "hedged"
     else:
         heading = "<h3>Sources</h3>"
         state = "answered"
