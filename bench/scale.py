@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,23 @@ def stub_encoder(dimension: int = data.DIMENSION) -> Any:
         return table[np.arange(len(texts)) % len(table)]
 
     return encode
+
+
+def stub_token_vectors(dimension: int = data.DIMENSION) -> Any:
+    """Token vectors for the word-level evidence that cost next to nothing: one fixed unit
+    vector per whitespace-separated word, at that word's offsets."""
+    table = np.random.default_rng(6).normal(size=(256, dimension)).astype(np.float32)
+    table /= np.linalg.norm(table, axis=1, keepdims=True)
+
+    def token_vectors(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        for text in texts:
+            spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+            offsets = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+            out.append((offsets, table[np.arange(len(spans)) % len(table)]))
+        return out
+
+    return token_vectors
 
 
 def make_questions(chunks: list[Chunk], n: int, seed: int) -> list[str]:
@@ -139,6 +157,7 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
     questions = json.loads((queries / "questions.json").read_text())
     vectors = np.load(queries / "vectors.npy", allow_pickle=False)
     encode = stub_encoder()
+    tokens = stub_token_vectors()
 
     gc.collect()
     baseline = common.rss_mb()
@@ -151,11 +170,12 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
     load_peak = common.peak_rss_mb()
 
     for q, v in zip(questions[:5], vectors[:5], strict=True):
-        stages.ask_by_stage(index, q, v, encode, settings)
+        stages.ask_by_stage(index, q, v, encode, tokens, settings)
     samples: dict[str, list[float]] = {}
     for _ in range(args.rounds):
         for q, v in zip(questions, vectors, strict=True):
-            for stage, seconds in stages.ask_by_stage(index, q, v, encode, settings).items():
+            timed = stages.ask_by_stage(index, q, v, encode, tokens, settings)
+            for stage, seconds in timed.items():
                 samples.setdefault(stage, []).append(seconds)
     serve_peak = common.peak_rss_mb()
     # Pages of the memory-mapped index files (faiss.index, bm25.*.npy) count in RSS once

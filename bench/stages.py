@@ -25,7 +25,7 @@ from qa.index import Index
 from qa.question import analyze
 from qa.retrieve import search
 
-STAGES = ("embedding", "bm25", "faiss", "fusion", "answer", "answer_model")
+STAGES = ("embedding", "bm25", "faiss", "fusion", "answer", "answer_model", "token_vectors")
 
 
 class _Clocked:
@@ -86,6 +86,7 @@ def ask_by_stage(
     question: str,
     vector: np.ndarray,
     encode: Callable[[list[str]], np.ndarray],
+    token_vectors: Callable[[list[str]], list[tuple[np.ndarray, np.ndarray]]],
     settings: Settings,
 ) -> dict[str, float]:
     """Retrieve and answer `question` (vector already computed); seconds per stage.
@@ -93,10 +94,12 @@ def ask_by_stage(
     Returns:
         {"bm25", "faiss", "fusion", "answer", "answer_model", "retrieval", "total"}:
         "answer" is all of `compose`, of which "answer_model" is the time spent in
-        `encode` (the model embeds the candidate sentences); "retrieval" is question
+        `encode` (the model embeds the candidate sentences) and "token_vectors" the time
+        spent in `token_vectors` (the passages' and question's token vectors for the
+        word-level evidence, alignment.py); "retrieval" is question
         analysis + search (BM25, FAISS and fusion); "total" is retrieval + compose.
     """
-    clock = dict.fromkeys(("bm25", "faiss", "answer_model"), 0.0)
+    clock = dict.fromkeys(("bm25", "faiss", "answer_model", "token_vectors"), 0.0)
     clocked_index = dataclasses.replace(
         index,
         bm25=_Clocked(index.bm25, "scores", clock, "bm25"),
@@ -113,6 +116,7 @@ def ask_by_stage(
             hits,
             index.documents,
             clocked_function(encode, clock, "answer_model"),
+            clocked_function(token_vectors, clock, "token_vectors"),
             _answer_model(),
             settings,
         )
@@ -123,6 +127,7 @@ def ask_by_stage(
         "fusion": (after_search - after_terms) - clock["bm25"] - clock["faiss"],
         "answer": end - after_search,
         "answer_model": clock["answer_model"],
+        "token_vectors": clock["token_vectors"],
         "retrieval": after_search - start,
         "total": end - start,
     }

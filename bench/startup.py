@@ -88,7 +88,12 @@ def warm_stages(index_dir: Path, questions: int, rounds: int) -> dict[str, Any]:
             vector = engine.embedder.encode([question])[0]
             samples.setdefault("embedding", []).append(time.perf_counter() - start)
             by_stage = stages.ask_by_stage(
-                engine.index, question, vector, engine.embedder.encode_cached, settings
+                engine.index,
+                question,
+                vector,
+                engine.embedder.encode_cached,
+                engine.embedder.token_vectors,
+                settings,
             )
             for stage, seconds in by_stage.items():
                 samples.setdefault(stage, []).append(seconds)

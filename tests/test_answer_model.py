@@ -33,15 +33,16 @@ def test_the_shipped_model_loads_offline_and_says_what_it_was_learned_from():
     # The answer step needs neither scikit-learn nor torch to load and run its model.
     probe = (
         "import sys, numpy as np; from qa.answer_model import load_answer_model; "
-        "m = load_answer_model(); m.answerable.logits(np.zeros((1, 40))); "
+        "m = load_answer_model(); m.answerable.logits(np.zeros((1, 60))); "
         "print(sorted({'sklearn', 'torch'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-    trained_on = model.meta["trained_on"]
-    # Never the held-out splits.
-    files = {f for listed in trained_on.values() for f in listed}
-    assert "tests/gold/test.jsonl" not in files and "data/squad/dev.jsonl" not in files
+    # Learned from the train splits, thresholds from the dev splits, never the test splits.
+    assert sorted(model.meta["trained_on"]) == ["data/squad/train.jsonl", "tests/gold/train.jsonl"]
+    assert sorted(model.meta["thresholds_on"]) == ["data/squad/dev.jsonl", "tests/gold/dev.jsonl"]
+    assert 0.0 < model.hedge <= model.threshold < 1.0
+    assert set(model.meta["versions"]) == {"scikit-learn", "scipy"}
 
 
 def test_a_model_over_other_features_is_refused_with_one_line(tmp_path: Path):

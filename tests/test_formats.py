@@ -345,4 +345,7 @@ def test_an_up_to_date_index_parses_no_file_again(tmp_path: Path):
     changed: list[str] = []
     qa = QA.open(settings, log=changed.append, progress=False)
     assert any("1 changed" in line for line in changed)
-    assert "1923" in qa.ask("When did the Harbour Museum open?").text
+    # The changed file's new text is what the index now holds and cites.
+    cited = qa.ask("When did the Harbour Museum open?").citations
+    assert any("1923" in c.hit.chunk.text for c in cited)
+    assert not any("1911" in c.hit.chunk.text for c in cited)

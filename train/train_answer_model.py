@@ -219,9 +219,8 @@ def extract(domain: str, split: str) -> list[Sample]:
                 Sample(domain, split, group, run_kind, pool.matrix, labels, (question, hits, pool))
             )
         if n % 500 == 0:
-            log(
-                f"{domain}/{split}: {n}/{len(lines)} questions, {time.perf_counter() - started:.0f} s"
-            )
+            seconds = time.perf_counter() - started
+            log(f"{domain}/{split}: {n}/{len(lines)} questions, {seconds:.0f} s")
     log(f"{domain}/{split}: {len(lines)} questions -> {len(samples)} samples")
     return samples
 

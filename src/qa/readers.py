@@ -213,7 +213,9 @@ def read_pdf(path: Path) -> Extracted:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReadError("encrypted (it needs a password)")
-        pages = [_pdf_paragraphs(page.extract_text() or "") for page in reader.pages]
+        printed = [
+            (page.extract_text() or "").replace("\r", "\n").split("\n") for page in reader.pages
+        ]
         info = reader.metadata
     except ReadError:
         raise
@@ -223,8 +225,10 @@ def read_pdf(path: Path) -> Extracted:
         if "decrypt" in str(e).lower() or "crypt" in type(e).__name__.lower():
             raise ReadError("encrypted (it needs a password)") from e
         raise ReadError(f"damaged or truncated PDF ({type(e).__name__})") from e
-    if not pages:
+    if not printed:
         raise ReadError("a PDF with no pages")
+    kept, running = _without_page_furniture(printed)
+    pages = [_pdf_paragraphs("\n".join(lines)) for lines in kept]
     if not any(p for p in pages):
         raise ReadError("no text layer (a scanned PDF? qa does no OCR)")
     title = author = date = None
@@ -234,7 +238,56 @@ def read_pdf(path: Path) -> Extracted:
             date = _iso_date(info.creation_date)
         except (ValueError, TypeError):
             date = None
-    return Extracted(pages=pages, title=title, author=author, date=date)
+    # A running header is often the document's title: kept once, as its title.
+    return Extracted(pages=pages, title=title or running, author=author, date=date)
+
+
+# How many lines at the top and at the bottom of a page may be a running header or footer.
+_EDGE_LINES = 3
+_PAGE_NUMBER = re.compile(
+    r"\s*[-–—|·•]*\s*\b(page|p\.)\s*\d+(\s*(of|/)\s*\d+)?\s*[-–—|·•]*\s*$|^\s*[-–—]?\s*\d{1,4}\s*[-–—]?\s*$",
+    re.IGNORECASE,
+)
+
+
+# "... - Page 2 of 3" ending a line at a page's edge: a footer even on a one-page file.
+_PAGE_OF = re.compile(r"\bpage\s+\d+\s+of\s+\d+\s*$", re.IGNORECASE)
+
+
+def _without_page_furniture(pages: list[list[str]]) -> tuple[list[list[str]], str | None]:
+    """Each page's printed lines without its running header and footer, and the running
+    header with its page number cut off (a title, if the file names none).
+
+    A line near the top or bottom of a page is furniture when it is a page number
+    ("Page 2 of 3", "- 7 -", "12") or when the same line, digits aside, stands near the
+    same edge of another page: a header or footer repeats, text does not."""
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", " ".join(line.lower().split()))
+
+    edges = []
+    for lines in pages:
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        edges.append((filled[:_EDGE_LINES], filled[-_EDGE_LINES:]))
+    seen: dict[tuple[int, str], set[int]] = {}
+    for p, (top, bottom) in enumerate(edges):
+        for side, at in ((0, top), (1, bottom)):
+            for i in at:
+                seen.setdefault((side, key(pages[p][i])), set()).add(p)
+    running = None
+    kept = []
+    for p, (top, bottom) in enumerate(edges):
+        drop = set()
+        for side, at in ((0, top), (1, bottom)):
+            for i in at:
+                line = pages[p][i]
+                repeated = len(seen[(side, key(line))]) > 1
+                if repeated or _PAGE_NUMBER.match(line.strip()) or _PAGE_OF.search(line):
+                    drop.add(i)
+                    if repeated and side == 0 and running is None:
+                        running = _PAGE_NUMBER.sub("", line).strip(" -–—|·•") or None
+        kept.append([line for i, line in enumerate(pages[p]) if i not in drop])
+    return kept, running
 
 
 def _pdf_paragraphs(text: str) -> list[str]:
@@ -243,7 +296,7 @@ def _pdf_paragraphs(text: str) -> list[str]:
     paragraph ends at a blank line, or at a line that ends a sentence well short of the
     page's measure (the ragged last line of a paragraph), or at a short line without
     sentence punctuation (a heading)."""
-    lines = [line.strip() for line in text.replace("\r", "\n").split("\n")]
+    lines = [line.strip() for line in text.split("\n")]
     width = max((len(line) for line in lines), default=0)
     paragraphs: list[str] = []
     current = ""
