@@ -55,32 +55,24 @@ class MixtureEmbedder:
         return data.cached_mixtures(self.base, len(texts), VECTOR_SEED, cache=self.cache)
 
 
-def stub_encoder(dimension: int = data.DIMENSION) -> Any:
-    """Sentence encoder for `compose` that costs next to nothing: fixed unit vectors."""
+def stub_reader(dimension: int = data.DIMENSION) -> Any:
+    """`Embedder.read` for `compose` that costs next to nothing: fixed unit vectors, one
+    fixed token vector per whitespace-separated word, at that word's offsets."""
+    from qa.embedding import Reading
+
     table = np.random.default_rng(5).normal(size=(256, dimension)).astype(np.float32)
     table /= np.linalg.norm(table, axis=1, keepdims=True)
 
-    def encode(texts: list[str]) -> np.ndarray:
-        return table[np.arange(len(texts)) % len(table)]
-
-    return encode
-
-
-def stub_token_vectors(dimension: int = data.DIMENSION) -> Any:
-    """Token vectors for the word-level evidence that cost next to nothing: one fixed unit
-    vector per whitespace-separated word, at that word's offsets."""
-    table = np.random.default_rng(6).normal(size=(256, dimension)).astype(np.float32)
-    table /= np.linalg.norm(table, axis=1, keepdims=True)
-
-    def token_vectors(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def read(texts: list[str]) -> list[Reading]:
         out = []
-        for text in texts:
+        for n, text in enumerate(texts):
             spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
             offsets = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-            out.append((offsets, table[np.arange(len(spans)) % len(table)]))
+            tokens = table[np.arange(len(spans)) % len(table)].astype(np.float16)
+            out.append(Reading(table[n % len(table)], offsets, tokens))
         return out
 
-    return token_vectors
+    return read
 
 
 def make_questions(chunks: list[Chunk], n: int, seed: int) -> list[str]:
@@ -156,8 +148,7 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
     queries = target.parent / f"{target.name}.queries"
     questions = json.loads((queries / "questions.json").read_text())
     vectors = np.load(queries / "vectors.npy", allow_pickle=False)
-    encode = stub_encoder()
-    tokens = stub_token_vectors()
+    read = stub_reader()
 
     gc.collect()
     baseline = common.rss_mb()
@@ -170,11 +161,11 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
     load_peak = common.peak_rss_mb()
 
     for q, v in zip(questions[:5], vectors[:5], strict=True):
-        stages.ask_by_stage(index, q, v, encode, tokens, settings)
+        stages.ask_by_stage(index, q, v, read, settings)
     samples: dict[str, list[float]] = {}
     for _ in range(args.rounds):
         for q, v in zip(questions, vectors, strict=True):
-            timed = stages.ask_by_stage(index, q, v, encode, tokens, settings)
+            timed = stages.ask_by_stage(index, q, v, read, settings)
             for stage, seconds in timed.items():
                 samples.setdefault(stage, []).append(seconds)
     serve_peak = common.peak_rss_mb()

@@ -25,7 +25,7 @@ from qa.index import Index
 from qa.question import analyze
 from qa.retrieve import search
 
-STAGES = ("embedding", "bm25", "faiss", "fusion", "answer", "answer_model", "token_vectors")
+STAGES = ("embedding", "bm25", "faiss", "fusion", "answer", "answer_model")
 
 
 class _Clocked:
@@ -85,8 +85,7 @@ def ask_by_stage(
     index: Index,
     question: str,
     vector: np.ndarray,
-    encode: Callable[[list[str]], np.ndarray],
-    token_vectors: Callable[[list[str]], list[tuple[np.ndarray, np.ndarray]]],
+    read: Callable[[list[str]], list[Any]],
     settings: Settings,
 ) -> dict[str, float]:
     """Retrieve and answer `question` (vector already computed); seconds per stage.
@@ -94,12 +93,11 @@ def ask_by_stage(
     Returns:
         {"bm25", "faiss", "fusion", "answer", "answer_model", "retrieval", "total"}:
         "answer" is all of `compose`, of which "answer_model" is the time spent in
-        `encode` (the model embeds the candidate sentences) and "token_vectors" the time
-        spent in `token_vectors` (the passages' and question's token vectors for the
-        word-level evidence, alignment.py); "retrieval" is question
+        `read` (the model reads each candidate sentence with its context: its vector and
+        its token vectors for the word-level evidence); "retrieval" is question
         analysis + search (BM25, FAISS and fusion); "total" is retrieval + compose.
     """
-    clock = dict.fromkeys(("bm25", "faiss", "answer_model", "token_vectors"), 0.0)
+    clock = dict.fromkeys(("bm25", "faiss", "answer_model"), 0.0)
     clocked_index = dataclasses.replace(
         index,
         bm25=_Clocked(index.bm25, "scores", clock, "bm25"),
@@ -115,8 +113,7 @@ def ask_by_stage(
             analysed,
             hits,
             index.documents,
-            clocked_function(encode, clock, "answer_model"),
-            clocked_function(token_vectors, clock, "token_vectors"),
+            clocked_function(read, clock, "answer_model"),
             _answer_model(),
             settings,
         )
@@ -127,7 +124,6 @@ def ask_by_stage(
         "fusion": (after_search - after_terms) - clock["bm25"] - clock["faiss"],
         "answer": end - after_search,
         "answer_model": clock["answer_model"],
-        "token_vectors": clock["token_vectors"],
         "retrieval": after_search - start,
         "total": end - start,
     }

@@ -91,8 +91,7 @@ def warm_stages(index_dir: Path, questions: int, rounds: int) -> dict[str, Any]:
                 engine.index,
                 question,
                 vector,
-                engine.embedder.encode_cached,
-                engine.embedder.token_vectors,
+                engine.embedder.read,
                 settings,
             )
             for stage, seconds in by_stage.items():

@@ -102,3 +102,25 @@ NEWS_PAGE = """<!DOCTYPE html>
 def write_html(path: Path) -> Path:
     path.write_text(NEWS_PAGE, encoding="utf-8")
     return path
+
+
+def write_minutes_docx(path: Path) -> Path:
+    """Word minutes as people write them: a running header and footer, a heading, then a
+    table of officers under its own heading (one merged row), then more paragraphs."""
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "Garden Club Minutes"
+    section = document.sections[0]
+    section.header.paragraphs[0].text = "Garden Club - Minutes - Confidential"
+    section.footer.paragraphs[0].text = "Page 1 of 1"
+    document.add_heading("Garden Club Minutes", level=1)
+    document.add_paragraph("The meeting opened at 7 pm in the village hall.")
+    document.add_heading("Officers", level=2)
+    table = document.add_table(rows=3, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Role", "Name"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Treasurer", "Maria Okafor"
+    table.cell(2, 0).merge(table.cell(2, 1)).text = "Secretary post vacant"
+    document.add_paragraph("The next meeting will be held on 18 March.")
+    document.save(str(path))
+    return path

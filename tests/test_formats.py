@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import as_nobody
-from documents import write_docx, write_html, write_pdf
+from documents import write_docx, write_html, write_minutes_docx, write_pdf
 
 from qa import QA, Settings
 from qa.chunking import chunk_document
@@ -349,3 +349,46 @@ def test_an_up_to_date_index_parses_no_file_again(tmp_path: Path):
     cited = qa.ask("When did the Harbour Museum open?").citations
     assert any("1923" in c.hit.chunk.text for c in cited)
     assert not any("1911" in c.hit.chunk.text for c in cited)
+
+
+def test_word_is_read_in_document_order_with_table_rows_under_their_heading(tmp_path: Path):
+    (document,), _ = load_documents(_one(tmp_path, write_minutes_docx(tmp_path / "m.docx")))
+    text = document.text
+    order = [
+        "The meeting opened at 7 pm",
+        "Officers",
+        "Role | Name",
+        "Treasurer | Maria Okafor",
+        "Secretary post vacant",
+        "The next meeting will be held on 18 March.",
+    ]
+    positions = [text.index(part) for part in order]
+    assert positions == sorted(positions)
+    # A merged cell once, not once per grid column it spans.
+    assert text.count("Secretary post vacant") == 1
+    # The running header and footer are parts of their own: never text.
+    assert "Confidential" not in text and "Page 1 of 1" not in text
+
+
+def test_pdf_running_headers_and_page_footers_are_not_text(tmp_path: Path):
+    body = [
+        "The cooperative sold 3,100 refurbished bicycles in 2024.",
+        "It employs 42 staff across three shops.",
+        "A fourth shop will open in the harbour district in 2025.",
+    ]
+    pages = [
+        ["Northwind Bicycle Cooperative - Annual Report 2024", line, f"Page {n} of 3"]
+        for n, line in enumerate(body, start=1)
+    ]
+    (document,), _ = load_documents(_one(tmp_path, write_pdf(tmp_path / "r.pdf", pages)))
+    assert "Page" not in document.text and "Annual Report 2024" not in document.text
+    assert all(line in document.text for line in body)
+    # The running header is the title, once, when the file's properties name none.
+    assert document.title == "Northwind Bicycle Cooperative - Annual Report 2024"
+
+
+def _one(root: Path, path: Path) -> Path:
+    folder = root / "one"
+    folder.mkdir(exist_ok=True)
+    path.rename(folder / path.name)
+    return folder

@@ -4,7 +4,8 @@
 
 Causes, for answerable questions: abstained; answer not in the top 5 passages (retrieval);
 the answer's passage was cited but another sentence of it quoted; a sentence of another
-passage quoted. For unanswerable ones: answered, per `kind`.
+passage quoted (each "hedged" when the wrong sentence came as a hedge); right but hedged.
+For unanswerable ones: answered, or hedged, per `kind`.
 """
 
 from __future__ import annotations
@@ -31,21 +32,29 @@ def causes(gold_path: Path, results_path: Path) -> Counter[str]:
         result = json.loads(line)
         item = gold[result["id"]]
         answers = item["answers"]
+        hedged = result.get("hedged", False)
         if not answers:
             if not result["abstained"]:
-                counted[f"answered, though unanswerable ({item.get('kind', 'unanswerable')})"] += 1
+                how = "hedged" if hedged else "answered"
+                counted[f"{how}, though unanswerable ({item.get('kind', 'unanswerable')})"] += 1
             continue
         if contains_answer(result["answer"], answers):
+            if hedged:
+                counted["right sentence, but hedged"] += 1
             continue
         top5 = result["passages"][:5]
         if result["abstained"]:
             counted["abstained, though answerable"] += 1
-        elif not any(contains_answer(p["text"], answers) for p in top5):
-            counted["wrong: no top-5 passage holds the answer (retrieval)"] += 1
-        elif contains_answer(top5[0]["text"], answers):
-            counted["wrong: the answering passage is cited first, another sentence quoted"] += 1
         else:
-            counted["wrong: a sentence of another passage quoted"] += 1
+            wrong = "wrong (hedged)" if hedged else "wrong"
+            if not any(contains_answer(p["text"], answers) for p in top5):
+                counted[f"{wrong}: no top-5 passage holds the answer (retrieval)"] += 1
+            elif contains_answer(top5[0]["text"], answers):
+                counted[
+                    f"{wrong}: the answering passage is cited first, another sentence quoted"
+                ] += 1
+            else:
+                counted[f"{wrong}: a sentence of another passage quoted"] += 1
     return counted
 
 

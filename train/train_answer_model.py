@@ -103,6 +103,8 @@ SENTENCE_FEATURES = (
     "asks_place_has_name",
     "lead_in",
     "pair",
+    # A sentence followed by the list it announces: the list (its pair) is the answer.
+    "introduces",
     "commas_log",
     "new_names_log",
     "heading",
@@ -183,8 +185,7 @@ def extract(domain: str, split: str) -> list[Sample]:
     settings = Settings(corpus_dir=CORPUS[domain], index_dir=ROOT / "index" / f"train-{domain}")
     qa = QA.open(settings, progress=False, log=log)
     index = qa.index
-    encode = qa.embedder.encode_cached
-    tokens = qa.embedder.token_vectors
+    read = qa.embedder.read
     samples = []
     names_elsewhere = {
         doc_id: sorted(
@@ -211,9 +212,7 @@ def extract(domain: str, split: str) -> list[Sample]:
                 other = qa.analyze(swapped)
                 runs.append((other, search(index, other, settings, DEPTH, "hybrid"), "swapped", []))
         for question, hits, run_kind, gold in runs:
-            pool = read_pool(
-                question, hits[: settings.answer_passages], index.documents, encode, tokens
-            )
+            pool = read_pool(question, hits[: settings.answer_passages], index.documents, read)
             labels = np.array([contains_answer(c.text, gold) for c in pool.found], dtype=bool)
             samples.append(
                 Sample(domain, split, group, run_kind, pool.matrix, labels, (question, hits, pool))

@@ -12,7 +12,9 @@ sentence, the sentence with the one before it, and the whole passage:
 - the IDF-weighted mean of the best cosines;
 - the IDF-weighted share of words whose best cosine reaches ALIGNED.
 
-Pure numpy over token vectors the encoder returns (`Embedder.token_vectors`).
+Pure numpy over the token vectors the encoder returns with each candidate's vector
+(`Embedder.read`): each candidate is read once, with the sentence before it, and its
+sentence alone is the part of that reading it spans.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .embedding import Reading
 from .language import QUESTION_FRAMING
 from .question import Question
 from .text import tokenize
@@ -37,7 +40,8 @@ ALIGNMENT_FEATURES: tuple[str, ...] = tuple(
     for reading in ("min", "mean", "share")
 )
 
-TokenVectors = Callable[[list[str]], list[tuple[np.ndarray, np.ndarray]]]
+# texts -> how the model reads each (Embedder.read).
+Read = Callable[[list[str]], list[Reading]]
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,10 @@ class Words:
         return self.vectors[inside]
 
 
-def words_of(offsets: np.ndarray, vectors: np.ndarray) -> Words:
-    """Word pieces grouped into words: a piece that starts where the previous one ends
-    continues its word ("Liang", "##jiang", "'", "s" is one word)."""
+def words_of(reading: Reading) -> Words:
+    """A reading's word pieces grouped into words: a piece that starts where the previous
+    one ends continues its word ("Liang", "##jiang", "'", "s" is one word)."""
+    offsets, vectors = reading.offsets, reading.tokens.astype(np.float32)
     if not len(offsets):
         return Words(np.zeros((0, 2), dtype=np.int64), np.zeros((0, vectors.shape[1]), np.float32))
     starts = np.ones(len(offsets), dtype=bool)
@@ -94,7 +99,7 @@ class QuestionWords:
         )
 
 
-def question_words(question: Question, token_vectors: TokenVectors) -> QuestionWords:
+def question_words(question: Question, read: Read) -> QuestionWords:
     """The question's words that carry its meaning (no stopwords, no framing such as
     "name" or "roughly"), weighted by the IDF of their term in the index."""
     weight_of: dict[str, float] = {}
@@ -103,8 +108,7 @@ def question_words(question: Question, token_vectors: TokenVectors) -> QuestionW
             for token in form:
                 weight_of[token] = max(weight_of.get(token, 0.0), term.weight)
     ceiling = max(weight_of.values(), default=1.0)
-    offsets, vectors = token_vectors([question.text])[0]
-    words = words_of(offsets, vectors)
+    words = words_of(read([question.text])[0])
     keep, weights = [], []
     for i, (start, end) in enumerate(words.spans):
         terms = [t for t in tokenize(question.text[start:end]) if t not in QUESTION_FRAMING]
@@ -115,24 +119,39 @@ def question_words(question: Question, token_vectors: TokenVectors) -> QuestionW
     return QuestionWords(words.vectors[keep], np.asarray(weights, dtype=np.float32))
 
 
+def pooled(reading: Reading, start: int, end: int) -> np.ndarray:
+    """The unit mean of the token vectors inside text[start:end]: the model's own mean
+    pooling, over that span of its reading (a sentence read after its context)."""
+    inside = (reading.offsets[:, 0] >= start) & (reading.offsets[:, 1] <= end)
+    if not inside.any():
+        return reading.vector
+    mean = reading.tokens[inside].astype(np.float32).mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+
 def alignment_rows(
     question: QuestionWords,
-    passages: Sequence[Words],
-    spans: Sequence[tuple[int, tuple[int, int], int]],
+    readings: Sequence[Reading],
+    starts: Sequence[int],
+    passages: Sequence[int],
 ) -> np.ndarray:
     """One row of ALIGNMENT_FEATURES per candidate.
 
     Args:
         question: from question_words().
-        passages: each passage's words, in the coordinates of the text it was encoded as.
-        spans: per candidate (passage, (start, end) of the sentence, start of the sentence
-            with its context), in those coordinates.
+        readings: each candidate read with the sentence before it.
+        starts: where the candidate's own sentence starts in that text.
+        passages: which passage each candidate is of; the passage reading is every word of
+            its candidates' readings.
     """
-    rows = np.zeros((len(spans), len(ALIGNMENT_FEATURES)), dtype=np.float32)
-    passage_readings = [question.readings(p.vectors) for p in passages]
-    for row, (p, (start, end), context_start) in enumerate(spans):
-        words = passages[p]
-        rows[row, 0:3] = question.readings(words.within(start, end))
-        rows[row, 3:6] = question.readings(words.within(context_start, end))
+    rows = np.zeros((len(readings), len(ALIGNMENT_FEATURES)), dtype=np.float32)
+    words = [words_of(r) for r in readings]
+    by_passage: dict[int, list[np.ndarray]] = {}
+    for w, p in zip(words, passages, strict=True):
+        by_passage.setdefault(p, []).append(w.vectors)
+    passage_readings = {p: question.readings(np.concatenate(v)) for p, v in by_passage.items()}
+    for row, (w, start, p) in enumerate(zip(words, starts, passages, strict=True)):
+        rows[row, 0:3] = question.readings(w.within(start, 1 << 30))
+        rows[row, 3:6] = question.readings(w.vectors)
         rows[row, 6:9] = passage_readings[p]
     return rows

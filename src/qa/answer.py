@@ -7,13 +7,13 @@ answer at all, is the learned answer model's decision (`answer_model.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .alignment import TokenVectors
+from .alignment import Read
 from .answer_model import AnswerModel, sigmoid
 from .config import Settings
 from .corpus import Document
@@ -138,13 +138,12 @@ def score_pool(
     question: Question,
     hits: list[Hit],
     documents: Mapping[str, Document],
-    encode: Callable[[list[str]], np.ndarray],
-    token_vectors: TokenVectors,
+    read: Read,
     model: AnswerModel,
     settings: Settings,
 ) -> Scored:
     """Score every candidate of the top `settings.answer_passages` hits, then the question."""
-    pool = read_pool(question, hits[: settings.answer_passages], documents, encode, token_vectors)
+    pool = read_pool(question, hits[: settings.answer_passages], documents, read)
     logits = model.sentence.logits(pool.matrix) if pool.found else np.zeros(0)
     row = question_row(question, hits, pool, logits)
     probability = float(sigmoid(model.answerable.logits(row[None, :])[0])) if pool.found else 0.0
@@ -155,8 +154,7 @@ def compose(
     question: Question,
     hits: list[Hit],
     documents: Mapping[str, Document],
-    encode: Callable[[list[str]], np.ndarray],
-    token_vectors: TokenVectors,
+    read: Read,
     model: AnswerModel,
     settings: Settings,
     asked: str = "",
@@ -168,8 +166,8 @@ def compose(
         question: the analysed question that was searched.
         hits: ranked passages.
         documents: by id, for context and dates.
-        encode: texts -> unit vectors (the same model as the index).
-        token_vectors: texts -> their token vectors (alignment.py).
+        read: texts -> how the model reads each (Embedder.read: the same model as the
+            index).
         model: the answer model.
         settings: answer_passages.
         asked: the question as the user wrote it, when it differs from question.text
@@ -183,7 +181,7 @@ def compose(
     metadata = _from_metadata(question, hits, documents, asked, k)
     if metadata is not None:
         return metadata
-    scored = score_pool(question, hits, documents, encode, token_vectors, model, settings)
+    scored = score_pool(question, hits, documents, read, model, settings)
     if not scored.found:
         return Answer(asked, None, _cite(hits, documents, None)[:k], True, searched)
     best = _prefer_newer(scored, hits, documents, model.close)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,17 @@ if TYPE_CHECKING:
     from .onnx_encoder import OnnxEncoder
 
 ENGINES = ("onnx", "torch")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A text as the model reads it: its unit vector, and its contextual token vectors
+    (the last layer before pooling, as they come) with each token's character offsets in
+    the text. Special tokens ([CLS], [SEP]) are left out."""
+
+    vector: np.ndarray
+    offsets: np.ndarray
+    tokens: np.ndarray
 
 
 class Embedder:
@@ -58,10 +70,10 @@ class Embedder:
         self._model: SentenceTransformer | None = None
         self._encoder: OnnxEncoder | None = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        # Token vectors of recent passages (alignment.py): the same passages answer
-        # question after question. Keyed by text; at most token_cache_size of them.
-        self._tokens: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self.token_cache_size = 1024
+        # Readings of recent candidate sentences (features.py): the same passages answer
+        # question after question. Token vectors are kept as float16, about 25 kB a text.
+        self._readings: OrderedDict[str, Reading] = OrderedDict()
+        self.reading_cache_size = 4096
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
 
@@ -170,31 +182,27 @@ class Embedder:
                     self._cache.move_to_end(text)
             return np.stack([self._cache[t] for t in texts]) if texts else self.encode([])
 
-    def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each text's contextual token vectors, unit length, with their character
-        offsets: [(offsets (n, 2), vectors (n, dimension))], special tokens left out.
-        Recent texts are remembered."""
+    def read(self, texts: list[str]) -> list[Reading]:
+        """Each text's vector and token vectors (Reading), from one run of the model per
+        text; recent texts are remembered."""
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._tokens))
-        if missing:
-            if self.engine == "onnx":
-                fresh = self.encoder.token_vectors(missing)
-            else:
-                fresh = _torch_token_vectors(self.model, missing)
-            with self._lock:
-                for text, item in zip(missing, fresh, strict=True):
-                    self._tokens[text] = item
-                while len(self._tokens) > self.token_cache_size:
-                    self._tokens.popitem(last=False)
+            missing = list(dict.fromkeys(t for t in texts if t not in self._readings))
+        fresh = dict(zip(missing, self._read(missing), strict=True)) if missing else {}
         with self._lock:
-            found = {t: self._tokens[t] for t in texts if t in self._tokens}
-        # A text evicted meanwhile by another thread is computed again.
-        return [found[t] if t in found else self._fresh_tokens(t) for t in texts]
+            for text, reading in fresh.items():
+                self._readings[text] = reading
+            while len(self._readings) > self.reading_cache_size:
+                self._readings.popitem(last=False)
+            found = {t: self._readings[t] for t in texts if t in self._readings}
+        # A text evicted meanwhile by another thread is read again.
+        return [found.get(t) or fresh.get(t) or self._read([t])[0] for t in texts]
 
-    def _fresh_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def _read(self, texts: list[str]) -> list[Reading]:
         if self.engine == "onnx":
-            return self.encoder.token_vectors([text])[0]
-        return _torch_token_vectors(self.model, [text])[0]
+            raw = self.encoder.read(texts)
+        else:
+            raw = _torch_read(self.model, texts)
+        return [Reading(v, o, t.astype(np.float16)) for v, o, t in raw]
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Embed `texts` -> array of shape (len(texts), dimension), unit-length rows.
@@ -216,8 +224,8 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def _torch_token_vectors(model: Any, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Token vectors under sentence-transformers, as OnnxEncoder.token_vectors gives them."""
+def _torch_read(model: Any, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """OnnxEncoder.read under sentence-transformers: the same vectors and token vectors."""
     import torch
 
     tokenizer = model.tokenizer
@@ -234,10 +242,11 @@ def _torch_token_vectors(model: Any, texts: list[str]) -> list[tuple[np.ndarray,
         special = marked.pop("special_tokens_mask")[0].numpy().astype(bool)
         offsets = marked.pop("offset_mapping")[0].numpy().astype(np.int64)
         with torch.no_grad():
-            tokens = model.forward(dict(marked))["token_embeddings"][0].numpy()
-        vectors = tokens[~special]
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        result.append((offsets[~special], (vectors / np.maximum(norms, 1e-12)).astype(np.float32)))
+            out = model.forward(dict(marked))
+        vector = out["sentence_embedding"][0].numpy().astype(np.float32)
+        tokens = out["token_embeddings"][0].numpy().astype(np.float32)
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        result.append((vector, offsets[~special], tokens[~special]))
     return result
 
 

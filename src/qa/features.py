@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from .alignment import ALIGNMENT_FEATURES, TokenVectors, alignment_rows, question_words, words_of
+from .alignment import ALIGNMENT_FEATURES, Read, alignment_rows, pooled, question_words
 from .chunking import context
 from .corpus import Document
+from .embedding import Reading
 from .language import (
     asks_for_metadata,
     is_furniture,
@@ -76,6 +77,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "asks_other",
     "lead_in",  # announces what follows
     "pair",  # a lead-in with the sentence it introduces
+    "introduces",  # a sentence alone that has such a pair: the list it announces follows
     # Word-level evidence (alignment.py): each question word's closest candidate word.
     *ALIGNMENT_FEATURES,
 )
@@ -110,46 +112,22 @@ def read_pool(
     question: Question,
     pool: list[Hit],
     documents: Mapping[str, Document],
-    encode: Callable[[list[str]], np.ndarray],
-    token_vectors: TokenVectors,
+    read: Read,
 ) -> Pool:
     """The candidates of `pool` (the top passages) with their features: the one place
-    answering (`answer.score_pool`) and training compute them."""
-    found, read_with, context_from = candidates(question, pool, documents)
-    matrix = candidate_matrix(question, pool, documents, found, read_with, encode)
+    answering (`answer.score_pool`) and training compute them. Each candidate is read by
+    the model once, after the sentence before it (`read`): that reading gives its vector
+    with context, its sentence's vector (the pooled span) and the word-level evidence."""
+    found, read_with, _ = candidates(question, pool, documents)
+    readings = read(read_with) if found else []
+    # Where each candidate's own sentence starts in the text it is read as.
+    starts = [len(w) - len(c.text) for c, w in zip(found, read_with, strict=True)]
+    matrix = candidate_matrix(question, pool, documents, found, readings, starts, read_with)
     if len(found):
-        matrix[:, ALIGNED_COLUMNS] = _alignment(
-            question, pool, documents, found, context_from, token_vectors
+        matrix[:, ALIGNED_COLUMNS] = alignment_rows(
+            question_words(question, read), readings, starts, [c.hit for c in found]
         )
     return Pool(found, matrix, coverage_beyond(question, pool, documents))
-
-
-def _alignment(
-    question: Question,
-    pool: list[Hit],
-    documents: Mapping[str, Document],
-    found: list[Candidate],
-    context_from: list[int],
-    token_vectors: TokenVectors,
-) -> np.ndarray:
-    """The ALIGNMENT_FEATURES of every candidate. Each passage is encoded once, read after
-    the sentence before it (as the dense index embeds it), so its first sentence has its
-    context too."""
-    contexts = [context(h.chunk, documents[h.chunk.doc_id]) for h in pool]
-    texts = [
-        f"{c} {h.chunk.text}" if c else h.chunk.text for c, h in zip(contexts, pool, strict=True)
-    ]
-    shifts = [len(c) + 1 if c else 0 for c in contexts]
-    passages = [words_of(*tv) for tv in token_vectors(texts)]
-    spans = [
-        (
-            c.hit,
-            (shifts[c.hit] + c.span[0], shifts[c.hit] + c.span[1]),
-            shifts[c.hit] + start if start >= 0 else 0,
-        )
-        for c, start in zip(found, context_from, strict=True)
-    ]
-    return alignment_rows(question_words(question, token_vectors), passages, spans)
 
 
 def candidates(
@@ -193,20 +171,24 @@ def candidate_matrix(
     pool: list[Hit],
     documents: Mapping[str, Document],
     found: list[Candidate],
+    readings: list[Reading],
+    starts: list[int],
     read_with: list[str],
-    encode: Callable[[list[str]], np.ndarray],
 ) -> np.ndarray:
-    """One row of CANDIDATE_FEATURES per candidate."""
+    """One row of CANDIDATE_FEATURES per candidate (the alignment columns left at 0)."""
     if not found:
         return np.zeros((0, len(CANDIDATE_FEATURES)), dtype=np.float32)
-    vectors = encode([c.text for c in found] + read_with)
-    cosines = vectors[: len(found)] @ question.vector
-    cosines_context = vectors[len(found) :] @ question.vector
+    cosines = np.array(
+        [pooled(r, s, 1 << 30) @ question.vector for r, s in zip(readings, starts, strict=True)]
+    )
+    cosines_context = np.array([r.vector @ question.vector for r in readings])
     passage_texts = [f"{context(h.chunk, documents[h.chunk.doc_id])} {h.chunk.text}" for h in pool]
     passage_coverage = [coverage_of(question.terms, _terms(text)) for text in passage_texts]
     passage_names = [_names_missing(question, text) for text in passage_texts]
     kind = question.kind
     rarest = max(question.terms, key=lambda t: t.weight) if question.terms else None
+    # Where a pair starts: the sentence alone that starts there announces what follows.
+    paired = {(c.hit, c.span[0]) for c in found if _is_pair(c, pool[c.hit])}
     rows = []
     for c, cos, cos_ctx, with_context in zip(
         found, cosines, cosines_context, read_with, strict=True
@@ -261,6 +243,7 @@ def candidate_matrix(
                 float(kind == "other"),
                 float(lead_in),
                 float(_is_pair(c, hit)),
+                float(not _is_pair(c, hit) and (c.hit, c.span[0]) in paired),
                 *[0.0] * len(ALIGNMENT_FEATURES),  # filled in by read_pool
             ]
         )

@@ -230,7 +230,7 @@ _ASKS_TITLE = re.compile(
 
 
 def asks_for_metadata(question: str) -> Literal["author", "title", ""]:
-    """"author" or "title" when the question asks for a document's author or title (which
+    """ "author" or "title" when the question asks for a document's author or title (which
     a byline, heading or title line does answer), else ""."""
     if _ASKS_AUTHOR.search(question):
         return "author"

@@ -180,30 +180,33 @@ class OnnxEncoder:
     def _run(self, encodings: list[Any]) -> np.ndarray:
         return self._outputs(encodings, ["sentence_embedding"])[0]
 
-    def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each text's contextual token vectors (the model's last layer, before pooling,
-        each L2-normalized) with their character offsets: (offsets (n, 2), vectors (n, d))
-        for the n tokens that are not special ([CLS], [SEP]). Truncated as encode() is."""
+    def read(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each text's unit sentence vector and contextual token vectors, from one run of
+        the model: [(vector (d,), offsets (n, 2), tokens (n, d))] for the n tokens that are
+        not special ([CLS], [SEP]). Token vectors are the model's last layer before
+        pooling, as they come (not normalized: their mean is the text's pooled vector).
+        Batched and truncated as encode() is."""
         if not texts:
             return []
         encodings = self._tokenize(list(texts))
-        result: list[tuple[np.ndarray, np.ndarray]] = [None] * len(texts)  # type: ignore[list-item]
+        result: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [None] * len(texts)  # type: ignore[list-item]
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         begin = 0
         while begin < len(order):
             width = len(encodings[order[begin]].ids)
             size = max(1, min(32, BATCH_TOKENS // max(width, 1)))
             part = order[begin : begin + size]
-            (tokens,) = self._outputs([encodings[i] for i in part], ["token_embeddings"])
+            pooled, tokens = self._outputs(
+                [encodings[i] for i in part], ["sentence_embedding", "token_embeddings"]
+            )
             for row, i in enumerate(part):
                 e = encodings[i]
                 n = len(e.ids)
                 cols = np.arange(width - n, width) if self.pad_left else np.arange(n)
                 keep = np.array([not s for s in e.special_tokens_mask], dtype=bool)
-                vectors = tokens[row, cols][keep]
-                norms = np.linalg.norm(vectors, axis=1, keepdims=True)
                 offsets = np.asarray(e.offsets, dtype=np.int64).reshape(-1, 2)[keep]
-                result[i] = (offsets, vectors / np.maximum(norms, 1e-12))
+                vector = pooled[row] / max(float(np.linalg.norm(pooled[row])), 1e-12)
+                result[i] = (vector, offsets, tokens[row, cols][keep])
             begin += size
         return result
 

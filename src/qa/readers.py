@@ -159,31 +159,36 @@ def read_html(path: Path) -> Extracted:
 
 
 def read_docx(path: Path) -> Extracted:
-    """A Word file through python-docx: paragraphs and headings in order, then table
-    cells. The title is the document's core property, or else its first heading."""
+    """A Word file through python-docx: the body's paragraphs, headings and tables in the
+    order they stand, each table row a line ("Treasurer | Maria Okafor") under the
+    heading above it. The title is the document's core property, or else its first
+    heading. Page headers and footers are parts of their own, outside the body: never
+    read, so a running header is never text."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
 
     try:
         document = docx.Document(str(path))
+        # Paragraphs and tables in body order (python-docx's `paragraphs` and `tables`
+        # are two separate lists, which put every table after the last paragraph).
+        blocks = list(document.iter_inner_content())
     except (PackageNotFoundError, KeyError, ValueError, OSError) as e:
         raise ReadError("not a readable Word file (damaged, or not .docx)") from e
     except Exception as e:  # zipfile.BadZipFile, lxml errors: a damaged file either way
         raise ReadError(f"not a readable Word file ({type(e).__name__})") from e
     paragraphs: list[str] = []
     heading: str | None = None
-    for paragraph in document.paragraphs:
-        text = paragraph.text.strip()
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    for block in blocks:
+        if isinstance(block, Table):
+            paragraphs.extend(_table_rows(block))
+            continue
+        text = block.text.strip()
+        style = (block.style.name if block.style is not None else "") or ""
         if text and heading is None and style.startswith(("Heading", "Title")):
             heading = text
             continue
         paragraphs.append(text)
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                paragraphs.append(" | ".join(dict.fromkeys(cells)))
     props = document.core_properties
     title = _text(props.title) or heading
     if heading and title != heading:
@@ -194,6 +199,27 @@ def read_docx(path: Path) -> Extracted:
         date=_iso_date(props.created),
         author=_text(props.author),
     )
+
+
+def _table_rows(table: Any) -> list[str]:
+    """Each row of a Word table as one line, its cells joined by " | ". A merged cell
+    appears once: python-docx repeats it in every grid column it spans."""
+    rows = []
+    for row in table.rows:
+        # The cell elements themselves are kept: while a reference lives, lxml hands out
+        # the same proxy for the same element, so `is` finds a repeat.
+        seen: list[Any] = []
+        cells = []
+        for cell in row.cells:
+            if any(cell._tc is element for element in seen):
+                continue
+            seen.append(cell._tc)
+            text = " ".join(cell.text.split())
+            if text:
+                cells.append(text)
+        if cells:
+            rows.append(" | ".join(cells))
+    return rows
 
 
 # --- PDF ------------------------------------------------------------------------------
@@ -250,6 +276,7 @@ _PAGE_NUMBER = re.compile(
 )
 
 
+_ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)]*\s*$")
 # "... - Page 2 of 3" ending a line at a page's edge: a footer even on a one-page file.
 _PAGE_OF = re.compile(r"\bpage\s+\d+\s+of\s+\d+\s*$", re.IGNORECASE)
 
@@ -267,8 +294,13 @@ def _without_page_furniture(pages: list[list[str]]) -> tuple[list[list[str]], st
 
     edges = []
     for lines in pages:
+        # A line that ends a sentence is text, wherever it stands.
         filled = [i for i, line in enumerate(lines) if line.strip()]
-        edges.append((filled[:_EDGE_LINES], filled[-_EDGE_LINES:]))
+        near = min(_EDGE_LINES, max(1, len(filled) // 3))
+        edge = [i for i in filled[:near] + filled[-near:] if not _ENDS_SENTENCE.search(lines[i])]
+        edges.append(
+            ([i for i in edge if i in filled[:near]], [i for i in edge if i not in filled[:near]])
+        )
     seen: dict[tuple[int, str], set[int]] = {}
     for p, (top, bottom) in enumerate(edges):
         for side, at in ((0, top), (1, bottom)):
