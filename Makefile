@@ -2,18 +2,28 @@
 # Everything is installed into .venv; torch is pinned to the local CPU build.
 VENV ?= .venv
 BIN := $(VENV)/bin
+# What serving needs (torch, pinned to the CPU build, the project and its dependencies),
+# then what the tests add (pytest, Playwright, Ray, linters): `make run` installs only the
+# first.
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.test-installed-stamp
 PYTHON ?= python3
 
-.PHONY: setup run test test-fast browser-deps lint eval train bench bench-smoke clean
+.PHONY: setup setup-test run test test-fast browser-deps lint eval train bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
+
 setup: $(STAMP)
+
+setup-test: $(TEST_STAMP)
 
 run: setup
 	$(BIN)/python app.py
@@ -29,7 +39,7 @@ browser-deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
-test: setup browser-deps
+test: setup-test browser-deps
 	$(BIN)/ruff check src tests app.py bench
 	$(BIN)/pytest -q
 	$(BIN)/qa eval tests/gold/test.jsonl --fail-under hit@1=0.78 --fail-under answer_accuracy=0.72 \
@@ -38,10 +48,10 @@ test: setup browser-deps
 	  --fail-under answer_accuracy=0.66 --fail-over false_abstention=0.04 \
 	  --fail-under abstention_off_corpus=0.70 --fail-over mean_answer_chars=300
 
-test-fast: setup
+test-fast: setup-test
 	$(BIN)/pytest -q -m "not browser"
 
-lint: setup
+lint: setup-test
 	$(BIN)/ruff check src tests app.py
 	$(BIN)/mypy src
 
@@ -62,13 +72,13 @@ train: setup
 	$(BIN)/python train/train_answer_model.py 2>&1 | tee train/logs/train.log
 	$(BIN)/python train/plot_curves.py
 
-bench: setup
+bench: setup-test
 	$(BIN)/python bench/run.py
 
 # The benchmark on tiny sizes (under a minute on 2 cores), in a temporary folder with its
 # own index of corpus/: every section runs and its results hold (bench/smoke.py). The
 # benchmark's smoke job, kept out of `make test`.
-bench-smoke: setup
+bench-smoke: setup-test
 	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
 	$(BIN)/python bench/run.py --quick --output "$$out/results" \
 	  --corpus-index "$$out/corpus-index" >/dev/null && \

@@ -93,28 +93,28 @@ def test_lists_are_quoted_not_the_sentence_announcing_them(qa: QA, question: str
     assert first.hit.chunk.text[s:e] == answer.text
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        *(
-            pytest.param(
-                question,
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    reason="known miss: a near miss about a named place; every signal the "
-                    "answer model reads looks answerable (docs/EVAL.md)",
-                ),
-            )
-            for question in ("What is Chongqing's GDP?",)
-        ),
-        "What is the population of Changsha?",
-        "Who won the 2018 FIFA World Cup?",
-        "How tall is Mount Everest?",
-    ],
-)
-def test_questions_the_articles_do_not_answer_are_abstained_on(qa: QA, question: str):
+# Near misses about what the articles name, none of them a training or dev question
+# (tests/test_abstention.py checks the off-topic ones): never a confident answer.
+NEAR_MISSES = [
+    "What is Chongqing's GDP?",
+    "Who is the mayor of Chongqing?",
+    "When was Bosch founded?",
+    "Who founded Tencent?",
+]
+
+
+def test_the_near_misses_here_are_not_training_questions():
+    sys.path.insert(0, str(GOLD.parent.parent / "train"))
+    import check_splits
+
+    asked = [{"id": str(i), "question": q} for i, q in enumerate(NEAR_MISSES)]
+    assert check_splits.leaks(asked, check_splits.read(check_splits.LEARNED)) == []
+
+
+@pytest.mark.parametrize("question", NEAR_MISSES)
+def test_near_misses_get_no_confident_answer(qa: QA, question: str):
     answer = qa.ask(question)
-    assert answer.abstained, (question, answer.text, answer.confidence)
+    assert answer.abstained or answer.hedged, (question, answer.text, answer.confidence)
     assert answer.confidence < qa.answer_model.threshold
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import os
 import re
 import shutil
 import threading
@@ -18,7 +19,7 @@ from conftest import CORPUS
 from qa import QA, Answer, Settings
 from qa.answer import NOT_FOUND
 from qa.engine import ensure_index
-from qa.errors import UsageError
+from qa.errors import QAError, UsageError
 from qa.followup import is_elliptical, resolve_followup
 from qa.ui.app import (
     ANSWERABLE_EXAMPLES,
@@ -37,7 +38,7 @@ from qa.ui.render import (
     sources_html,
     text,
 )
-from qa.ui.server import listen_address, sign_in
+from qa.ui.server import check_free, listen_address, sign_in
 from qa.ui.uploads import format_size, read_upload, safe_name, save_upload
 
 FUJIAN = "How many Fujian counties are among the top 20 for industrial internet?"
@@ -549,6 +550,35 @@ def test_address_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> No
         Settings.from_env()
     with pytest.raises(UsageError, match="between 1 and 65535"):
         listen_address(Settings(), port=70000)
+
+
+def test_a_busy_port_gets_our_own_one_line(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(QAError) as error:
+            check_free("127.0.0.1", port)
+        assert str(error.value) == f"Port {port} is in use: pass --port N or set QA_PORT."
+        # The whole command: one line on stderr, exit 1, no traceback, no Gradio advice.
+        run = subprocess.run(
+            [sys.executable, str(ROOT / "app.py"), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "QA_INDEX_DIR": str(tmp_path / "index")},
+        )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"Error: Port {port} is in use: pass --port N or set QA_PORT."
+    )
+    assert "Traceback" not in run.stderr and "GRADIO_SERVER_PORT" not in run.stderr
+    with pytest.raises(QAError, match="no such address"):
+        check_free("no-such-host.invalid", 7860)
 
 
 def test_auth_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,6 +36,7 @@ def launch(
     version check, Google fonts (the theme uses system fonts), run history.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    check_free(host, port)
     app.queue(max_size=settings.queue_size, default_concurrency_limit=settings.answer_workers)
     try:
         app.launch(
@@ -79,12 +80,42 @@ def launch(
             ),
             css=render.CSS,
         )
-    except OSError as e:
+    except Exception as e:  # Gradio's own errors advise its own settings, not ours
+        if isinstance(e, OSError) and "port" in str(e).lower():
+            raise QAError(f"Port {port} is in use: pass --port N or set QA_PORT.") from e
         raise QAError(
-            f"Cannot listen on {host}:{port} ({e}). Pass another --port or set QA_PORT."
+            f"The server cannot start on {host}:{port} ({type(e).__name__}): pass --host H "
+            "and --port N, or set QA_HOST and QA_PORT."
         ) from e
     shown = "[" + host + "]" if ":" in host else host
     return f"http://{shown}:{port}/"
+
+
+def check_free(host: str, port: int) -> None:
+    """QAError unless host:port can be listened on: a busy port gets our own one line,
+    before Gradio tries the port and answers with advice about its own settings."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise QAError(
+            f"Cannot listen on {host!r}: no such address. Pass --host H or set QA_HOST."
+        ) from e
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As the server will: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise QAError(f"Port {port} is in use: pass --port N or set QA_PORT.") from e
+            raise QAError(
+                f"Cannot listen on {host}:{port} ({(e.strerror or str(e)).lower()}): pass "
+                "--host H and --port N, or set QA_HOST and QA_PORT."
+            ) from e
 
 
 def listen_address(
@@ -123,6 +154,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     """
     host, port = listen_address(settings, host, port)
     auth = sign_in(settings)
+    # Before minutes of loading or indexing, not after.
+    check_free(host, port)
     to_stderr(f"Loading the index of {settings.corpus_dir}/ …")
     qa = QA.open(settings, log=to_stderr, progress=True)
     # Choosing the examples asks questions: the answer model loads now, not during the
