@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from qa import QA, Settings
 from qa.chunking import chunk_document
 from qa.cli import main
 from qa.corpus import load_documents
+from qa.errors import CorpusError
 
 REPORT_PAGES = [
     [
@@ -392,3 +394,48 @@ def _one(root: Path, path: Path) -> Path:
     folder.mkdir(exist_ok=True)
     path.rename(folder / path.name)
     return folder
+
+
+def test_when_no_file_is_readable_each_reason_is_named(tmp_path: Path):
+    folder = tmp_path / "binsupp"
+    folder.mkdir()
+    noise = bytes(range(256)) * 12
+    for suffix in (".pdf", ".txt", ".docx", ".html"):
+        (folder / f"random{suffix}").write_bytes(noise)
+    run = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", "Anything?", "--corpus", str(folder),
+         "--index-dir", str(tmp_path / "index")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert lines[0].startswith("Error: No readable documents") and lines[0].endswith("4 skipped:")
+    named = {line.split(":")[0].strip() for line in lines[1:]}
+    assert named == {f"Skipped {folder / f'random{s}'}" for s in (".docx", ".html", ".pdf", ".txt")}
+
+
+def test_many_unreadable_files_name_twenty_then_a_count(tmp_path: Path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(25):
+        (folder / f"bad-{n:02d}.txt").write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(CorpusError) as error:
+        load_documents(folder)
+    lines = str(error.value).splitlines()
+    assert len(lines) == 1 + 20 + 1 and lines[-1].strip() == "... and 5 more."
+
+
+def test_a_file_given_as_the_corpus_is_a_corpus_of_one(tmp_path: Path):
+    notes = tmp_path / "mydocs" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("Bike notes\n\nThe workshop opens on Saturdays from 10 am.\n", "utf-8")
+    (notes.parent / "other.txt").write_text("Other notes\n\nNot part of it.\n", "utf-8")
+    documents, warnings = load_documents(notes)
+    assert [d.id for d in documents] == ["notes"] and warnings == []
+    settings = Settings(corpus_dir=notes, index_dir=tmp_path / "index")
+    answer = QA.open(settings, progress=False, log=lambda m: None).ask("When does it open?")
+    assert {c.document.id for c in answer.citations} == {"notes"}
+    other = notes.with_suffix(".xyz")
+    other.write_text("x", encoding="utf-8")
+    with pytest.raises(CorpusError, match="is not a document qa reads"):
+        load_documents(other)

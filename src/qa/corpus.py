@@ -82,25 +82,39 @@ def load_documents(
             documents.append(read)
         else:
             warnings.append(read)
-    return sorted_documents(root, documents), warnings
+    return sorted_documents(root, documents, warnings), warnings
 
 
 def corpus_files(folder: Path | str) -> tuple[Path, list[tuple[Path, int]], list[str]]:
     """(root, [(path, size)] of the supported files under it in path order, warnings
-    about the folders that could not be walked): what `load_documents` reads.
+    about the folders that could not be walked): what `load_documents` reads. A single
+    supported file is a corpus of one: its root is the folder it is in.
 
     Raises:
-        CorpusError: the folder is missing.
+        CorpusError: the folder is missing, or a file given is not of a supported type.
     """
-    root = Path(folder)
-    if not root.is_dir():
+    given = Path(folder)
+    if given.is_file():
+        if given.suffix.lower() not in READERS:
+            raise CorpusError(
+                f"{given} is not a document qa reads ({', '.join(SUPPORTED_SUFFIXES)}). "
+                "Point qa at a folder of documents, or at one such file."
+            )
+    elif not given.is_dir():
         raise CorpusError(
-            f"Corpus folder {root}/ does not exist. Point qa at a folder of documents "
+            f"Corpus folder {given}/ does not exist. Point qa at a folder of documents "
             f"({', '.join(SUPPORTED_SUFFIXES)})."
         )
     warnings: list[str] = []
-    files = [(path, info.st_size) for path, info in _document_files(root, warnings)]
-    return root, files, warnings
+    files = [(path, info.st_size) for path, info in _document_files(given, warnings)]
+    return corpus_root(given), files, warnings
+
+
+def corpus_root(folder: Path | str) -> Path:
+    """What document ids are relative to: the corpus folder, or the folder holding a
+    one-file corpus."""
+    given = Path(folder)
+    return given.parent if given.is_file() else given
 
 
 def read_file(
@@ -135,17 +149,33 @@ def read_file(
     return document
 
 
-def sorted_documents(root: Path, documents: list[Document]) -> list[Document]:
+# When no file of a corpus is readable, the error names this many of the reasons.
+NAMED_FAILURES = 20
+
+
+def sorted_documents(
+    root: Path, documents: list[Document], warnings: list[str] | tuple[str, ...] = ()
+) -> list[Document]:
     """The documents read from `root` (in path order) sorted by id, as `load_documents`
     returns them.
 
     Raises:
-        CorpusError: there are none.
+        CorpusError: there are none; its message names why each file was skipped (the
+            first NAMED_FAILURES, then how many more), one a line below the first.
     """
     if not documents:
+        reasons = [f"  {w}" for w in warnings[:NAMED_FAILURES]]
+        if len(warnings) > NAMED_FAILURES:
+            reasons.append(f"  ... and {len(warnings) - NAMED_FAILURES} more.")
         raise CorpusError(
-            f"No readable documents in {root}/ ({', '.join(SUPPORTED_SUFFIXES)}; text must "
-            "be UTF-8). Add some, or point qa at another folder."
+            "\n".join(
+                [
+                    f"No readable documents in {root}/ ({', '.join(SUPPORTED_SUFFIXES)}; text "
+                    "must be UTF-8). Add some, or point qa at another folder."
+                    + (f" {len(warnings)} skipped:" if warnings else ""),
+                    *reasons,
+                ]
+            )
         )
     return sorted(documents, key=lambda d: d.id)
 
@@ -180,14 +210,15 @@ def fingerprint(
     files whose size and modification time have not changed since (STAT_TRUST_NS). The
     result also records those, and when it was taken, for the next call.
     """
-    root = Path(folder)
+    given = Path(folder)
+    root = corpus_root(given)
     taken = time.time_ns()
     known = known or {}
     old_files, old_stats = known.get("files", {}), known.get("stats", {})
     trusted_before = int(known.get("taken_ns", 0)) - STAT_TRUST_NS
     files: dict[str, str] = {}
     stats: dict[str, list[int]] = {}
-    for path, info in _document_files(root, []):
+    for path, info in _document_files(given, []):
         name = path.relative_to(root).as_posix()
         now = [info.st_size, info.st_mtime_ns]  # as the walk found it
         try:
@@ -212,7 +243,12 @@ def same_files(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
 def _document_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, os.stat_result]]:
     """Supported files under `root` with their stat (size, time), in path order. Walked with an
     explicit stack (no recursion limit), without following links to folders (no
-    cycles), skipping hidden names and folders that cannot be listed."""
+    cycles), skipping hidden names and folders that cannot be listed. A file given as
+    `root` is the one file found."""
+    if root.is_file():
+        if root.suffix.lower() in READERS:
+            yield root, root.stat()
+        return
     stack: list[tuple[Path, int]] = [(root, 0)]
     found: list[tuple[Path, os.stat_result]] = []
     too_deep = False

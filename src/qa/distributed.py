@@ -104,7 +104,7 @@ class RayBuild:
         warnings in the same order, logged once."""
         root, files, warnings = corpus_files(settings.corpus_dir)  # a missing folder: no Ray
         if not files:
-            return sorted_documents(root, [])  # the error load_documents gives, without Ray
+            return sorted_documents(root, [], warnings)  # load_documents' error, without Ray
         ray = self._connect()
         expected = corpus.get("files", {})
         columns: dict[str, list[Any]] = {
@@ -132,7 +132,7 @@ class RayBuild:
                 documents.append(document_from_json(document))
             elif warning is not None:
                 warnings.append(warning)
-        documents = sorted_documents(root, documents)
+        documents = sorted_documents(root, documents, warnings)
         for warning in warnings:
             log(warning)
         return documents

@@ -93,7 +93,9 @@ def ensure_index(
                     raise
                 why, manifest = f"{e.problem} Rebuilding it.", None
     elif why is None:
-        why = f"No index at {index_dir}/: building it from {settings.corpus_dir}/."
+        folder = Path(settings.corpus_dir)
+        shown = f"{folder}" if folder.is_file() else f"{folder}/"
+        why = f"No index at {index_dir}/: building it from {shown}."
     if documents is None:
         documents = builder.read_corpus(settings, corpus, log)  # errors before any plan
     log(why if manifest is None else f"Rebuilding the index at {index_dir}/: {why}.")
