@@ -195,9 +195,9 @@ def test_questions_sharing_no_word_with_the_articles_abstain(qa: QA, question: s
 
 def test_a_mixed_script_question_is_answered_from_the_article_it_names(qa: QA):
     # Naming Liangjiang in Latin letters gives BM25 a term; the model may still abstain
-    # (its confidence sits near the threshold), but an answer must be the sentence with
-    # the figure asked for, quoted at its span in the first cited passage, from the
-    # Liangjiang article.
+    # or hedge (its confidence sits near the thresholds), but whatever sentence it shows
+    # is quoted at its span in the first cited passage, from the Liangjiang article, and
+    # a confident answer is the sentence with the figure asked for.
     answer = qa.ask("Liangjiang 数字经济 how many enterprises?")
     if answer.abstained:
         assert answer.text is None
@@ -206,5 +206,6 @@ def test_a_mixed_script_question_is_answered_from_the_article_it_names(qa: QA):
     assert first.answer_span is not None
     s, e = first.answer_span
     assert first.hit.chunk.text[s:e] == answer.text
-    assert "6,000 digital economy enterprises" in answer.text
     assert first.document.id.startswith("liangjiang")
+    if not answer.hedged:
+        assert "6,000 digital economy enterprises" in answer.text

@@ -150,7 +150,11 @@ def test_bad_corpus_folders(tmp_path: Path, capsys, make):
     folder = make_bad_corpus(tmp_path, make)
     assert main(["index", str(folder), "--index-dir", str(tmp_path / "idx")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: ") and "docs" in err and len(err.strip().splitlines()) == 1
+    lines = err.strip().splitlines()
+    assert err.startswith("Error: ") and "docs" in lines[0]
+    # One line, and below it one line per file skipped, naming it and why.
+    assert all(line.startswith("  Skipped ") for line in lines[1:])
+    assert len(lines) == (3 if make == "binary_only" else 1)  # scan.txt and photo.pdf
     assert not (tmp_path / "idx").exists()
 
 
