@@ -186,7 +186,7 @@ def batching(index_dir: Path) -> dict[str, Any]:
 
     qa = QA.open(Settings(corpus_dir=CORPUS, index_dir=index_dir), log=lambda m: None)
     index, analysed, hits = qa._retrieve(questions(1)[0], 5, None, 5)
-    found, read_with, _ = candidates(analysed, hits, index.documents)
+    found, read_with = candidates(analysed, hits, index.documents)
     pool = [c.text for c in found] + read_with
     passages = [scoring_text(c, index.documents[c.doc_id]) for c in index.chunks]
     encoder = qa.embedder.encoder

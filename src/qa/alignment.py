@@ -52,10 +52,9 @@ class Words:
     spans: np.ndarray
     vectors: np.ndarray
 
-    def within(self, start: int, end: int) -> np.ndarray:
-        """The vectors of the words that lie inside text[start:end]."""
-        inside = (self.spans[:, 0] >= start) & (self.spans[:, 1] <= end)
-        return self.vectors[inside]
+    def since(self, start: int) -> np.ndarray:
+        """The vectors of the words of text[start:]."""
+        return self.vectors[self.spans[:, 0] >= start]
 
 
 def words_of(reading: Reading) -> Words:
@@ -119,10 +118,10 @@ def question_words(question: Question, read: Read) -> QuestionWords:
     return QuestionWords(words.vectors[keep], np.asarray(weights, dtype=np.float32))
 
 
-def pooled(reading: Reading, start: int, end: int) -> np.ndarray:
-    """The unit mean of the token vectors inside text[start:end]: the model's own mean
-    pooling, over that span of its reading (a sentence read after its context)."""
-    inside = (reading.offsets[:, 0] >= start) & (reading.offsets[:, 1] <= end)
+def pooled(reading: Reading, start: int) -> np.ndarray:
+    """The unit mean of the token vectors of text[start:]: the model's own mean pooling,
+    over that part of its reading (a sentence read after its context)."""
+    inside = reading.offsets[:, 0] >= start
     if not inside.any():
         return reading.vector
     mean = reading.tokens[inside].astype(np.float32).mean(axis=0)
@@ -151,7 +150,7 @@ def alignment_rows(
         by_passage.setdefault(p, []).append(w.vectors)
     passage_readings = {p: question.readings(np.concatenate(v)) for p, v in by_passage.items()}
     for row, (w, start, p) in enumerate(zip(words, starts, passages, strict=True)):
-        rows[row, 0:3] = question.readings(w.within(start, 1 << 30))
+        rows[row, 0:3] = question.readings(w.since(start))
         rows[row, 3:6] = question.readings(w.vectors)
         rows[row, 6:9] = passage_readings[p]
     return rows

@@ -54,7 +54,7 @@ class Embedder:
         self,
         model_path: Path | str,
         batch_size: int = Settings.batch_size,
-        cache_size: int = 20_000,
+        cache_size: int = 4096,
         engine: str = "onnx",
         onnx_cache: Path | str | None = None,
     ) -> None:
@@ -69,11 +69,10 @@ class Embedder:
         self.log: Callable[[str], None] = to_stderr
         self._model: SentenceTransformer | None = None
         self._encoder: OnnxEncoder | None = None
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        # Readings of recent candidate sentences (features.py): the same passages answer
-        # question after question. Token vectors are kept as float16, about 25 kB a text.
+        # Readings of recent candidate sentences (features.py), least recently used
+        # dropped first: the same passages answer question after question. Token vectors
+        # are kept as float16, about 25 kB a text.
         self._readings: OrderedDict[str, Reading] = OrderedDict()
-        self.reading_cache_size = 4096
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
 
@@ -164,24 +163,6 @@ class Embedder:
             raise ModelError(f"Model at {self.model_path} does not report an embedding dimension.")
         return int(dim)
 
-    def encode_cached(self, texts: list[str]) -> np.ndarray:
-        """Like `encode`, remembering recent texts: the sentences that compete to answer
-        come from the same few passages question after question."""
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            fresh = self.encode(missing)
-            with self._lock:
-                for text, vector in zip(missing, fresh, strict=True):
-                    self._cache[text] = vector
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-        with self._lock:
-            for text in texts:
-                if text in self._cache:
-                    self._cache.move_to_end(text)
-            return np.stack([self._cache[t] for t in texts]) if texts else self.encode([])
-
     def read(self, texts: list[str]) -> list[Reading]:
         """Each text's vector and token vectors (Reading), from one run of the model per
         text; recent texts are remembered."""
@@ -191,9 +172,11 @@ class Embedder:
         with self._lock:
             for text, reading in fresh.items():
                 self._readings[text] = reading
-            while len(self._readings) > self.reading_cache_size:
+            while len(self._readings) > self.cache_size:
                 self._readings.popitem(last=False)
             found = {t: self._readings[t] for t in texts if t in self._readings}
+            for text in found:
+                self._readings.move_to_end(text)
         # A text evicted meanwhile by another thread is read again.
         return [found.get(t) or fresh.get(t) or self._read([t])[0] for t in texts]
 

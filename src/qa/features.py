@@ -118,7 +118,7 @@ def read_pool(
     answering (`answer.score_pool`) and training compute them. Each candidate is read by
     the model once, after the sentence before it (`read`): that reading gives its vector
     with context, its sentence's vector (the pooled span) and the word-level evidence."""
-    found, read_with, _ = candidates(question, pool, documents)
+    found, read_with = candidates(question, pool, documents)
     readings = read(read_with) if found else []
     # Where each candidate's own sentence starts in the text it is read as.
     starts = [len(w) - len(c.text) for c, w in zip(found, read_with, strict=True)]
@@ -132,13 +132,11 @@ def read_pool(
 
 def candidates(
     question: Question, pool: list[Hit], documents: Mapping[str, Document]
-) -> tuple[list[Candidate], list[str], list[int]]:
-    """Every candidate of the pool, the text each is read with (the sentence before it
-    and the sentence: "It has ..." needs its subject), and where that sentence before it
-    starts in the passage (-1: before the passage)."""
+) -> tuple[list[Candidate], list[str]]:
+    """Every candidate of the pool, and the text each is read with (the sentence before
+    it and the sentence: "It has ..." needs its subject)."""
     found: list[Candidate] = []
     read_with: list[str] = []
-    context_from: list[int] = []
     # A heading, title line, byline or page footer is never the answer, unless the
     # question asks for a title or an author.
     keep_furniture = asks_for_metadata(question.text)
@@ -154,16 +152,14 @@ def candidates(
                 continue
             found.append(Candidate(h, span, text, _type_match(question, text)))
             read_with.append(f"{previous} {text}".strip())
-            context_from.append(spans[i - 1][0] if i else -1)
             following = chunk.text[slice(*spans[i + 1])] if i + 1 < len(spans) else ""
             if following and (is_lead_in(text) or is_list(following)):
                 pair = (span[0], spans[i + 1][1])
                 pair_text = chunk.text[pair[0] : pair[1]]
                 found.append(Candidate(h, pair, pair_text, _type_match(question, pair_text)))
                 read_with.append(f"{previous} {pair_text}".strip())
-                context_from.append(spans[i - 1][0] if i else -1)
             previous = text
-    return found, read_with, context_from
+    return found, read_with
 
 
 def candidate_matrix(
@@ -179,7 +175,7 @@ def candidate_matrix(
     if not found:
         return np.zeros((0, len(CANDIDATE_FEATURES)), dtype=np.float32)
     cosines = np.array(
-        [pooled(r, s, 1 << 30) @ question.vector for r, s in zip(readings, starts, strict=True)]
+        [pooled(r, s) @ question.vector for r, s in zip(readings, starts, strict=True)]
     )
     cosines_context = np.array([r.vector @ question.vector for r in readings])
     passage_texts = [f"{context(h.chunk, documents[h.chunk.doc_id])} {h.chunk.text}" for h in pool]

@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,14 +166,8 @@ class OnnxEncoder:
         if not texts:
             return vectors
         encodings = self._tokenize(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        begin = 0
-        while begin < len(order):
-            width = len(encodings[order[begin]].ids)  # the longest of this batch
-            size = max(1, min(batch_size, (batch_tokens or BATCH_TOKENS) // max(width, 1)))
-            part = order[begin : begin + size]
+        for part, _ in _batches(encodings, batch_size, batch_tokens):
             vectors[part] = self._run([encodings[i] for i in part])
-            begin += size
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
@@ -190,12 +184,7 @@ class OnnxEncoder:
             return []
         encodings = self._tokenize(list(texts))
         result: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [None] * len(texts)  # type: ignore[list-item]
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        begin = 0
-        while begin < len(order):
-            width = len(encodings[order[begin]].ids)
-            size = max(1, min(32, BATCH_TOKENS // max(width, 1)))
-            part = order[begin : begin + size]
+        for part, width in _batches(encodings, 32):
             pooled, tokens = self._outputs(
                 [encodings[i] for i in part], ["sentence_embedding", "token_embeddings"]
             )
@@ -207,7 +196,6 @@ class OnnxEncoder:
                 offsets = np.asarray(e.offsets, dtype=np.int64).reshape(-1, 2)[keep]
                 vector = pooled[row] / max(float(np.linalg.norm(pooled[row])), 1e-12)
                 result[i] = (vector, offsets, tokens[row, cols][keep])
-            begin += size
         return result
 
     def _outputs(self, encodings: list[Any], names: list[str]) -> list[np.ndarray]:
@@ -224,6 +212,22 @@ class OnnxEncoder:
         arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         out = self.session.run(names, {name: arrays[name] for name in self.inputs})
         return [np.asarray(o, dtype=np.float32) for o in out]
+
+
+def _batches(
+    encodings: list[Any], batch_size: int, batch_tokens: int | None = None
+) -> Iterator[tuple[list[int], int]]:
+    """(positions, width) of each batch: the texts longest first, as sentence-transformers
+    batches them, so one long passage does not pad a whole batch of short ones; a batch
+    holds at most `batch_size` texts and `batch_tokens` tokens (default BATCH_TOKENS, read
+    at call time), and `width` is its longest text's tokens."""
+    order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
+    begin = 0
+    while begin < len(order):
+        width = len(encodings[order[begin]].ids)
+        size = max(1, min(batch_size, (batch_tokens or BATCH_TOKENS) // max(width, 1)))
+        yield order[begin : begin + size], width
+        begin += size
 
 
 def record_of(encoder: OnnxEncoder, model_path: Path) -> dict[str, Any]:
