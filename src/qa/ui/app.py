@@ -184,6 +184,17 @@ def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
                 elem_id="qa-upload",
             )
             add = gr.Button("Add to the corpus", variant="primary", elem_id="qa-add")
+            with gr.Row(equal_height=True):
+                # Only uploads are offered: the corpus folder is the user's own, edited
+                # where it lives.
+                uploaded = gr.Dropdown(
+                    handlers.uploads(),
+                    value=None,
+                    label=f"Uploaded documents (kept in {settings.uploads_path()}/)",
+                    elem_id="qa-uploaded",
+                    scale=3,
+                )
+                remove = gr.Button("Remove", variant="stop", elem_id="qa-remove", scale=1)
             status = gr.HTML(elem_id="qa-upload-status")
 
         ask_io: dict[str, Any] = dict(
@@ -216,14 +227,15 @@ def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
             api_visibility="private",
         )
         documents_tab.select(handlers.documents, None, documents, api_visibility="private")
-        # One upload at a time: each reindex starts from the previous one's result.
-        add.click(
-            handlers.add_files,
-            files,
-            [status, documents, files],
+        # One change at a time: each reindex starts from the previous one's result.
+        change_io: dict[str, Any] = dict(
+            outputs=[status, documents, files, uploaded],
             concurrency_limit=1,
+            concurrency_id="corpus",
             api_visibility="private",
         )
+        add.click(handlers.add_files, files, **change_io)
+        remove.click(handlers.remove_file, uploaded, **change_io)
         gr.api(
             handlers.ask_api,
             api_name="ask",

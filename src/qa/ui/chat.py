@@ -23,7 +23,7 @@ from ..config import Mode
 from ..engine import QA
 from ..errors import QAError, UsageError
 from . import render
-from .uploads import read_upload, save_upload
+from .uploads import read_upload, remove_upload, save_upload, uploaded_files
 
 log = logging.getLogger(__name__)
 
@@ -141,38 +141,76 @@ class ChatApp:
         return [], render.empty_sources_html(), Conversation(), ""
 
     def documents(self) -> str:
-        """The documents table for the index as it is now."""
+        """The documents table for the index as it is now, uploads marked."""
         index = self.qa.index
         ordered = sorted(index.documents.values(), key=lambda d: (d.title.lower(), d.id))
-        return render.documents_html(ordered, Counter(chunk.doc_id for chunk in index.chunks))
+        uploads = self.qa.settings.indexed_uploads()
+        uploaded = {d.id for d in ordered if uploads is not None and _is_under(d.path, uploads)}
+        passages = Counter(chunk.doc_id for chunk in index.chunks)
+        return render.documents_html(ordered, passages, uploaded)
+
+    def uploads(self) -> list[str]:
+        """The names of the uploaded files, for the remove menu."""
+        return [path.name for path in uploaded_files(self.qa.settings.uploads_path())]
 
     def add_files(self, files: list[str] | None) -> tuple[Any, ...]:
-        """Upload: check and save each file into the corpus, then reindex in place.
+        """Upload: check and save each file into the uploads folder, then reindex in place.
 
-        Returns (status, documents table, cleared file input)."""
+        Returns (status, documents table, cleared file input, remove menu)."""
         if not files:
             return (
                 render.status_html(["Choose one or more documents first."], ok=False),
                 gr.skip(),
                 None,
+                gr.skip(),
             )
         added: list[str] = []
         problems: list[str] = []
         for path in files:
             try:
                 upload = read_upload(path, Path(path).name, self.qa.settings.max_upload_bytes)
-                save_upload(upload, self.qa.settings.corpus_dir)
+                save_upload(upload, self.qa.settings.uploads_path())
                 added.append(upload.name)
             except UsageError as e:
                 problems.append(str(e))
+            except OSError as e:
+                problems.append(f"{Path(path).name} could not be saved: {e.strerror or e}.")
         lines: list[str] = []
         if added:
-            try:
-                self.qa.reindex(log=lines.append)
-                lines.insert(0, f"Added {', '.join(added)}. They can be asked about now.")
-            except QAError as e:
-                problems.append(f"Saved {', '.join(added)}, but the index was not updated: {e}")
-        return render.status_html(lines + problems, ok=not problems), self.documents(), None
+            lines, failed = self._reindex(
+                f"Added {', '.join(added)}", "They can be asked about now."
+            )
+            problems += failed
+        return self._after_change(lines, problems, cleared=None)
+
+    def remove_file(self, name: str | None) -> tuple[Any, ...]:
+        """Remove an uploaded file, then reindex. Returns (status, documents table, file
+        input left as it is, remove menu)."""
+        try:
+            remove_upload(name or "", self.qa.settings.uploads_path())
+        except UsageError as e:
+            return self._after_change([], [str(e)], cleared=gr.skip())
+        except OSError as e:
+            problem = f"{name} could not be removed: {e.strerror or e}."
+            return self._after_change([], [problem], cleared=gr.skip())
+        lines, problems = self._reindex(f"Removed {name}", "It is no longer searched.")
+        return self._after_change(lines, problems, cleared=gr.skip())
+
+    def _reindex(self, change: str, done: str) -> tuple[list[str], list[str]]:
+        """Bring the index up to date after `change` ("Added a.txt"): (lines, problems)."""
+        lines: list[str] = []
+        try:
+            self.qa.reindex(log=lines.append)
+        except QAError as e:
+            return [], [f"{change}, but the index was not updated: {e}"]
+        return [f"{change}. {done}", *lines], []
+
+    def _after_change(
+        self, lines: list[str], problems: list[str], cleared: Any = None
+    ) -> tuple[Any, ...]:
+        menu = gr.update(choices=self.uploads(), value=None)
+        status = render.status_html(lines + problems, ok=not problems)
+        return status, self.documents(), cleared, menu
 
     def ask_api(
         self,
@@ -191,6 +229,13 @@ class ChatApp:
             return self.qa.ask(question, k=k, mode=mode).to_dict()
         except QAError as e:
             raise gr.Error(str(e), print_exception=False) from e
+
+
+def _is_under(path: str, folder: Path) -> bool:
+    try:
+        return Path(path).resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
 
 
 def _bot(content: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from importlib import resources
 from pathlib import PurePath
 
@@ -243,13 +243,18 @@ def article_html(
     )
 
 
-def documents_html(documents: Iterable[Document], passages: Counter[str]) -> str:
-    """The indexed articles as a table: title, date, outlet, passages, file."""
+def documents_html(
+    documents: Iterable[Document], passages: Counter[str], uploaded: Collection[str] = ()
+) -> str:
+    """The indexed documents as a table: title, date, outlet, passages, file; the ids in
+    `uploaded` are marked as uploads."""
+    badge = ' <span class="qa-uploaded">uploaded</span>'
     rows = "".join(
         f'<tr><td>{text(d.title)}</td><td class="qa-date-cell">{text(d.date or "–")}</td>'
         f"<td>{text(d.source or '–')}</td>"
         f'<td class="qa-num">{passages.get(d.id, 0)}</td>'
-        f"<td><code>{text(d.id + PurePath(d.path).suffix)}</code></td></tr>"
+        f"<td><code>{text(d.id + PurePath(d.path).suffix)}</code>"
+        f"{badge if d.id in uploaded else ''}</td></tr>"
         for d in documents
     )
     return (

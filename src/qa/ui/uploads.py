@@ -1,8 +1,9 @@
 """Uploaded documents: checked (type, size, a safe name, readable by the same reader the
-index uses) and saved into the corpus.
+index uses), saved into the uploads folder (Settings.uploads_path, never the corpus
+folder), and removed from it.
 
-Nothing here touches the index: the caller saves, then asks `QA.reindex()` to pick the
-new files up. Every refusal is a UsageError whose message can be shown to the user as is.
+Nothing here touches the index: the caller saves or removes, then asks `QA.reindex()`
+to catch up. Every refusal is a UsageError whose message can be shown to the user as is.
 """
 
 from __future__ import annotations
@@ -141,18 +142,28 @@ def read_upload(path: Path | str, name: str, max_bytes: int) -> Upload:
     return Upload(target, raw)
 
 
-def save_upload(upload: Upload, corpus_dir: Path | str) -> Path:
-    """Write `upload` into `corpus_dir`, atomically, never replacing an existing file.
+def save_upload(upload: Upload, folder: Path | str) -> Path:
+    """Write `upload` into the uploads `folder` (made if missing), atomically, never
+    replacing an existing file.
 
     The text is written to a hidden temporary file first (the corpus loader skips hidden
     files) and then linked into place, so a reindex running at the same moment sees
     either nothing or the whole file.
 
     Raises:
-        UsageError: a file of that name is already in the corpus.
+        UsageError: an upload of that name, or of that name with another suffix (the two
+            would be one document), is there already.
     """
-    folder = Path(corpus_dir)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     target = folder / upload.name
+    stem = target.stem.casefold()
+    for other in uploaded_files(folder):
+        if other.stem.casefold() == stem and other.name != upload.name:
+            raise UsageError(
+                f"{upload.name} has the name of the upload {other.name} (only the suffix "
+                "differs). Rename your file, or remove the other first."
+            )
     handle, temporary = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
     try:
         with os.fdopen(handle, "wb") as out:
@@ -161,20 +172,45 @@ def save_upload(upload: Upload, corpus_dir: Path | str) -> Path:
             # link() fails if the target exists, where rename() would silently replace it.
             os.link(temporary, target)
         except FileExistsError as e:
-            raise UsageError(
-                f"{upload.name} is already in the corpus. "
-                "Rename your file to add it as a new article."
-            ) from e
+            raise _already(upload.name) from e
         except OSError:
             # A file system without hard links: check, then rename (a narrow race
             # between two uploads of one name, not a partial file).
             if target.exists():
-                raise UsageError(
-                    f"{upload.name} is already in the corpus. Rename your file."
-                ) from None
+                raise _already(upload.name) from None
             os.replace(temporary, target)
             return target
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return target
+
+
+def _already(name: str) -> UsageError:
+    return UsageError(
+        f"{name} has been uploaded already. Rename your file to add it as a new document."
+    )
+
+
+def uploaded_files(folder: Path | str) -> list[Path]:
+    """The uploads in `folder`, by name (none when it does not exist). Hidden names are
+    left out, as the corpus loader leaves them: an upload being written is one."""
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return []
+    return sorted(p for p in entries if p.is_file() and not p.name.startswith("."))
+
+
+def remove_upload(name: str, folder: Path | str) -> Path:
+    """Delete the upload `name` from the uploads `folder`. Only a file listed there is
+    removed: a name with a path in it, or the name of a corpus file, is refused.
+
+    Raises:
+        UsageError: there is no upload of that name.
+    """
+    for path in uploaded_files(folder):
+        if path.name == name:
+            path.unlink()
+            return path
+    raise UsageError(f"{name or 'That file'} is not an uploaded document, so nothing was removed.")
