@@ -8,7 +8,7 @@ answer at all, is the learned answer model's decision (`answer_model.py`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from .corpus import Document
 from .features import COLUMN, Candidate, Pool, read_pool
 from .language import asks_for_metadata
 from .question import Question
-from .question_features import question_row
+from .question_features import QUESTION_FEATURES, question_row
 from .retrieve import Hit
 
 NOT_FOUND = "The documents don't say."
@@ -69,6 +69,13 @@ class Answer:
     confidence: float = 0.0
     # Between the two thresholds: `text` is the closest sentence, not a sure answer.
     hedged: bool = False
+    # Below this probability qa abstains; whether it was set by the user's verdicts for
+    # this index (verdicts.py) rather than shipped with the model.
+    threshold: float = 0.0
+    calibrated: bool = False
+    # The answer model's input, by feature name (question_features.QUESTION_FEATURES):
+    # kept with a user's verdict on this answer.
+    features: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def rewritten(self) -> bool:
@@ -90,6 +97,8 @@ class Answer:
             "answer": self.text,
             "answer_date": self.answer_document.date if self.answer_document else None,
             "confidence": round(self.confidence, 4),
+            "threshold": round(self.threshold, 4),
+            "threshold_from": "verdicts" if self.calibrated else "answer model",
             "coverage": round(self.coverage, 4),
             "similarity": round(self.similarity, 4),
             "passages": [
@@ -183,7 +192,16 @@ def compose(
         return metadata
     scored = score_pool(question, hits, documents, read, model, settings)
     if not scored.found:
-        return Answer(asked, None, _cite(hits, documents, None)[:k], True, searched)
+        citations = _cite(hits, documents, None)[:k]
+        return Answer(
+            asked,
+            None,
+            citations,
+            True,
+            searched,
+            threshold=model.hedge,
+            calibrated=model.calibrated,
+        )
     best = _prefer_newer(scored, hits, documents, model.close)
     # At or above the threshold: the answer. Between the hedge and it: the closest
     # sentence, said to be no more than that. Below the hedge: the documents don't say.
@@ -200,6 +218,9 @@ def compose(
         coverage=float(scored.matrix[best, COLUMN["coverage_passage"]]),
         similarity=float(scored.matrix[:, COLUMN["cosine"]].max()),
         confidence=scored.probability,
+        threshold=model.hedge,
+        calibrated=model.calibrated,
+        features=dict(zip(QUESTION_FEATURES, map(float, scored.row), strict=True)),
     )
 
 

@@ -15,8 +15,9 @@ Numpy only: no scikit-learn or torch on the question path.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,18 @@ class AnswerModel:
     # "close": then a dated, newer statement wins over an older or undated one.
     close: float
     meta: dict[str, Any]
+    # The SHA-256 of the model file: a threshold calibrated on this model's probabilities
+    # (verdicts.py) applies to it alone.
+    digest: str = ""
+    # Whether `hedge` (the abstention cut) was set by a user's verdicts for one index.
+    calibrated: bool = False
+
+    def with_cut(self, threshold: float) -> AnswerModel:
+        """This model abstaining below `threshold` (calibrated from verdicts): what it
+        shows between there and its own answer threshold is hedged."""
+        return replace(
+            self, hedge=threshold, threshold=max(threshold, self.threshold), calibrated=True
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -218,7 +231,8 @@ def load_answer_model(path: Path | str | None = None) -> AnswerModel:
     """
     where = Path(path) if path else default_model_path()
     try:
-        item = json.loads(where.read_text(encoding="utf-8"))
+        raw = where.read_bytes()
+        item = json.loads(raw.decode("utf-8"))
     except FileNotFoundError as e:
         raise ModelError(f"No answer model at {where}.") from e
     except (OSError, ValueError) as e:
@@ -233,6 +247,7 @@ def load_answer_model(path: Path | str | None = None) -> AnswerModel:
             hedge=float(item.get("hedge", item["threshold"])),
             close=float(item.get("close", 0.0)),
             meta=dict(item.get("meta", {})),
+            digest=hashlib.sha256(raw).hexdigest(),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise ModelError(f"{where} is not a valid answer model ({e}).") from e

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import MAX_K, MODES, Settings
@@ -20,6 +20,8 @@ from .errors import QAError, UsageError
 
 if TYPE_CHECKING:
     from .answer import Answer
+    from .answer_model import AnswerModel
+    from .verdicts import Operating
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,6 +116,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_paths(serve)
     serve.set_defaults(run=cmd_serve)
+
+    cal = commands.add_parser(
+        "calibrate",
+        help="set this index's abstention threshold from the chat's thumbs up and down",
+        description=cmd_calibrate.__doc__,
+    )
+    cal.add_argument(
+        "--verdicts",
+        type=Path,
+        default=None,
+        metavar="FILE.jsonl",
+        help="the verdicts to read (default: the chat's, index/<folder name>-verdicts.jsonl)",
+    )
+    cal.add_argument(
+        "--reset", action="store_true", help="go back to the answer model's own threshold"
+    )
+    _add_paths(cal)
+    cal.set_defaults(run=cmd_calibrate)
 
     ev = commands.add_parser(
         "eval", help="score answers against a gold question file", description=cmd_eval.__doc__
@@ -258,6 +278,82 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     serve(_settings(args), host=args.host, port=args.port)
     return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Read the verdicts given in the chat (thumbs up or down on answers, hedges and
+    abstentions) and print what each threshold would have done to them. With at least
+    30 judged, 5 of each kind, set the threshold below which this index abstains: the one
+    making the fewest mistakes on them, recorded in the index's manifest (shown as
+    "threshold" in qa ask --json). The answer model itself is never retrained."""
+    from dataclasses import replace
+
+    from .answer_model import load_answer_model
+    from .index_store import write_manifest
+    from .manifest import read_manifest
+    from .verdicts import MIN_EACH, MIN_VERDICTS, calibration, enough, operating_curve, read_points
+
+    settings = _settings(args)
+    index_dir = settings.index_path()
+    manifest = read_manifest(index_dir)
+    model = load_answer_model(settings.answer_model or None)
+    shipped = model.hedge
+    if args.reset:
+        write_manifest(replace(manifest, calibration=None), index_dir)
+        print(f"The index at {index_dir}/ abstains below the answer model's {shipped:.4f} again.")
+        return 0
+    source = args.verdicts or settings.verdicts_path()
+    points = read_points(source)
+    answer = sum(p.should_answer for p in points)
+    print(
+        f"{len(points)} verdicts in {source} ({answer} should have answered, "
+        f"{len(points) - answer} should not)."
+    )
+    if points:
+        print(format_curve(operating_curve(points, shipped), shipped))
+    if not enough(points):
+        print(
+            f"At least {MIN_VERDICTS} verdicts, {MIN_EACH} of each kind, are needed to set a "
+            f"threshold: this index keeps {_current(manifest.calibration, model)}."
+        )
+        return 0
+    chosen = calibration(points, shipped, model.digest)
+    write_manifest(replace(manifest, calibration=chosen), index_dir)
+    print(
+        f"This index now abstains below {chosen['threshold']:.4f} (the answer model's own: "
+        f"{shipped:.4f}), recorded in {index_dir}/manifest.json."
+    )
+    return 0
+
+
+def _current(calibration: dict[str, Any] | None, model: AnswerModel) -> str:
+    if calibration and calibration.get("answer_model") == model.digest:
+        return f"the threshold set before, {float(calibration['threshold']):.4f}"
+    return f"the answer model's own threshold, {model.hedge:.4f}"
+
+
+# The thresholds `qa calibrate` prints the mistakes of (with the shipped and the chosen
+# one): the full curve has a row per verdict.
+CURVE_POINTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
+
+
+def format_curve(curve: list[Operating], shipped: float) -> str:
+    """The operating curve as a table: at CURVE_POINTS, the shipped threshold and the
+    one with the fewest mistakes."""
+    best = min(curve, key=lambda o: (o.errors, abs(o.threshold - shipped)))
+    # At each grid point, the curve's row in force there (its highest cut not above it).
+    picked = {next(o for o in reversed(curve) if o.threshold <= point) for point in CURVE_POINTS}
+    picked |= {best, next(o for o in curve if o.threshold == shipped)}
+    rows = sorted(picked, key=lambda o: o.threshold)
+    lines = ["threshold  shown wrongly  abstained wrongly  mistakes"]
+    for o in rows:
+        mark = "  <- the answer model's" if o.threshold == shipped else ""
+        mark += "  <- fewest mistakes" if o is best else ""
+        lines.append(
+            f"{o.threshold:9.4f}  {o.wrongly_shown:13d}  {o.wrongly_abstained:17d}  "
+            f"{o.errors:8d}{mark}"
+        )
+    return "\n".join(lines)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

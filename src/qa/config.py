@@ -230,6 +230,12 @@ class Settings:
         served = self._served_index_path()
         return served.with_name(served.name + "-uploads")
 
+    def verdicts_path(self) -> Path:
+        """The JSONL file of the chat's thumbs up and down (verdicts.py), beside the
+        (served) index, outside the folder a rebuild swaps out."""
+        served = self._served_index_path()
+        return served.with_name(served.name + "-verdicts.jsonl")
+
     def indexed_uploads(self) -> Path | None:
         """The uploads folder when it is indexed with the corpus (include_uploads), else
         None."""

@@ -116,8 +116,9 @@ class RayBuild:
             "size": [file.size for file in files],
             "sha256": [expected.get(file.name) for file in files],
         }
-        with_uploads = uploads is not None and os.path.isdir(uploads)
-        folders = [root, uploads] if with_uploads else [root]
+        folders = [root]
+        if uploads is not None and uploads.is_dir():
+            folders.append(uploads)
         dataset = blocks(ray, columns, FILE_COLUMNS, FILES_PER_TASK).map_batches(
             read_files,
             fn_kwargs={

@@ -151,11 +151,20 @@ class QA:
             hits,
             index.documents,
             self.embedder.read,
-            self.answer_model,
+            self.model_for(index),
             self.settings,
             asked=asked,
             k=k,
         )
+
+    def model_for(self, index: Index) -> AnswerModel:
+        """The answer model as `index` uses it: with the threshold its calibration (the
+        user's verdicts, `qa calibrate`) set, when that was set on this very model."""
+        model = self.answer_model
+        calibration = index.manifest.calibration
+        if calibration and calibration.get("answer_model") == model.digest:
+            return model.with_cut(float(calibration["threshold"]))
+        return model
 
     def search(self, question: str, k: int | None = None, mode: Mode | None = None) -> list[Hit]:
         """Ranked passages only, without choosing an answer."""

@@ -106,8 +106,19 @@ def ensure_index(
             previous = load_index(index_dir, command, manifest)  # its vectors are reused
         except (IndexCorruptError, IndexMismatchError):
             previous = None
+    # A threshold the user's verdicts set (qa calibrate) outlives a rebuild of the index.
+    calibration = manifest.calibration if manifest is not None else None
     return _build_and_save(
-        builder, documents, corpus, settings, embedder, previous, progress, log, must_save
+        builder,
+        documents,
+        corpus,
+        settings,
+        embedder,
+        previous,
+        progress,
+        log,
+        must_save,
+        calibration,
     )
 
 
@@ -186,6 +197,7 @@ def _build_and_save(
     progress: bool,
     log: Log,
     must_save: bool,
+    calibration: dict[str, Any] | None = None,
 ) -> Index:
     index_dir = settings.index_path()
     # Before minutes of embedding, not after: can the result be saved?
@@ -197,7 +209,8 @@ def _build_and_save(
             raise
         unsaved = e
     index, reused = builder.build(documents, settings, embedder, previous, progress, log)
-    index = replace(index, manifest=replace(index.manifest, corpus=corpus))
+    manifest = replace(index.manifest, corpus=corpus, calibration=calibration)
+    index = replace(index, manifest=manifest)
     if unsaved is None:
         try:
             save_index(index, index_dir)

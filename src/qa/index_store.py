@@ -102,6 +102,26 @@ def save_index(index: Index, directory: Path | str) -> None:
         raise
 
 
+def write_manifest(manifest: Manifest, directory: Path | str) -> None:
+    """Replace the manifest of the index in `directory`, its other files as they are, in
+    one rename: `qa calibrate` records a threshold without writing the index again.
+
+    Raises:
+        IndexWriteError: the folder cannot be written.
+    """
+    target = Path(directory)
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=target)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(manifest.to_json(), out, ensure_ascii=False, indent=1)
+        os.replace(temporary, target / "manifest.json")
+    except OSError as e:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
+        raise _write_error(target, e) from e
+
+
 def check_index_writable(directory: Path | str) -> None:
     """Fail early, before minutes of embedding, when save_index could not write the index
     in `directory`: it creates and removes an empty temporary folder beside it. (A disk

@@ -48,6 +48,9 @@ class Manifest:
     # The corpus folder's file fingerprints (corpus.fingerprint), set once the index is
     # built from them. None: an index saved before they were recorded.
     corpus: dict[str, Any] | None = None
+    # The abstention threshold set from the user's verdicts (`qa calibrate`,
+    # verdicts.calibration), kept across rebuilds. None: the answer model's own.
+    calibration: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of manifest.json; the optional fields only when set."""
@@ -93,8 +96,9 @@ _TYPES: dict[str, type] = {
     "acronyms": dict,
     "encoder": dict,
     "corpus": dict,
+    "calibration": dict,
 }
-_OPTIONAL = frozenset({"encoder", "corpus"})
+_OPTIONAL = frozenset({"encoder", "corpus", "calibration"})
 
 
 def read_manifest(directory: Path | str, command: str = REBUILD) -> Manifest:

@@ -120,7 +120,9 @@ def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
                         latex_delimiters=[],
                         allow_tags=False,
                         buttons=[],
-                        feedback_options=None,
+                        # Thumbs up and down on each reply: the user's verdicts, kept
+                        # for `qa calibrate` (chat.ChatApp.judge).
+                        feedback_options=("Like", "Dislike"),
                         # A notice after a reply is its own bubble, not part of it.
                         group_consecutive_messages=False,
                         placeholder=(
@@ -137,6 +139,7 @@ def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
                         max_lines=4,
                         autofocus=True,
                     )
+                    gr.HTML(render.VERDICT_HINT, elem_id="qa-verdict-hint")
                     samples = gr.Dataset(
                         components=[question],
                         samples=[[q] for q in examples],
@@ -216,6 +219,7 @@ def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
             [sources, conversation],
             api_visibility="private",
         )
+        chatbot.like(handlers.judge, conversation, None, api_visibility="private")
         explain.change(
             handlers.redraw_sources, [conversation, explain], sources, api_visibility="private"
         )

@@ -10,6 +10,7 @@ Gradio components. Answers come from `QA.ask`, follow-ups are rewritten by
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from ..answer import Answer
 from ..config import Mode
 from ..engine import QA
 from ..errors import QAError, UsageError
+from ..verdicts import append_verdict, verdict_record
 from . import render
 from .uploads import read_upload, remove_upload, save_upload, uploaded_files
 
@@ -35,10 +37,12 @@ _FAILED = "Sorry, something went wrong while answering that. The details are in 
 
 @dataclass(frozen=True)
 class Reply:
-    """An answer in the chat and the retrieval mode it was asked with."""
+    """An answer in the chat, the retrieval mode it was asked with, and the id its
+    verdicts are kept under (a second click on the thumbs replaces the first)."""
 
     answer: Answer
     mode: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def sources(self, explain: bool, position: int) -> str:
         return render.sources_html(self.answer, explain, str(position), self.mode)
@@ -135,6 +139,24 @@ class ChatApp:
         if position is None or position not in conversation.replies:
             return gr.skip()
         return conversation.replies[position].sources(explain, position)
+
+    def judge(self, conversation: Conversation, event: gr.LikeData) -> None:
+        """A thumbs up or down on a reply: appended to the verdicts file beside the index
+        (verdicts.py), for `qa calibrate`. Up on an abstention: right not to answer; down:
+        it should have answered. Notices (errors, empty questions) are not answers and
+        are not kept."""
+        position = event.index if isinstance(event.index, int) else None
+        reply = conversation.replies.get(position) if position is not None else None
+        if reply is None:
+            return
+        liked = event.liked if isinstance(event.liked, bool) else None
+        try:
+            append_verdict(
+                self.qa.settings.verdicts_path(), verdict_record(reply.answer, liked, reply.id)
+            )
+        except OSError as e:
+            # The chat goes on; the verdict is lost, and the log says why.
+            log.warning("Cannot keep the verdict in %s: %s", self.qa.settings.verdicts_path(), e)
 
     def clear(self) -> tuple[Any, ...]:
         """Start a new conversation (follow-ups no longer refer to the old one)."""

@@ -277,3 +277,11 @@ def _static(name: str) -> str:
 
 CSS = _static("qa.css")
 VIEWER_JS = _static("viewer.js")
+# Under the question box: what the thumbs on a reply mean, and what they are for.
+VERDICT_HINT = (
+    '<p class="qa-hint">Rate a reply with 👍 or 👎. On “the documents don’t say”, 👎 means '
+    "it should have answered. Your verdicts stay beside the index; "
+    "<code>qa calibrate</code> sets this index’s threshold from them.</p>"
+)
+
+

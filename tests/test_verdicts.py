@@ -1,0 +1,197 @@
+"""The user's verdicts: kept from the chat's thumbs, read back, and the threshold they set
+for one index (`qa calibrate`), on the real corpus and the real answer model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from conftest import CORPUS, GOLD
+
+from qa import QA, Settings
+from qa.cli import main
+from qa.engine import ensure_index
+from qa.evaluation import load_gold
+from qa.evaluation.judge import contains_answer
+from qa.manifest import read_manifest
+from qa.question_features import QUESTION_FEATURES
+from qa.ui.chat import ChatApp, Conversation
+from qa.verdicts import (
+    MIN_EACH,
+    MIN_VERDICTS,
+    Point,
+    choose_threshold,
+    enough,
+    operating_curve,
+    read_points,
+)
+
+PERU = "What is the capital of Peru?"
+
+# --- the arithmetic, on made-up points ----------------------------------------------
+
+
+def test_the_threshold_makes_the_fewest_mistakes_nearest_the_shipped_one() -> None:
+    points = [Point(p, True) for p in (0.9, 0.8, 0.5)] + [Point(p, False) for p in (0.2, 0.3)]
+    # Anything in (0.3, 0.5] makes no mistake; the nearest such cut to 0.45 is 0.45.
+    assert choose_threshold(points, shipped=0.45) == 0.45
+    # Shipped at 0.1, two wrongly shown: the cut moves up to the first one without them,
+    # halfway between 0.3 and 0.5.
+    assert choose_threshold(points, shipped=0.1) == pytest.approx(0.4)
+    curve = {
+        round(o.threshold, 6): (o.wrongly_shown, o.wrongly_abstained)
+        for o in operating_curve(points, 0.1)
+    }
+    assert curve[0.1] == (2, 0) and curve[0.4] == (0, 0) and curve[0.85] == (0, 2)
+
+
+def test_enough_needs_thirty_and_five_of_each() -> None:
+    assert MIN_VERDICTS == 30 and MIN_EACH == 5
+    assert not enough([Point(0.5, True)] * 26 + [Point(0.1, False)] * 3)
+    assert not enough([Point(0.5, True)] * 26 + [Point(0.1, False)] * 4)
+    assert enough([Point(0.5, True)] * 25 + [Point(0.1, False)] * 5)
+
+
+def test_the_last_verdict_on_a_reply_counts(tmp_path: Path) -> None:
+    path = tmp_path / "verdicts.jsonl"
+    lines = [
+        {"answer_id": "a", "probability": 0.4, "should_answer": True},
+        {"answer_id": "b", "probability": 0.2, "should_answer": False},
+        {"answer_id": "a", "probability": 0.4, "should_answer": False},
+        {"answer_id": "b", "probability": 0.2, "should_answer": None},  # taken back
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert read_points(path) == [Point(0.4, False)]
+    assert read_points(tmp_path / "none.jsonl") == []
+
+
+# --- on the real engine -------------------------------------------------------------
+
+
+@pytest.fixture
+def private(qa: QA, tmp_path: Path) -> QA:
+    """An engine over a corpus copy of its own, sharing the session's loaded model."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = qa.settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index")
+    index = ensure_index(settings, qa.embedder, log=lambda m: None, progress=False)
+    return QA(index, qa.embedder, settings)
+
+
+def like(app: ChatApp, conversation: Conversation, position: int, liked: bool | None) -> None:
+    app.judge(conversation, gr.LikeData(None, {"index": position, "value": "", "liked": liked}))
+
+
+def ask_and_judge(app: ChatApp, conversation: Conversation, question, liked=None) -> None:
+    """A chat turn, then a verdict the way a careful user gives it: up on a sentence that
+    holds the gold answer or on an abstention from an unanswerable question, down else."""
+    *_, (_, _, _, conversation) = app.respond(question.question, conversation, 5, "hybrid", False)
+    position = max(conversation.replies)
+    answer = conversation.replies[position].answer
+    if liked is None:
+        if answer.text is None:
+            liked = not question.answerable
+        else:
+            liked = question.answerable and contains_answer(answer.text, question.answers)
+    like(app, conversation, position, liked)
+
+
+def test_a_verdict_keeps_what_the_model_saw_beside_the_index(private: QA) -> None:
+    app, conversation = ChatApp(private), Conversation()
+    *_, (_, _, _, conversation) = app.respond(PERU, conversation, 5, "hybrid", False)
+    position = max(conversation.replies)
+    like(app, conversation, position, False)
+    like(app, conversation, position - 1, True)  # the question bubble: not an answer
+    path = private.settings.verdicts_path()
+    assert path == private.settings.index_path().with_name("index-verdicts.jsonl")
+    (record,) = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    answer = conversation.replies[position].answer
+    assert record["question"] == PERU and record["searched"] == answer.searched
+    assert record["probability"] == pytest.approx(answer.confidence)
+    assert record["should_answer"] is (answer.text is None)  # down: it was wrong
+    assert set(record["features"]) == set(QUESTION_FEATURES)
+    assert record["cited"] == [c.document.id for c in answer.citations]
+    like(app, conversation, position, None)  # the thumb clicked again: taken back
+    assert read_points(path) == []
+
+
+def test_recorded_verdicts_move_this_index_threshold(
+    private: QA, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app, conversation = ChatApp(private), Conversation()
+    gold = load_gold(GOLD / "dev.jsonl").questions + load_gold(GOLD / "off_topic.jsonl").questions
+    argv = [
+        "--corpus",
+        str(private.settings.corpus_dir),
+        "--index-dir",
+        str(private.settings.index_dir),
+    ]
+    shipped = private.answer_model.hedge
+
+    # Too few: the curve, and nothing set.
+    for question in gold[:10]:
+        ask_and_judge(app, conversation, question)
+    assert main(["calibrate", *argv]) == 0
+    out = capsys.readouterr().out
+    assert "10 verdicts in" in out and "At least 30 verdicts" in out
+    assert read_manifest(private.settings.index_path()).calibration is None
+
+    for question in gold[10:]:
+        ask_and_judge(app, conversation, question)
+    points = read_points(private.settings.verdicts_path())
+    assert enough(points)
+    assert main(["calibrate", *argv]) == 0
+    out = capsys.readouterr().out
+    calibration = read_manifest(private.settings.index_path()).calibration
+    assert calibration is not None and calibration["verdicts"] == len(points)
+    threshold = calibration["threshold"]
+    assert threshold != shipped and f"abstains below {threshold:.4f}" in out
+    assert "<- fewest mistakes" in out and "<- the answer model's" in out
+
+    # The verdicts disagreed with the shipped threshold: the new one makes fewer mistakes.
+    curve = {round(o.threshold, 6): o.errors for o in operating_curve(points, shipped)}
+    assert curve[threshold] < curve[round(shipped, 6)]
+    # Asked again, each judged question is decided at the new threshold, and says so.
+    assert main(["ask", PERU, "--json", *argv]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["threshold"] == pytest.approx(threshold, abs=1e-4)
+    assert reply["threshold_from"] == "verdicts"
+    assert reply["abstained"] == (reply["confidence"] < threshold)
+
+    # A rebuild (the corpus changed) keeps it; --reset goes back to the model's own.
+    (private.settings.corpus_dir / "extra.txt").write_text(
+        "Extra\n\nThe Pemberly ferry runs twice a day.", encoding="utf-8"
+    )
+    rebuilt = ensure_index(private.settings, private.embedder, log=lambda m: None, progress=False)
+    assert rebuilt.manifest.calibration == calibration
+    assert main(["calibrate", "--reset", *argv]) == 0
+    capsys.readouterr()
+    assert read_manifest(private.settings.index_path()).calibration is None
+    assert main(["ask", PERU, "--json", *argv]) == 0
+    assert json.loads(capsys.readouterr().out)["threshold_from"] == "answer model"
+
+
+def test_a_broken_verdicts_file_is_one_line_and_changes_nothing(
+    private: QA, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"answer_id": "a", "probability": 0.5, "should_answer": true}\nnot json\n')
+    before = (private.settings.index_path() / "manifest.json").read_bytes()
+    argv = [
+        "--corpus",
+        str(private.settings.corpus_dir),
+        "--index-dir",
+        str(private.settings.index_dir),
+    ]
+    assert main(["calibrate", "--verdicts", str(bad), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"Error: Line 2 of {bad} is not a verdict (Expecting value: line 1 column 1 (char 0))."
+    ]
+    assert (private.settings.index_path() / "manifest.json").read_bytes() == before
+    missing = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "nothing")
+    code = main(["calibrate", "--corpus", str(CORPUS), "--index-dir", str(missing.index_dir)])
+    assert code != 0 and "No index at" in capsys.readouterr().err
