@@ -8,7 +8,8 @@ whether that sentence holds a gold answer are kept. A simulated user then gives 
 verdicts on N dev questions drawn at random, the way a careful user would at the shipped
 threshold: up on a right sentence shown or on an abstention from an unanswerable
 question, down on a wrong sentence shown or on an abstention from an answerable one. When
-they are enough (verdicts.enough), `verdicts.choose_threshold` sets the threshold; the
+they are enough (verdicts.enough), `verdicts.choose_threshold` sets the threshold
+(`--rule errors`: the one making the fewest mistakes, the rule tried first); the
 test split is then measured at it: abstention on its unanswerable questions, false
 abstention and right sentences shown on its answerable ones. Over DRAWS draws the mean
 and the 2.5-97.5 percentiles are printed, beside the shipped threshold with its 95%
@@ -36,8 +37,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from qa import QA, Settings  # noqa: E402
 from qa.evaluation import load_gold  # noqa: E402
-from qa.evaluation.judge import contains_answer, wilson  # noqa: E402
-from qa.verdicts import Point, choose_threshold, enough  # noqa: E402
+from qa.evaluation.judge import contains_answer  # noqa: E402
+from qa.stats import wilson  # noqa: E402
+from qa.verdicts import Point, choose_threshold, enough, operating_curve  # noqa: E402
 
 DOMAINS = {
     "news": (ROOT / "corpus", ROOT / "tests/gold/dev.jsonl", ROOT / "tests/gold/test.jsonl"),
@@ -59,8 +61,9 @@ class Asked:
     right: bool
 
 
-def ask_all(domain: str) -> tuple[list[Asked], list[Asked], float]:
-    """(dev, test, the shipped abstention threshold) for one domain."""
+def ask_all(domain: str) -> tuple[list[Asked], list[Asked], float, float]:
+    """(dev, test, the shipped abstention threshold, its false-abstention budget) for one
+    domain."""
     corpus, dev, test = DOMAINS[domain]
     settings = Settings(
         corpus_dir=corpus,
@@ -80,7 +83,7 @@ def ask_all(domain: str) -> tuple[list[Asked], list[Asked], float]:
             rows.append(Asked(answer.confidence, question.answerable, right))
         return rows
 
-    return asked(dev), asked(test), shipped.hedge
+    return asked(dev), asked(test), shipped.hedge, shipped.false_abstention
 
 
 def verdict(row: Asked, shipped: float) -> Point:
@@ -99,12 +102,24 @@ def measure(test: list[Asked], cut: float) -> dict[str, float]:
     }
 
 
-def simulate(dev: list[Asked], test: list[Asked], shipped: float, size: int, rng) -> dict:
+def fewest_mistakes(points: list[Point], shipped: float, budget: float) -> float:
+    """The rule tried first and dropped: a wrong sentence shown and a wrong abstention
+    count alike, the nearest to the shipped threshold among equals."""
+    curve = operating_curve(points, shipped)
+    return min(curve, key=lambda o: (o.errors, abs(o.threshold - shipped))).threshold
+
+
+RULES = {"budget": choose_threshold, "errors": fewest_mistakes}
+
+
+def simulate(
+    dev: list[Asked], test: list[Asked], shipped: float, budget: float, size: int, rng, rule
+) -> dict:
     results: dict[str, list[float]] = {"threshold": [], "set": []}
     for _ in range(DRAWS):
         drawn = rng.sample(dev, size) if size <= len(dev) else rng.choices(dev, k=size)
         points = [verdict(row, shipped) for row in drawn]
-        cut = choose_threshold(points, shipped) if enough(points) else shipped
+        cut = rule(points, shipped, budget) if enough(points) else shipped
         results["threshold"].append(cut)
         results["set"].append(float(enough(points)))
         for name, value in measure(test, cut).items():
@@ -119,6 +134,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="also write the table's numbers here")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--rule", choices=sorted(RULES), default="budget", help="how verdicts set the threshold"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     table: dict[str, dict] = {}
@@ -128,7 +146,7 @@ def main() -> int:
     )
     print("|---|---|---|---|---|---|---|")
     for domain in DOMAINS:
-        dev, test, shipped = ask_all(domain)
+        dev, test, shipped, budget = ask_all(domain)
         answerable = sum(r.answerable for r in test)
         n = {"abstention": len(test) - answerable, "false_abstention": answerable}
         n["right_shown"] = answerable
@@ -145,7 +163,7 @@ def main() -> int:
             "shipped": {"threshold": shipped, **base},
         }
         for size in SIZES:
-            result = simulate(dev, test, shipped, size, rng)
+            result = simulate(dev, test, shipped, budget, size, rng, RULES[args.rule])
             table[domain][str(size)] = result
             cells = [
                 f"{result[name][0]:.3f} [{result[name][1]:.3f}, {result[name][2]:.3f}]"

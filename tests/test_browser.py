@@ -10,6 +10,7 @@ Set QA_SCREENSHOT=docs/screenshot.png to save the follow-up conversation as a sc
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ import pytest
 from conftest import CORPUS
 from playwright.sync_api import Browser, Dialog, Locator, Page, Request, expect, sync_playwright
 
-from qa import QA
+from qa import QA, Settings
 from qa.engine import ensure_index
 from qa.ui.server import CJK_FONTS
 from qa.ui.uploads import format_size
@@ -65,16 +66,23 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(qa: QA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app over a private corpus (the bundled articles plus a hostile one),
-    sharing the session's loaded model; served until the session ends."""
-    from qa.ui import build_app, launch
-
+def served(qa: QA, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The settings of the app served: a private corpus, the bundled articles plus a
+    hostile one."""
     root = tmp_path_factory.mktemp("browser")
     corpus = root / "corpus"
     shutil.copytree(CORPUS, corpus)
     (corpus / "qwerty-orchard.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
-    settings = qa.settings.replace(corpus_dir=corpus, index_dir=root / "index")
+    return qa.settings.replace(corpus_dir=corpus, index_dir=root / "index")
+
+
+@pytest.fixture(scope="session")
+def app_url(qa: QA, served: Settings) -> Iterator[str]:
+    """The real app over `served`, sharing the session's loaded model; served until the
+    session ends."""
+    from qa.ui import build_app, launch
+
+    settings = served
     index = ensure_index(settings, qa.embedder, log=lambda message: None, progress=False)
     app = build_app(QA(index, qa.embedder, settings))
     url = launch(app, settings, "127.0.0.1", free_port())
@@ -362,3 +370,21 @@ def test_chinese_outlet_is_drawn_with_a_cjk_font(page: Page) -> None:
     assert drawn, "no table cell holds exactly 中国网"
     cjk = [f for f in drawn if f["familyName"] in CJK_FONTS]
     assert cjk and sum(f["glyphCount"] for f in cjk) == 3, drawn
+
+
+def test_a_thumb_on_a_reply_is_kept_beside_the_index(page: Page, served: Settings) -> None:
+    path = served.verdicts_path()
+    before = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    assert "qa calibrate" in page.locator("#qa-verdict-hint").inner_text()
+    ask(page, "What is the capital of Peru?")
+    # Gradio puts the thumbs under the reply they judge: the last ones are this reply's.
+    page.locator("#qa-chat button[aria-label='Dislike']").last.click()
+    # The server writes the line when the like event reaches it.
+    for _ in range(50):
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        if len(lines) > len(before):
+            break
+        page.wait_for_timeout(100)
+    record = json.loads(lines[-1])
+    assert record["question"] == "What is the capital of Peru?" and record["liked"] is False
+    assert record["should_answer"] == (record["answer"] is None)

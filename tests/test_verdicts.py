@@ -34,18 +34,28 @@ PERU = "What is the capital of Peru?"
 # --- the arithmetic, on made-up points ----------------------------------------------
 
 
-def test_the_threshold_makes_the_fewest_mistakes_nearest_the_shipped_one() -> None:
-    points = [Point(p, True) for p in (0.9, 0.8, 0.5)] + [Point(p, False) for p in (0.2, 0.3)]
-    # Anything in (0.3, 0.5] makes no mistake; the nearest such cut to 0.45 is 0.45.
-    assert choose_threshold(points, shipped=0.45) == 0.45
-    # Shipped at 0.1, two wrongly shown: the cut moves up to the first one without them,
-    # halfway between 0.3 and 0.5.
-    assert choose_threshold(points, shipped=0.1) == pytest.approx(0.4)
+def test_the_threshold_goes_down_as_told_and_up_only_when_sure() -> None:
+    answer = [Point(p, True) for p in (0.9, 0.8, 0.5, 0.45, 0.05)]
+    points = answer + [Point(p, False) for p in (0.2, 0.3, 0.6)]
+    # No budget for five answerable ones at 3%: down to just under the lowest (halfway to
+    # the cut below all points, 0.025) ...
+    assert choose_threshold(points, shipped=0.45, false_abstention=0.03) == pytest.approx(0.025)
+    # ... but not up to it: five verdicts cannot show that 3% is kept.
+    assert choose_threshold(points, shipped=0.01, false_abstention=0.03) == 0.01
+    assert choose_threshold(points, shipped=0.01, false_abstention=0.2) == 0.01
+    # A budget of one in five: 0.45 (at the threshold: answered) may stay.
+    assert choose_threshold(points, shipped=0.45, false_abstention=0.2) == pytest.approx(0.45)
     curve = {
         round(o.threshold, 6): (o.wrongly_shown, o.wrongly_abstained)
-        for o in operating_curve(points, 0.1)
+        for o in operating_curve(points, 0.45)
     }
-    assert curve[0.1] == (2, 0) and curve[0.4] == (0, 0) and curve[0.85] == (0, 2)
+    assert curve[0.025] == (3, 0) and curve[0.375] == (1, 1) and curve[0.45] == (1, 1)
+    assert curve[0.55] == (1, 3)
+    # 200 right answers from 0.5 up: sure enough (Wilson upper bound of 1/200 is 2.8%,
+    # of 2/200 3.6%) to lose the lowest one, not two.
+    many = [Point(0.5 + i / 500, True) for i in range(200)]
+    many += [Point(p, False) for p in (0.1, 0.2, 0.3, 0.4, 0.45)]
+    assert choose_threshold(many, shipped=0.03, false_abstention=0.03) == pytest.approx(0.501)
 
 
 def test_enough_needs_thirty_and_five_of_each() -> None:
@@ -149,11 +159,11 @@ def test_recorded_verdicts_move_this_index_threshold(
     assert calibration is not None and calibration["verdicts"] == len(points)
     threshold = calibration["threshold"]
     assert threshold != shipped and f"abstains below {threshold:.4f}" in out
-    assert "<- fewest mistakes" in out and "<- the answer model's" in out
+    assert "<- chosen" in out and "<- the answer model's" in out
 
-    # The verdicts disagreed with the shipped threshold: the new one makes fewer mistakes.
-    curve = {round(o.threshold, 6): o.errors for o in operating_curve(points, shipped)}
-    assert curve[threshold] < curve[round(shipped, 6)]
+    # Within the model's false-abstention budget on the replies that should have answered.
+    answerable = [p.probability for p in points if p.should_answer]
+    assert sum(p < threshold for p in answerable) <= 0.03 * len(answerable)
     # Asked again, each judged question is decided at the new threshold, and says so.
     assert main(["ask", PERU, "--json", *argv]) == 0
     reply = json.loads(capsys.readouterr().out)

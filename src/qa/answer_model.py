@@ -180,6 +180,10 @@ def _scorer(item: dict[str, Any], expected: tuple[str, ...], where: str) -> Line
     return Linear.from_dict(item, expected, where)
 
 
+# The false-abstention budget of a model whose meta does not record it (train/: 3%).
+DEFAULT_FALSE_ABSTENTION = 0.03
+
+
 @dataclass(frozen=True)
 class AnswerModel:
     sentence: Linear | Trees
@@ -199,6 +203,12 @@ class AnswerModel:
     digest: str = ""
     # Whether `hedge` (the abstention cut) was set by a user's verdicts for one index.
     calibrated: bool = False
+
+    @property
+    def false_abstention(self) -> float:
+        """The share of answerable questions the hedge threshold may abstain on, as it
+        was chosen (on the dev questions), and as `qa calibrate` chooses one."""
+        return float(self.meta.get("false_abstention_target", DEFAULT_FALSE_ABSTENTION))
 
     def with_cut(self, threshold: float) -> AnswerModel:
         """This model abstaining below `threshold` (calibrated from verdicts): what it

@@ -283,15 +283,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Read the verdicts given in the chat (thumbs up or down on answers, hedges and
     abstentions) and print what each threshold would have done to them. With at least
-    30 judged, 5 of each kind, set the threshold below which this index abstains: the one
-    making the fewest mistakes on them, recorded in the index's manifest (shown as
-    "threshold" in qa ask --json). The answer model itself is never retrained."""
+    30 judged, 5 of each kind, set the threshold below which this index abstains: the
+    highest that abstains on at most the answer model's false-abstention budget (3%) of
+    the replies that should have answered, as the model's own was chosen on the dev
+    questions. It is recorded in the index's manifest (shown as "threshold" in qa ask
+    --json). The answer model itself is never retrained."""
     from dataclasses import replace
 
     from .answer_model import load_answer_model
     from .index_store import write_manifest
     from .manifest import read_manifest
-    from .verdicts import MIN_EACH, MIN_VERDICTS, calibration, enough, operating_curve, read_points
+    from .verdicts import (
+        MIN_EACH,
+        MIN_VERDICTS,
+        calibration,
+        choose_threshold,
+        enough,
+        operating_curve,
+        read_points,
+    )
 
     settings = _settings(args)
     index_dir = settings.index_path()
@@ -309,15 +319,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"{len(points)} verdicts in {source} ({answer} should have answered, "
         f"{len(points) - answer} should not)."
     )
+    chosen = None
+    if enough(points):
+        chosen = calibration(points, shipped, model.false_abstention, model.digest)
     if points:
-        print(format_curve(operating_curve(points, shipped), shipped))
-    if not enough(points):
+        curve = operating_curve(points, shipped)
+        cut = choose_threshold(points, shipped, model.false_abstention) if chosen else None
+        print(format_curve(curve, shipped, cut))
+    if chosen is None:
         print(
             f"At least {MIN_VERDICTS} verdicts, {MIN_EACH} of each kind, are needed to set a "
             f"threshold: this index keeps {_current(manifest.calibration, model)}."
         )
         return 0
-    chosen = calibration(points, shipped, model.digest)
     write_manifest(replace(manifest, calibration=chosen), index_dir)
     print(
         f"This index now abstains below {chosen['threshold']:.4f} (the answer model's own: "
@@ -337,18 +351,17 @@ def _current(calibration: dict[str, Any] | None, model: AnswerModel) -> str:
 CURVE_POINTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
 
 
-def format_curve(curve: list[Operating], shipped: float) -> str:
+def format_curve(curve: list[Operating], shipped: float, chosen: float | None) -> str:
     """The operating curve as a table: at CURVE_POINTS, the shipped threshold and the
-    one with the fewest mistakes."""
-    best = min(curve, key=lambda o: (o.errors, abs(o.threshold - shipped)))
+    chosen one (None: none chosen)."""
     # At each grid point, the curve's row in force there (its highest cut not above it).
     picked = {next(o for o in reversed(curve) if o.threshold <= point) for point in CURVE_POINTS}
-    picked |= {best, next(o for o in curve if o.threshold == shipped)}
+    picked |= {o for o in curve if o.threshold in (shipped, chosen)}
     rows = sorted(picked, key=lambda o: o.threshold)
     lines = ["threshold  shown wrongly  abstained wrongly  mistakes"]
     for o in rows:
         mark = "  <- the answer model's" if o.threshold == shipped else ""
-        mark += "  <- fewest mistakes" if o is best else ""
+        mark += "  <- chosen" if o.threshold == chosen else ""
         lines.append(
             f"{o.threshold:9.4f}  {o.wrongly_shown:13d}  {o.wrongly_abstained:17d}  "
             f"{o.errors:8d}{mark}"

@@ -7,13 +7,15 @@ feature row and the probability. It goes nowhere else.
 
 `qa calibrate` reads them back as points (probability, whether qa should have shown a
 sentence) and, once there are enough of both kinds, chooses the threshold below which
-this index abstains. The shipped answer model is never retrained: only where its
+this index abstains: the highest that keeps the answer model's false-abstention budget
+on them. The shipped answer model is never retrained: only where its
 probability is cut moves, and it is recorded in the index's manifest.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -23,6 +25,7 @@ from typing import Any
 
 from .answer import Answer
 from .errors import UsageError
+from .stats import wilson
 
 # Below these `qa calibrate` prints the curve but sets nothing: with fewer, one verdict
 # moves the threshold across half the probability range (docs/EVAL.md, "Verdicts").
@@ -143,23 +146,43 @@ def enough(points: Sequence[Point]) -> bool:
     return len(points) >= MIN_VERDICTS and min(answer, len(points) - answer) >= MIN_EACH
 
 
-def choose_threshold(points: Sequence[Point], shipped: float) -> float:
-    """The threshold that makes the fewest mistakes on `points` (a wrong sentence shown
-    and a wrong abstention count alike), the nearest to `shipped` among equals: verdicts
-    move it only as far as they disagree with it."""
-    best = min(
-        operating_curve(points, shipped),
-        key=lambda o: (o.errors, abs(o.threshold - shipped)),
-    )
-    return best.threshold
+def choose_threshold(points: Sequence[Point], shipped: float, false_abstention: float) -> float:
+    """The threshold for this index: the highest that abstains on at most
+    `false_abstention` of the points that should have been answered (the rule the answer
+    model's own threshold was chosen by on the dev questions, here on the user's own
+    questions), with one guard.
+
+    Down: when the verdicts say it abstained on more than that at `shipped` ("it should
+    have answered"), it goes down as far as they say. Up: only as far as the verdicts
+    show, at 95% confidence (the Wilson upper bound), that no more than `false_abstention`
+    is lost, so a few dozen right answers, all at high probabilities, cannot hide the
+    next user's. Counting the two kinds of mistake alike was tried and dropped: on SQuAD
+    it hid half the right answers (docs/EVAL.md, "Verdicts").
+    """
+    answerable = sum(p.should_answer for p in points)
+    allowed = math.floor(false_abstention * answerable)
+    curve = operating_curve(points, shipped)
+    highest = max(o.threshold for o in curve if o.wrongly_abstained <= allowed)
+    if highest <= shipped:
+        return highest
+    sure = [
+        o.threshold
+        for o in curve
+        if shipped <= o.threshold <= highest
+        and wilson(o.wrongly_abstained, answerable)[1] <= false_abstention
+    ]
+    return max(sure, default=shipped)
 
 
-def calibration(points: Sequence[Point], shipped: float, model_id: str) -> dict[str, Any]:
+def calibration(
+    points: Sequence[Point], shipped: float, false_abstention: float, model_id: str
+) -> dict[str, Any]:
     """What the manifest records: the threshold, the verdicts it was set from, and the
     answer model it applies to (another model's probabilities mean something else)."""
     answer = sum(p.should_answer for p in points)
     return {
-        "threshold": round(choose_threshold(points, shipped), 6),
+        "threshold": round(choose_threshold(points, shipped, false_abstention), 6),
+        "false_abstention": false_abstention,
         "verdicts": len(points),
         "should_answer": answer,
         "should_abstain": len(points) - answer,

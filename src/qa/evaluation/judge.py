@@ -8,12 +8,12 @@ corpus files).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from ..stats import wilson
 from .gold import KIND, GoldQuestion
 
 # (file relative to the corpus folder, passage text, offset hint) -> where the text starts
@@ -283,17 +283,6 @@ def intervals(judgements: Sequence[Judgement]) -> dict[str, tuple[float, float]]
     spanned = [j for j in answerable if j.has_spans]
     counts = _values(judgements, answerable, unanswerable, spanned, [])[1]
     return {name: wilson(k, n) for name, (k, n) in counts.items() if n}
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of k successes in n (95% for z = 1.96): unlike the normal
-    approximation it stays inside [0, 1] and is fair at 0 of 20 or 20 of 20."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _values(

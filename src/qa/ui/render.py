@@ -211,7 +211,34 @@ def _source_html(citation: Citation, score: str | None, anchor: str) -> str:
         f'<div class="qa-meta">{meta}</div>'
         f'<blockquote class="qa-passage">{passage}</blockquote>{ranks}'
         f'<details class="qa-article"><summary>Open the whole document</summary>'
-        f"{article}</details></li>"
+        f"{article}</details>{_page_html(citation)}</li>"
+    )
+
+
+def _page_html(citation: Citation) -> str:
+    """The cited PDF page as printed, folded, with the answering sentence (or, for a
+    passage that does not answer, the passage) highlighted where it is printed; "" for
+    other formats and for a PDF whose file is gone, changed or unreadable."""
+    from .pdf_page import page_image
+
+    document, chunk = citation.document, citation.hit.chunk
+    if not document.pages or not document.path:
+        return ""
+    start, end = citation.answer_span or (0, len(chunk.text))
+    # The sentence may begin on the page after the one the passage begins on.
+    page = document.page_at(chunk.start + start) or citation.page
+    if not page:
+        return ""
+    image = page_image(document.path, page, chunk.text[start:end], document.sha256)
+    if image is None:
+        return ""
+    what = "answering sentence" if citation.answer_span else "passage"
+    marked = f", the {what} highlighted" if image.highlighted else ""
+    alt = f"Page {page} of {document.title} as printed{marked}"
+    return (
+        f'<details class="qa-page"><summary>Open page {page} as printed</summary>'
+        f'<img src="{image.data_uri}" width="{image.width}" height="{image.height}" '
+        f'alt="{text(alt)}"></details>'
     )
 
 
@@ -263,6 +290,14 @@ def documents_html(
     )
 
 
+# Under the question box: what the thumbs on a reply mean, and what they are for.
+VERDICT_HINT = (
+    '<p class="qa-hint">Rate a reply with 👍 or 👎. On “the documents don’t say”, 👎 means '
+    "it should have answered. Your verdicts stay beside the index; "
+    "<code>qa calibrate</code> sets this index’s threshold from them.</p>"
+)
+
+
 def status_html(lines: Iterable[str], ok: bool = True) -> str:
     """An upload's outcome, one escaped line each."""
     items = "".join(f"<li>{text(line)}</li>" for line in lines)
@@ -277,11 +312,3 @@ def _static(name: str) -> str:
 
 CSS = _static("qa.css")
 VIEWER_JS = _static("viewer.js")
-# Under the question box: what the thumbs on a reply mean, and what they are for.
-VERDICT_HINT = (
-    '<p class="qa-hint">Rate a reply with 👍 or 👎. On “the documents don’t say”, 👎 means '
-    "it should have answered. Your verdicts stay beside the index; "
-    "<code>qa calibrate</code> sets this index’s threshold from them.</p>"
-)
-
-

@@ -1,0 +1,17 @@
+"""Rates with their uncertainty: the one home of the Wilson interval, which `qa eval`
+reports every rate with and `qa calibrate` guards a threshold with."""
+
+from __future__ import annotations
+
+import math
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of k successes in n (95% for z = 1.96): unlike the normal
+    approximation it stays inside [0, 1] and is fair at 0 of 20 or 20 of 20."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
