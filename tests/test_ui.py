@@ -57,9 +57,10 @@ PAYLOADS = (
 # The only markup render.py writes: any other tag or attribute came from the payload.
 TAGS = frozenset(
     """div p span ul ol li mark q section h3 h4 blockquote details summary
-    table thead tbody tr th td code""".split()
+    table thead tbody tr th td code img""".split()
 )
-ATTRIBUTES = frozenset({"class", "id", "data-anchor"})
+# img and its attributes: a cited PDF page (pdf_page.py), its src a data: URI of our PNG.
+ATTRIBUTES = frozenset({"class", "id", "data-anchor", "src", "width", "height", "alt"})
 # Syntax that Markdown, KaTeX or a JS/Handlebars template would act on.
 SYNTAX = re.compile(r"\$\{|\{\{|\]\(|\$\$")
 
