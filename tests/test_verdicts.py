@@ -34,17 +34,18 @@ PERU = "What is the capital of Peru?"
 # --- the arithmetic, on made-up points ----------------------------------------------
 
 
-def test_the_threshold_goes_down_as_told_and_up_only_when_sure() -> None:
+def test_the_threshold_moves_only_as_far_as_the_verdicts_show() -> None:
     answer = [Point(p, True) for p in (0.9, 0.8, 0.5, 0.45, 0.05)]
     points = answer + [Point(p, False) for p in (0.2, 0.3, 0.6)]
-    # No budget for five answerable ones at 3%: down to just under the lowest (halfway to
-    # the cut below all points, 0.025) ...
+    # One of five answerable ones abstained on at 0.45 is over a 3% budget for sure (the
+    # Wilson lower bound of 1/5 is 3.6%): down to just under 0.05, the lowest, halfway
+    # to the cut below all points.
     assert choose_threshold(points, shipped=0.45, false_abstention=0.03) == pytest.approx(0.025)
-    # ... but not up to it: five verdicts cannot show that 3% is kept.
+    # At a 20% budget one in five is within it: no move.
+    assert choose_threshold(points, shipped=0.45, false_abstention=0.2) == 0.45
+    # Up: five verdicts cannot show that 3% (or 20%) is kept.
     assert choose_threshold(points, shipped=0.01, false_abstention=0.03) == 0.01
     assert choose_threshold(points, shipped=0.01, false_abstention=0.2) == 0.01
-    # A budget of one in five: 0.45 (at the threshold: answered) may stay.
-    assert choose_threshold(points, shipped=0.45, false_abstention=0.2) == pytest.approx(0.45)
     curve = {
         round(o.threshold, 6): (o.wrongly_shown, o.wrongly_abstained)
         for o in operating_curve(points, 0.45)
@@ -56,6 +57,10 @@ def test_the_threshold_goes_down_as_told_and_up_only_when_sure() -> None:
     many = [Point(0.5 + i / 500, True) for i in range(200)]
     many += [Point(p, False) for p in (0.1, 0.2, 0.3, 0.4, 0.45)]
     assert choose_threshold(many, shipped=0.03, false_abstention=0.03) == pytest.approx(0.501)
+    # One abstention judged wrong among 200 is within the budget: it does not pull the
+    # threshold down, and up it goes to just under the lowest right answer above it.
+    low = [*many[1:], Point(0.001, True)]
+    assert choose_threshold(low, shipped=0.03, false_abstention=0.03) == pytest.approx(0.476)
 
 
 def test_enough_needs_thirty_and_five_of_each() -> None:
@@ -97,13 +102,14 @@ def like(app: ChatApp, conversation: Conversation, position: int, liked: bool | 
 
 def ask_and_judge(app: ChatApp, conversation: Conversation, question, liked=None) -> None:
     """A chat turn, then a verdict the way a careful user gives it: up on a sentence that
-    holds the gold answer or on an abstention from an unanswerable question, down else."""
+    holds the gold answer or on an abstention from an unanswerable question, down else;
+    and this user wants near misses (the articles say something close) answered too."""
     *_, (_, _, _, conversation) = app.respond(question.question, conversation, 5, "hybrid", False)
     position = max(conversation.replies)
     answer = conversation.replies[position].answer
     if liked is None:
         if answer.text is None:
-            liked = not question.answerable
+            liked = not (question.answerable or question.kind == "near_miss")
         else:
             liked = question.answerable and contains_answer(answer.text, question.answers)
     like(app, conversation, position, liked)
@@ -158,7 +164,8 @@ def test_recorded_verdicts_move_this_index_threshold(
     calibration = read_manifest(private.settings.index_path()).calibration
     assert calibration is not None and calibration["verdicts"] == len(points)
     threshold = calibration["threshold"]
-    assert threshold != shipped and f"abstains below {threshold:.4f}" in out
+    # This user wanted more answered than the model does: the threshold went down.
+    assert threshold < shipped and f"abstains below {threshold:.4f}" in out
     assert "<- chosen" in out and "<- the answer model's" in out
 
     # Within the model's false-abstention budget on the replies that should have answered.

@@ -147,29 +147,31 @@ def enough(points: Sequence[Point]) -> bool:
 
 
 def choose_threshold(points: Sequence[Point], shipped: float, false_abstention: float) -> float:
-    """The threshold for this index: the highest that abstains on at most
-    `false_abstention` of the points that should have been answered (the rule the answer
-    model's own threshold was chosen by on the dev questions, here on the user's own
-    questions), with one guard.
+    """The threshold for this index, by the rule the answer model's own was chosen by on
+    the dev questions: the highest that abstains on at most `false_abstention` of the
+    points that should have been answered, here on the user's own questions. It moves
+    from `shipped` only as far as the verdicts show, at 95% confidence (Wilson):
 
-    Down: when the verdicts say it abstained on more than that at `shipped` ("it should
-    have answered"), it goes down as far as they say. Up: only as far as the verdicts
-    show, at 95% confidence (the Wilson upper bound), that no more than `false_abstention`
-    is lost, so a few dozen right answers, all at high probabilities, cannot hide the
-    next user's. Counting the two kinds of mistake alike was tried and dropped: on SQuAD
-    it hid half the right answers (docs/EVAL.md, "Verdicts").
+    - down, when they show the shipped one abstains on more than that ("it should have
+      answered"): to the highest threshold within the budget;
+    - up, to the highest threshold they show keeps within it, so a few dozen right
+      answers at high probabilities cannot hide the next user's.
+
+    Counting the two kinds of mistake alike was tried and dropped, and so was moving on
+    the point estimate alone: the first hid half of SQuAD's right answers, the second
+    let one verdict on a question of probability near 0 stop nearly all abstention
+    (docs/EVAL.md, "Verdicts").
     """
     answerable = sum(p.should_answer for p in points)
-    allowed = math.floor(false_abstention * answerable)
     curve = operating_curve(points, shipped)
-    highest = max(o.threshold for o in curve if o.wrongly_abstained <= allowed)
-    if highest <= shipped:
-        return highest
+    at_shipped = next(o for o in curve if o.threshold == shipped)
+    if wilson(at_shipped.wrongly_abstained, answerable)[0] > false_abstention:
+        allowed = math.floor(false_abstention * answerable)
+        return max(o.threshold for o in curve if o.wrongly_abstained <= allowed)
     sure = [
         o.threshold
         for o in curve
-        if shipped <= o.threshold <= highest
-        and wilson(o.wrongly_abstained, answerable)[1] <= false_abstention
+        if o.threshold >= shipped and wilson(o.wrongly_abstained, answerable)[1] <= false_abstention
     ]
     return max(sure, default=shipped)
 
