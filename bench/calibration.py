@@ -59,6 +59,7 @@ class Asked:
     answerable: bool
     # The sentence shown at any threshold below `probability` holds a gold answer.
     right: bool
+    kind: str
 
 
 def ask_all(domain: str) -> tuple[list[Asked], list[Asked], float, float]:
@@ -80,16 +81,28 @@ def ask_all(domain: str) -> tuple[list[Asked], list[Asked], float, float]:
         for question in load_gold(path, settings).questions:
             answer = showing.ask(question.question)
             right = question.answerable and contains_answer(answer.text, question.answers)
-            rows.append(Asked(answer.confidence, question.answerable, right))
+            kind = "answerable" if question.answerable else str(question.kind)
+            rows.append(Asked(answer.confidence, question.answerable, right, kind))
         return rows
 
     return asked(dev), asked(test), shipped.hedge, shipped.false_abstention
 
 
-def verdict(row: Asked, shipped: float) -> Point:
+def careful(row: Asked, shipped: float) -> Point:
     """A careful user's verdict on the reply given at the shipped threshold."""
     shown = row.probability >= shipped
     return Point(row.probability, row.right if shown else row.answerable)
+
+
+def generous(row: Asked, shipped: float) -> Point:
+    """A user who wants near misses answered too (the documents say something close,
+    and that is what they came for): up on any of them shown, down on their abstention."""
+    if row.kind == "near_miss":
+        return Point(row.probability, True)
+    return careful(row, shipped)
+
+
+USERS = {"careful": careful, "generous": generous}
 
 
 def measure(test: list[Asked], cut: float) -> dict[str, float]:
@@ -113,12 +126,19 @@ RULES = {"budget": choose_threshold, "errors": fewest_mistakes}
 
 
 def simulate(
-    dev: list[Asked], test: list[Asked], shipped: float, budget: float, size: int, rng, rule
+    dev: list[Asked],
+    test: list[Asked],
+    shipped: float,
+    budget: float,
+    size: int,
+    rng,
+    rule,
+    user,
 ) -> dict:
     results: dict[str, list[float]] = {"threshold": [], "set": []}
     for _ in range(DRAWS):
         drawn = rng.sample(dev, size) if size <= len(dev) else rng.choices(dev, k=size)
-        points = [verdict(row, shipped) for row in drawn]
+        points = [user(row, shipped) for row in drawn]
         cut = rule(points, shipped, budget) if enough(points) else shipped
         results["threshold"].append(cut)
         results["set"].append(float(enough(points)))
@@ -134,6 +154,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="also write the table's numbers here")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--user", choices=sorted(USERS), default="careful", help="who gives the verdicts"
+    )
     parser.add_argument(
         "--rule", choices=sorted(RULES), default="budget", help="how verdicts set the threshold"
     )
@@ -163,7 +186,9 @@ def main() -> int:
             "shipped": {"threshold": shipped, **base},
         }
         for size in SIZES:
-            result = simulate(dev, test, shipped, budget, size, rng, RULES[args.rule])
+            result = simulate(
+                dev, test, shipped, budget, size, rng, RULES[args.rule], USERS[args.user]
+            )
             table[domain][str(size)] = result
             cells = [
                 f"{result[name][0]:.3f} [{result[name][1]:.3f}, {result[name][2]:.3f}]"

@@ -15,7 +15,6 @@ probability is cut moves, and it is recorded in the index's manifest.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -153,21 +152,24 @@ def choose_threshold(points: Sequence[Point], shipped: float, false_abstention: 
     from `shipped` only as far as the verdicts show, at 95% confidence (Wilson):
 
     - down, when they show the shipped one abstains on more than that ("it should have
-      answered"): to the highest threshold within the budget;
+      answered"): to the highest threshold they no longer show is over it;
     - up, to the highest threshold they show keeps within it, so a few dozen right
       answers at high probabilities cannot hide the next user's.
 
     Counting the two kinds of mistake alike was tried and dropped, and so was moving on
     the point estimate alone: the first hid half of SQuAD's right answers, the second
-    let one verdict on a question of probability near 0 stop nearly all abstention
+    let a verdict or two on questions of probability near 0 stop nearly all abstention
     (docs/EVAL.md, "Verdicts").
     """
     answerable = sum(p.should_answer for p in points)
     curve = operating_curve(points, shipped)
     at_shipped = next(o for o in curve if o.threshold == shipped)
     if wilson(at_shipped.wrongly_abstained, answerable)[0] > false_abstention:
-        allowed = math.floor(false_abstention * answerable)
-        return max(o.threshold for o in curve if o.wrongly_abstained <= allowed)
+        return max(
+            o.threshold
+            for o in curve
+            if wilson(o.wrongly_abstained, answerable)[0] <= false_abstention
+        )
     sure = [
         o.threshold
         for o in curve
