@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 from conftest import GOLD, ROOT
 
+import qa.embedding as embedding
 import qa.onnx_encoder as onnx_encoder
 from qa import QA, Settings
-from qa.embedding import Embedder
+from qa.digest import file_sha256
+from qa.embedding import Embedder, export_model
 from qa.errors import ModelError, UsageError
 from qa.index import read_manifest, scoring_text
 from qa.onnx_encoder import (
@@ -114,7 +116,7 @@ def test_the_manifest_records_the_export_cached_beside_the_index(qa: QA, setting
     assert record["engine"] == "onnx"
     assert record["model_sha256"] == model_sha256(settings.model_path())
     assert folder.name == record["model_sha256"][:16]
-    assert record["onnx_sha256"] == onnx_encoder._file_sha256(folder / "model.onnx")
+    assert record["onnx_sha256"] == file_sha256(folder / "model.onnx")
     config = json.loads((folder / "encoder.json").read_text())
     assert config["max_seq_length"] == 256 and config["dimension"] == 384
     assert config["modules"] == ["Transformer", "Pooling", "Normalize"]
@@ -146,7 +148,7 @@ def test_an_index_without_an_export_gets_one_on_its_first_question(
     def no_export(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(onnx_encoder, "export", no_export)
+    monkeypatch.setattr(embedding, "export_model", no_export)
     again = QA.open(old, log=messages.append, progress=False)
     assert again.ask(QUESTION).text == answered.text
 
@@ -159,7 +161,12 @@ def test_a_damaged_export_is_made_again(qa: QA, settings: Settings, tmp_path: Pa
     damaged = cache / Path(record["path"]).name / "model.onnx"
     damaged.write_bytes(damaged.read_bytes()[:1000])
     encoder = load_or_export(
-        settings.model_path(), cache, None, load_model=lambda: None, log=lambda m: None
+        settings.model_path(),
+        cache,
+        None,
+        load_model=lambda: None,
+        log=lambda m: None,
+        export=export_model,
     )
     assert encoder.folder == damaged.parent and damaged.stat().st_size > 1_000_000
     assert float(np.abs(encoder.encode([QUESTION]) - qa.embedder.encode([QUESTION])).max()) == 0
@@ -170,7 +177,12 @@ def test_an_unwritable_cache_exports_for_this_run_only(qa: QA, settings: Setting
     blocked.write_text("not a folder")
     messages: list[str] = []
     encoder = load_or_export(
-        settings.model_path(), blocked / CACHE_DIRNAME, None, lambda: None, messages.append
+        settings.model_path(),
+        blocked / CACHE_DIRNAME,
+        None,
+        lambda: None,
+        messages.append,
+        export_model,
     )
     assert messages and messages[0].startswith(f"Warning: {blocked / CACHE_DIRNAME}/ cannot")
     assert encoder.encode([QUESTION]).shape == (1, 384)

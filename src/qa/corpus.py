@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .digest import file_sha256
 from .errors import CorpusError
 from .page_header import join_paragraphs, split_header
 from .readers import READERS, Extracted, ReadError, read
@@ -242,7 +243,7 @@ def read_document(path: Path, doc_id: str) -> Document:
 
 def _read_document(path: Path, doc_id: str, shown: str) -> Document:
     extracted = read(path)
-    return document_from(doc_id, extracted, shown, _sha256_file(path))
+    return document_from(doc_id, extracted, shown, file_sha256(path))
 
 
 # A file whose size and modification time are the ones recorded keeps its recorded
@@ -281,7 +282,7 @@ def fingerprint(
             if old_stats.get(name) == now and name in old_files and now[1] < trusted_before:
                 files[name] = old_files[name]
             else:
-                files[name] = _sha256_file(path)
+                files[name] = file_sha256(path)
             stats[name] = now
         except OSError:
             files[name] = "unreadable"
@@ -436,11 +437,3 @@ def parse_document(doc_id: str, content: str, path: str = "") -> Document:
 
 def _sha256(content: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

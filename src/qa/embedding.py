@@ -133,6 +133,7 @@ class Embedder:
                     self.onnx_record,
                     load_model=self._model_for_export,
                     log=self.log,
+                    export=export_model,
                 )
             return self._encoder
 
@@ -257,3 +258,11 @@ def _load(path: Path) -> Any:
         return SentenceTransformer(str(path), device="cpu")
     except (OSError, ValueError) as e:
         raise ModelError(f"Could not load the model at {path}: {e}") from e
+
+
+def export_model(model: Any, model_path: Path, model_hash: str, folder: Path) -> None:
+    """Export the loaded model into `folder` and check it: onnx_export.py, which needs
+    torch, is imported only here, and only when there is no export to use."""
+    from .onnx_export import export
+
+    export(model, model_path, model_hash, folder)

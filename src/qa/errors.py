@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class QAError(Exception):
     """A known failure with a message fit to show a user as it is."""
@@ -62,3 +64,22 @@ class ClusterError(QAError):
 
 class GoldFileError(UsageError):
     """A gold question file is malformed."""
+
+
+# What the messages below tell a user to run, unless the caller knows the exact command
+# (index_data.rebuild_command).
+REBUILD = "qa index --rebuild"
+
+
+def damaged(root: Path, problem: str, command: str, state: str = "is damaged") -> IndexCorruptError:
+    """A damaged-index error naming the file and what is wrong with it in plain words
+    (never the faiss or numpy exception text), and the command that rebuilds it."""
+    what = f"The index at {root}/ {state}: {problem}."
+    return IndexCorruptError(f'{what} Run "{command}" to rebuild it.', problem=what)
+
+
+def unreadable(name: str, error: OSError) -> str:
+    """`name` could not be read at all (not damaged inside): say why, in words."""
+    if isinstance(error, PermissionError):
+        return f"{name} cannot be read (permission denied)"
+    return f"{name} cannot be read ({(error.strerror or type(error).__name__).lower()})"

@@ -263,7 +263,8 @@ def all_acronyms(documents: list[Document]) -> dict[str, str]:
 
 # Saving, loading, the manifest and the in-memory Index live in their own modules; their
 # names are part of qa.index for the callers that import them from here.
-from .index_data import REBUILD, Index, rebuild_command  # noqa: E402, F811
+from .errors import REBUILD  # noqa: E402
+from .index_data import Index, rebuild_command  # noqa: E402, F811
 from .index_store import (  # noqa: E402
     BM25_FILES,
     INDEX_FILES,

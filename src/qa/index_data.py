@@ -20,9 +20,7 @@ from .bm25 import SparseBM25
 from .chunking import Chunk
 from .config import Settings
 from .corpus import Document
-from .errors import (
-    IndexCorruptError,
-)
+from .errors import IndexCorruptError, damaged, unreadable
 from .vectors import VectorIndex
 
 if TYPE_CHECKING:  # manifest.py builds its errors with this module's helpers
@@ -50,11 +48,6 @@ class Index:
         return self.vectors.all()
 
 
-# What the messages below tell a user to run, unless the caller knows the exact command
-# (rebuild_command).
-REBUILD = "qa index --rebuild"
-
-
 def rebuild_command(settings: Settings) -> str:
     """The `qa index` command line that rebuilds the index `settings` uses: with the
     corpus, --index-dir and --model the user gave, so it rebuilds that index and not the
@@ -67,22 +60,6 @@ def rebuild_command(settings: Settings) -> str:
     if settings.model:
         parts += ["--model", shlex.quote(settings.model)]
     return " ".join([*parts, "--rebuild"])
-
-
-def _damaged(
-    root: Path, problem: str, command: str, state: str = "is damaged"
-) -> IndexCorruptError:
-    """A damaged-index error naming the file and what is wrong with it in plain words
-    (never the faiss or numpy exception text), and the command that rebuilds it."""
-    what = f"The index at {root}/ {state}: {problem}."
-    return IndexCorruptError(f'{what} Run "{command}" to rebuild it.', problem=what)
-
-
-def _unreadable(name: str, error: OSError) -> str:
-    """`name` could not be read at all (not damaged inside): say why, in words."""
-    if isinstance(error, PermissionError):
-        return f"{name} cannot be read (permission denied)"
-    return f"{name} cannot be read ({(error.strerror or type(error).__name__).lower()})"
 
 
 class _Lines:
@@ -105,10 +82,10 @@ class _Lines:
         try:
             offsets = np.load(root / offsets_name, allow_pickle=False)
         except OSError as e:
-            problem = _unreadable(offsets_name, e)
-            raise _damaged(root, problem, command, "cannot be used") from e
+            problem = unreadable(offsets_name, e)
+            raise damaged(root, problem, command, "cannot be used") from e
         except Exception as e:
-            raise _damaged(root, f"{offsets_name} is truncated or corrupted", command) from e
+            raise damaged(root, f"{offsets_name} is truncated or corrupted", command) from e
         self.file = open(root / name, "rb")  # noqa: SIM115 - closed by the finalizer
         weakref.finalize(self, self.file.close)
         self.lock = threading.Lock()
@@ -129,7 +106,7 @@ class _Lines:
         return len(self.offsets) - 1
 
     def damaged(self) -> IndexCorruptError:
-        return _damaged(self.root, f"{self.name} is truncated or corrupted", self.command)
+        return damaged(self.root, f"{self.name} is truncated or corrupted", self.command)
 
     def _read(self, start: int, end: int) -> bytes:
         with self.lock:

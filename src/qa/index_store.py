@@ -34,19 +34,8 @@ from typing import Any
 import numpy as np
 
 from .bm25 import SparseBM25
-from .errors import (
-    IndexCorruptError,
-    IndexWriteError,
-)
-from .index_data import (
-    REBUILD,
-    Index,
-    _ChunkTable,
-    _damaged,
-    _DocumentTable,
-    _Lines,
-    _unreadable,
-)
+from .errors import REBUILD, IndexCorruptError, IndexWriteError, damaged, unreadable
+from .index_data import Index, _ChunkTable, _DocumentTable, _Lines
 from .manifest import Manifest, check_model, read_manifest
 from .vectors import read_vector_index
 
@@ -237,9 +226,9 @@ def load_index(
         try:
             present = (root / name).is_file()
         except OSError as e:
-            raise _damaged(root, _unreadable(name, e), command, "cannot be used") from e
+            raise damaged(root, unreadable(name, e), command, "cannot be used") from e
         if not present:
-            raise _damaged(root, f"{name} is missing", command)
+            raise damaged(root, f"{name} is missing", command)
     dimension, document_ids = manifest.dimension, list(manifest.documents)
     try:
         name = "documents.jsonl"
@@ -260,11 +249,11 @@ def load_index(
         name = BM25_FILES["data"]
         bm25 = SparseBM25.from_arrays(vocabulary, arrays)
     except OSError as e:
-        raise _damaged(root, _unreadable(name, e), command, "cannot be used") from e
+        raise damaged(root, unreadable(name, e), command, "cannot be used") from e
     except IndexCorruptError:
         raise
     except Exception as e:  # whatever faiss, numpy or json raise for a damaged file
-        raise _damaged(root, f"{name} is truncated or corrupted", command) from e
+        raise damaged(root, f"{name} is truncated or corrupted", command) from e
     n_terms = bm25.weights.shape[0]
     if len(vectors) != len(chunks):
         problem = (
@@ -292,7 +281,7 @@ def load_index(
             bm25=bm25,
             acronyms=dict(manifest.acronyms),
         )
-    raise _damaged(root, problem, command)
+    raise damaged(root, problem, command)
 
 
 def _write_json(path: Path, value: Any) -> None:

@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import INDEX_FORMAT_VERSION
-from .errors import IndexFormatError, IndexMismatchError, IndexNotFoundError
-from .index_data import REBUILD, _damaged, _unreadable
+from .errors import (
+    REBUILD,
+    IndexFormatError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    damaged,
+    unreadable,
+)
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -119,11 +125,11 @@ def read_manifest(directory: Path | str, command: str = REBUILD) -> Manifest:
             raise IndexNotFoundError(f'No index at {directory}/. Run "qa index" first.')
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:  # also from is_file, in a folder this user may not enter
-        raise _damaged(root, _unreadable("manifest.json", e), command, "cannot be used") from e
+        raise damaged(root, unreadable("manifest.json", e), command, "cannot be used") from e
     except ValueError as e:  # UnicodeDecodeError, json.JSONDecodeError
-        raise _damaged(root, "manifest.json is truncated or corrupted", command) from e
+        raise damaged(root, "manifest.json is truncated or corrupted", command) from e
     if not isinstance(manifest, dict):
-        raise _damaged(root, "manifest.json is corrupted", command)
+        raise damaged(root, "manifest.json is corrupted", command)
     if manifest.get("format_version") != INDEX_FORMAT_VERSION:
         raise IndexFormatError(
             f'The index at {directory}/ has another format version. Run "{command}" to rebuild it.'
@@ -131,7 +137,7 @@ def read_manifest(directory: Path | str, command: str = REBUILD) -> Manifest:
     try:
         return Manifest.from_json(manifest)
     except ValueError as e:
-        raise _damaged(root, "manifest.json is truncated or corrupted", command) from e
+        raise damaged(root, "manifest.json is truncated or corrupted", command) from e
 
 
 def check_model(manifest: Manifest, embedder: Embedder, command: str = REBUILD) -> None:

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+from .digest import file_sha256
 from .errors import ModelError
 
 # The sentence-transformers modules that the export reproduces in one graph.
@@ -38,15 +39,7 @@ def model_sha256(model_path: Path) -> str:
     digest = hashlib.sha256()
     for path in model_files(model_path):
         digest.update(path.relative_to(model_path).as_posix().encode() + b"\0")
-        digest.update(_file_sha256(path).encode())
-    return digest.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
+        digest.update(file_sha256(path).encode())
     return digest.hexdigest()
 
 

@@ -36,7 +36,6 @@ import numpy as np
 from .errors import ModelError
 from .log import Log
 from .model_folder import (  # noqa: F401 (re-exported: the export and tests use them)
-    _file_sha256,
     check_modules,
     model_files,
     model_sha256,
@@ -265,6 +264,7 @@ def load_or_export(
     record: dict[str, Any] | None,
     load_model: Callable[[], Any],
     log: Log,
+    export: Callable[[Any, Path, str, Path], None],
 ) -> OnnxEncoder:
     """The ONNX encoder of the model at `model_path`: from the cache, or exported now.
 
@@ -275,6 +275,8 @@ def load_or_export(
             there rather than computed again.
         load_model: returns the loaded SentenceTransformer; called only to export.
         log: where the one line about exporting goes.
+        export: makes the export (embedding.export_model: onnx_export, which needs
+            torch); passed in so that this runtime never imports the exporter.
 
     Raises:
         ModelError: the model cannot be exported, or its export does not reproduce it.
@@ -316,7 +318,7 @@ def load_or_export(
             f"Warning: {root}/ cannot be written ({(e.strerror or str(e)).lower()}), so the "
             "ONNX export of the model is made for this run only."
         )
-        return load_or_export(model_path, fallback, None, load_model, log)
+        return load_or_export(model_path, fallback, None, load_model, log, export)
     try:
         if known is not None and _valid(known, model_hash):
             _link_files(known, tmp)
@@ -378,11 +380,3 @@ def _process_cache() -> Path:
         _process_dir = Path(tempfile.mkdtemp(prefix="qa-onnx-"))
         atexit.register(shutil.rmtree, _process_dir, True)
     return _process_dir
-
-
-def export(model: Any, model_path: Path, model_hash: str, folder: Path) -> None:
-    """Export the loaded model into `folder` and check it (onnx_export.py, which needs
-    torch, is imported only here)."""
-    from .onnx_export import export as run
-
-    run(model, model_path, model_hash, folder)

@@ -1,6 +1,6 @@
 """Making the ONNX export: the sentence-transformers pipeline as one graph, checked.
 
-Needs torch (and onnx, onnxscript), so only `onnx_encoder.export` imports this module:
+Needs torch (and onnx, onnxscript), so only `embedding.export_model` imports this module:
 once per model, when an index is built. Running the export needs none of it.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .digest import file_sha256
 from .errors import ModelError
 from .onnx_encoder import (
     CONFIG_FILE,
@@ -27,7 +28,6 @@ from .onnx_encoder import (
     TOKENIZER_FILE,
     TOLERANCE,
     OnnxEncoder,
-    _file_sha256,
 )
 
 # Texts the export is checked on: cased and uncased, punctuation, digits, accents, CJK,
@@ -91,7 +91,7 @@ def export(model: Any, model_path: Path, model_hash: str, folder: Path) -> None:
         "format": ENCODER_FORMAT,
         "model_sha256": model_hash,
         "model_path": str(model_path),
-        "onnx_sha256": _file_sha256(onnx_path),
+        "onnx_sha256": file_sha256(onnx_path),
         "exporter": exporter,
         "torch_version": torch.__version__,
         "inputs": names,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import ctypes
 import functools
-import hashlib
 import io
 import logging
 import os
@@ -25,6 +24,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from ..digest import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +106,10 @@ def _cached_page(
 @functools.lru_cache(maxsize=CACHE_PAGES)
 def _file_sha256(path: str, mtime_ns: int, size: int) -> str | None:
     """The file's SHA-256 (None if unreadable); time and size key the cache only."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        return file_sha256(path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def _render(path: str, page_number: int, quote: str) -> PageImage | None:
