@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
-        description="Ask questions of a folder of articles; get the answering sentence, cited.",
+        description="Ask questions of a folder of documents; get the answering sentence, cited.",
     )
     parser.add_argument("--version", action="version", version=f"qa {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     defaults = Settings()
 
     ask = commands.add_parser(
-        "ask", help="answer a question from the indexed articles", description=cmd_ask.__doc__
+        "ask", help="answer a question from the indexed documents", description=cmd_ask.__doc__
     )
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument(

@@ -204,7 +204,7 @@ def check_question(
     question, k outside 1..100 or an unknown mode."""
     if not isinstance(question, str) or not question.strip():
         raise UsageError(
-            'The question is empty. Ask something, e.g. qa ask "Which cities made the top 20?"'
+            'The question is empty. Ask something about the documents, e.g. qa ask "Who wrote it?"'
         )
     if len(question) > settings.max_question_chars:
         raise UsageError(

@@ -15,79 +15,10 @@ import gradio as gr
 from ..config import MODES
 from ..corpus import SUPPORTED_SUFFIXES
 from ..engine import QA
-from ..errors import UsageError
 from . import render
 from .chat import ChatApp, Conversation
+from .examples import corpus_examples, question_hint
 from .uploads import format_size
-
-# The examples for the bundled articles (corpus/): four they answer, then one they do not,
-# so that a user sees what an abstention looks like.
-EXAMPLES = (
-    "How many Fujian counties are among the top 20 for industrial internet?",
-    "Which two factories in Changsha were chosen as global lighthouse factories?",
-    "How many staff does Liangjiang's digital economy park employ?",
-    "What was Liangjiang's digital economy added value in H1 2021?",
-    "How do I bake sourdough bread?",
-)
-ANSWERABLE_EXAMPLES = EXAMPLES[:-1]
-# The example in the question box's placeholder, for the bundled articles.
-_BUNDLED_HINT = "Which cities made the top 20?"
-# Any other corpus gets questions about its own documents. A title quoted as the name of
-# an article ("What does “Steam engine” say?") is answered by that article's opening
-# sentences, for encyclopedic titles and for news headlines alike; "What is <title>?"
-# reads wrongly for a headline.
-TITLE_QUESTION = "What does “{title}” say?"
-MAX_TITLE_EXAMPLES = 4
-# Longer titles make an example chip that wraps over several lines.
-MAX_TITLE_CHARS = 80
-# Cold, a question costs up to half a second of sentence embedding (then it is cached):
-# a few spare candidates at most, so startup stays quick.
-_SPARE_TITLE_CANDIDATES = 2
-
-
-def corpus_examples(qa: QA, limit: int = MAX_TITLE_EXAMPLES) -> tuple[str, ...]:
-    """The example questions to show for the corpus `qa` serves.
-
-    EXAMPLES when this index answers every one of ANSWERABLE_EXAMPLES; otherwise up to
-    `limit` questions about the documents' titles (TITLE_QUESTION), each kept only when
-    this index answers it; none when no title question is answered.
-
-    The bundled corpus is recognised by what the examples promise, not by its path or its
-    file names: an example is worth showing only if clicking it gets an answer. So a copy
-    of corpus/ in another folder, or corpus/ plus uploads, keeps the examples, and a corpus
-    lacking an article they need, or a model that no longer answers them, loses them
-    rather than showing abstentions. All of them must be answered, so an unrelated corpus
-    that happens to "answer" one of them still gets its own. Asking stops at the first
-    abstention: an unrelated corpus usually pays one question, which loads the answer model
-    (serve()'s warm-up); the bundled one pays four, which puts their sentence vectors in
-    the cache, so clicking them later is answered at once.
-    """
-    if all(_answered(qa, question) for question in ANSWERABLE_EXAMPLES):
-        return EXAMPLES
-    titles: dict[str, str] = {}
-    for document in sorted(qa.index.documents.values(), key=lambda d: d.id):
-        title = " ".join(document.title.split())
-        if 2 <= len(title) <= MAX_TITLE_CHARS:
-            titles.setdefault(title.casefold(), title)
-    pool = list(titles.values())
-    # Spread over the corpus (documents sorted by id), not its first few files.
-    count = min(len(pool), limit + _SPARE_TITLE_CANDIDATES)
-    candidates = [pool[i * len(pool) // count] for i in range(count)]
-    examples: list[str] = []
-    for title in candidates:
-        if len(examples) == limit:
-            break
-        question = TITLE_QUESTION.format(title=title)
-        if _answered(qa, question):
-            examples.append(question)
-    return tuple(examples)
-
-
-def _answered(qa: QA, question: str) -> bool:
-    try:
-        return qa.ask(question).text is not None
-    except UsageError:
-        return False
 
 
 def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
@@ -96,12 +27,11 @@ def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
 
     `examples`: the example questions; None means corpus_examples(qa)."""
     examples = corpus_examples(qa) if examples is None else tuple(examples)
-    # The placeholder's example is about the bundled articles only.
-    hint = f"Ask a question, e.g. “{_BUNDLED_HINT}”" if examples == EXAMPLES else "Ask a question"
+    hint = question_hint(qa, examples)
     handlers = ChatApp(qa)
     settings = qa.settings
     with gr.Blocks(
-        title="qa · ask the articles", analytics_enabled=False, delete_cache=(3600, 3600)
+        title="qa · ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)
     ) as app:
         conversation = gr.State(Conversation())
         with gr.Tab("Ask"):
@@ -126,7 +56,7 @@ def build_app(qa: QA, examples: Sequence[str] | None = None) -> gr.Blocks:
                         # A notice after a reply is its own bubble, not part of it.
                         group_consecutive_messages=False,
                         placeholder=(
-                            "Ask about the articles. Every answer is a sentence quoted "
+                            "Ask about the documents. Every answer is a sentence quoted "
                             "from them, with its sources."
                         ),
                     )

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # Answers a session keeps so clicking an older reply can show its sources again.
 KEPT_ANSWERS = 50
-_EMPTY = "Please type a question about the articles, e.g. “Which cities made the top 20?”"
+_EMPTY = "Please type a question about the documents."
 _FAILED = "Sorry, something went wrong while answering that. The details are in the server log."
 
 
@@ -240,7 +240,7 @@ class ChatApp:
         k: int | None = None,
         mode: Mode | None = None,
     ) -> dict[str, Any]:
-        """Answer `question` from the articles; returns the object `qa ask --json` prints.
+        """Answer `question` from the documents; returns the object `qa ask --json` prints.
 
         Args:
             question: the question.

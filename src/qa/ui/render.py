@@ -126,7 +126,7 @@ def notice_html(message: str) -> str:
 
 def pending_html() -> str:
     """The bot's placeholder while a question is being answered."""
-    return '<div class="qa-reply qa-pending"><p>Searching the articles…</p></div>'
+    return '<div class="qa-reply qa-pending"><p>Searching the documents…</p></div>'
 
 
 def _searched_html(answer: Answer) -> str:
@@ -273,7 +273,7 @@ def article_html(
 def documents_html(
     documents: Iterable[Document], passages: Counter[str], uploaded: Collection[str] = ()
 ) -> str:
-    """The indexed documents as a table: title, date, outlet, passages, file; the ids in
+    """The indexed documents as a table: title, date, source, passages, file; the ids in
     `uploaded` are marked as uploads."""
     badge = ' <span class="qa-uploaded">uploaded</span>'
     rows = "".join(
@@ -285,7 +285,7 @@ def documents_html(
         for d in documents
     )
     return (
-        '<table class="qa-documents"><thead><tr><th>Title</th><th>Date</th><th>Outlet</th>'
+        '<table class="qa-documents"><thead><tr><th>Title</th><th>Date</th><th>Source</th>'
         f"<th>Passages</th><th>File</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 

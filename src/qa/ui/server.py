@@ -16,7 +16,8 @@ from ..engine import QA
 from ..errors import QAError, UsageError
 from ..log import to_stderr
 from . import render
-from .app import build_app, corpus_examples
+from .app import build_app
+from .examples import corpus_examples
 
 # Simplified-Chinese faces on Linux (Noto, Source Han), macOS and Windows.
 CJK_FONTS = (
@@ -44,7 +45,7 @@ def launch(
             server_port=port,
             share=False,
             auth=auth,
-            auth_message="Sign in to ask the articles." if auth else None,
+            auth_message="Sign in to ask the documents." if auth else None,
             prevent_thread_lock=True,
             quiet=True,
             show_error=False,
