@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS
-from playwright.sync_api import Browser, Dialog, Locator, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, Request, expect
 
 from qa import QA, Settings
 from qa.engine import ensure_index
@@ -88,18 +88,6 @@ def app_url(qa: QA, served: Settings) -> Iterator[str]:
     url = launch(app, settings, "127.0.0.1", free_port())
     yield url
     app.close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -283,36 +283,30 @@ def pdf_app_url(pdf_qa: QA) -> Iterator[str]:
 @pytest.mark.filterwarnings("ignore:.*no_silent_downcasting")
 @pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
-def test_the_browser_shows_the_page_image(pdf_app_url: str, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
+def test_the_browser_shows_the_page_image(pdf_app_url: str, browser, tmp_path: Path) -> None:
     from test_browser import TIMEOUT_MS, ask
 
     outside: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("request", lambda r: outside.append(r.url) if off_host(r.url) else None)
-        page.goto(pdf_app_url)
-        page.wait_for_selector("#qa-question textarea")
-        assert "qa-answered" in (ask(page, REPAIRS).get_attribute("class") or "")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("request", lambda r: outside.append(r.url) if off_host(r.url) else None)
+    page.goto(pdf_app_url)
+    page.wait_for_selector("#qa-question textarea")
+    assert "qa-answered" in (ask(page, REPAIRS).get_attribute("class") or "")
 
-        source = page.locator("#qa-sources .qa-source").first
-        source.locator("details.qa-page summary").click()
-        image = source.locator("details.qa-page img")
-        image.wait_for(state="visible")
-        # Decoded, not just present: Gradio kept the data: URI as written.
-        assert image.evaluate("img => img.complete && img.naturalWidth") > 0
-        assert (image.get_attribute("src") or "").startswith("data:image/png;base64,")
-        box, panel = image.bounding_box(), page.locator("#qa-sources").bounding_box()
-        assert box and panel and box["width"] <= panel["width"]
+    source = page.locator("#qa-sources .qa-source").first
+    source.locator("details.qa-page summary").click()
+    image = source.locator("details.qa-page img")
+    image.wait_for(state="visible")
+    # Decoded, not just present: Gradio kept the data: URI as written.
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 0
+    assert (image.get_attribute("src") or "").startswith("data:image/png;base64,")
+    box, panel = image.bounding_box(), page.locator("#qa-sources").bounding_box()
+    assert box and panel and box["width"] <= panel["width"]
 
-        shot = Path(os.environ.get("QA_PDF_SCREENSHOT") or tmp_path / "pdf_page.png")
-        page.locator("#qa-sources").screenshot(path=str(shot))
-        browser.close()
+    shot = Path(os.environ.get("QA_PDF_SCREENSHOT") or tmp_path / "pdf_page.png")
+    page.locator("#qa-sources").screenshot(path=str(shot))
+    context.close()
     assert outside == []
     assert shot.stat().st_size > 0
