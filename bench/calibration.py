@@ -158,6 +158,13 @@ def main() -> int:
         "--user", choices=sorted(USERS), default="careful", help="who gives the verdicts"
     )
     parser.add_argument(
+        "--start",
+        type=float,
+        default=None,
+        help="the threshold the index abstains below when the verdicts are given "
+        "(default: the shipped one); e.g. 0.2 for an index that abstains too much",
+    )
+    parser.add_argument(
         "--rule", choices=sorted(RULES), default="budget", help="how verdicts set the threshold"
     )
     args = parser.parse_args()
@@ -170,6 +177,8 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|")
     for domain in DOMAINS:
         dev, test, shipped, budget = ask_all(domain)
+        if args.start is not None:
+            shipped = args.start
         answerable = sum(r.answerable for r in test)
         n = {"abstention": len(test) - answerable, "false_abstention": answerable}
         n["right_shown"] = answerable

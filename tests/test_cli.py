@@ -255,3 +255,25 @@ def test_asking_never_imports_ray(paths):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_process_settings_are_made_by_the_entry_points_not_by_loading(settings) -> None:
+    """A program using qa as a library keeps its FAISS threads; `qa` itself runs one."""
+    code = (
+        "import faiss, sys\n"
+        "from pathlib import Path\n"
+        "from qa import QA, Settings\n"
+        "from qa.cli import main\n"
+        "faiss.omp_set_num_threads(2)\n"
+        f"s = Settings(corpus_dir=Path({str(settings.corpus_dir)!r}), "
+        f"index_dir=Path({str(settings.index_dir)!r}))\n"
+        "QA.open(s, log=lambda m: None, progress=False)\n"
+        "assert faiss.omp_get_max_threads() == 2, 'QA.open changed the threads'\n"
+        f"assert main(['ask', 'Where is Liangjiang?', '--corpus', {str(settings.corpus_dir)!r}, "
+        f"'--index-dir', {str(settings.index_dir)!r}]) == 0\n"
+        "assert faiss.omp_get_max_threads() == 1, 'qa did not set its threads'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -18,7 +18,6 @@ counted by many workers (`merge`); both give the same arrays.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -144,43 +143,7 @@ class SparseBM25:
             raise ValueError("the BM25 arrays do not make one matrix")
         shape = (len(indptr) - 1, len(zero_tf))
         weights = TermRows(data, indices, indptr, shape)
-        steady_heap()
         return cls({t: i for i, t in enumerate(vocabulary)}, idf, weights, zero_tf)
-
-
-# glibc's malloc: requests up to this many bytes come from the heap, and up to this much
-# free memory at the top of the heap is kept rather than given back (`steady_heap`).
-_MMAP_THRESHOLD = 32 << 20
-_TRIM_THRESHOLD = 128 << 20
-_heap_steadied = False
-
-
-def steady_heap() -> None:
-    """Keep the large scratch arrays of every question (the scores `scores` returns and
-    retrieval's top-k of them: three arrays of 8 bytes a passage) in the heap from one
-    question to the next. Called when arrays are loaded (`from_arrays`).
-
-    By default glibc gives the free memory at the top of the heap back to the system
-    once it passes twice the largest block freed so far, and with the index's arrays
-    memory-mapped rather than on the heap, each question got its scratch arrays as fresh
-    pages, zeroed by the kernel: 620 page faults a question at 100,000 passages, and
-    BM25 (query terms, scores, top-k) took 1.4 ms p50 against 0.5 ms (docs/BENCHMARKS.md).
-    Fixed thresholds stop that; free memory past _TRIM_THRESHOLD still goes back. Once
-    per process; nothing where malloc is not glibc's.
-    """
-    global _heap_steadied
-    if _heap_steadied or not sys.platform.startswith("linux"):
-        return
-    _heap_steadied = True
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
-    mallopt(m_mmap_threshold, _MMAP_THRESHOLD)
-    mallopt(m_trim_threshold, _TRIM_THRESHOLD)
 
 
 def rank_bm25_reference(

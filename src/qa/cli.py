@@ -30,6 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    from .process import configure_process
+
+    configure_process()
     try:
         return int(args.run(args) or 0)
     except QAError as e:

@@ -73,7 +73,6 @@ class QA:
         settings = settings or Settings.from_env()
         embedder = Embedder(settings.model_path(), settings.batch_size, engine=settings.encoder)
         index = ensure_index(settings, embedder, rebuild=rebuild, log=log, progress=progress)
-        _single_thread_faiss()
         return cls(index, embedder, settings)
 
     @staticmethod
@@ -216,11 +215,3 @@ def check_question(
     if mode is not None and mode not in MODES:
         raise UsageError(f"Unknown mode {mode!r}: choose one of {', '.join(MODES)}.")
     return " ".join(question.split())
-
-
-def _single_thread_faiss() -> None:
-    """One query at a time is faster on one thread than on two here (thread start-up
-    costs more than the search), and the UI runs questions in parallel anyway."""
-    import faiss
-
-    faiss.omp_set_num_threads(1)

@@ -67,7 +67,6 @@ NUMBER_WORDS = frozenset(
 # What a question asks for, from its wording. "other" is everything a wh-word does not
 # pin down ("What is ...", "Which ...", yes/no).
 AnswerKind = Literal["number", "time", "person", "place", "reason", "other"]
-ANSWER_KINDS: tuple[AnswerKind, ...] = ("number", "time", "person", "place", "reason", "other")
 
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (

@@ -61,10 +61,6 @@ class Question:
             return 0.0
         return len(self.bigrams & set(zip(tokens, tokens[1:], strict=False))) / len(self.bigrams)
 
-    def coverage(self, text: str) -> float:
-        """IDF-weighted share of the question's informative terms present in `text`."""
-        return coverage_of(self.terms, set(tokenize(text)))
-
     @property
     def unknown_share(self) -> float:
         """IDF-weighted share of the informative terms that no document uses."""

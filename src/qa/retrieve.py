@@ -75,7 +75,8 @@ def search(
         question: the analysed question (its BM25 terms and unit vector).
         settings: candidate depth and fusion parameters.
         k: how many hits to return.
-        mode: "hybrid" (RRF of both), "bm25" or "dense".
+        mode: "hybrid" (both fused as settings.fusion says: score blending by default,
+            or RRF), "bm25" or "dense".
 
     Returns:
         Up to k hits, best first. In bm25 mode only passages sharing a term are returned.

@@ -15,6 +15,7 @@ from ..config import Settings
 from ..engine import QA
 from ..errors import QAError, UsageError
 from ..log import to_stderr
+from ..process import configure_process
 from . import render
 from .app import build_app
 from .examples import corpus_examples
@@ -155,6 +156,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     """
     host, port = listen_address(settings, host, port)
     auth = sign_in(settings)
+    configure_process()
     # Before minutes of loading or indexing, not after.
     check_free(host, port)
     to_stderr(f"Loading the index of {settings.corpus_dir}/ …")
