@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from qa import QA, Settings  # noqa: E402
+from qa.answer.verdicts import Point, choose_threshold, enough, operating_curve  # noqa: E402
 from qa.evaluation import load_gold  # noqa: E402
 from qa.evaluation.judge import contains_answer  # noqa: E402
 from qa.stats import wilson  # noqa: E402
-from qa.verdicts import Point, choose_threshold, enough, operating_curve  # noqa: E402
 
 DOMAINS = {
     "news": (ROOT / "corpus", ROOT / "tests/gold/dev.jsonl", ROOT / "tests/gold/test.jsonl"),

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from qa.vectors import VectorIndex
+    from qa.index.vectors import VectorIndex
 
 
 def summary(seconds: list[float]) -> dict[str, Any]:

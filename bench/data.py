@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunking import split_sentences
-from qa.corpus import Document, load_documents, parse_document
+from qa.documents.chunking import split_sentences
+from qa.documents.corpus import Document, load_documents, parse_document
 from qa.language import STOPWORDS
 
 ROOT = Path(__file__).resolve().parent.parent

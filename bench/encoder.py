@@ -56,7 +56,7 @@ Tokenizer.from_file(str(model / "tokenizer.json")).encode(sys.argv[2])
 # The same, with onnxruntime loading the export and encoding the question.
 ONNX_FLOOR = """
 import sys, numpy, faiss
-from qa.onnx_encoder import OnnxEncoder
+from qa.encoder.onnx_encoder import OnnxEncoder
 OnnxEncoder(sys.argv[3]).encode([sys.argv[2]])
 """
 
@@ -178,10 +178,10 @@ def warm(index_dir: Path, limit: int) -> dict[str, Any]:
 
 
 def batching(index_dir: Path) -> dict[str, Any]:
-    import qa.onnx_encoder as onnx_encoder
+    import qa.encoder.onnx_encoder as onnx_encoder
+    from qa.answer.features import candidates
     from qa.config import Settings
     from qa.engine import QA
-    from qa.features import candidates
     from qa.index import scoring_text
 
     qa = QA.open(Settings(corpus_dir=CORPUS, index_dir=index_dir), log=lambda m: None)

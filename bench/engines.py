@@ -67,9 +67,9 @@ class StoredVectors:
 
 
 def passages() -> tuple[dict[str, list[Any]], list[str]]:
-    from qa.chunking import chunk_document
     from qa.config import Settings
-    from qa.corpus import load_documents
+    from qa.documents.chunking import chunk_document
+    from qa.documents.corpus import load_documents
     from qa.index import scoring_text
 
     settings = Settings(include_uploads=False)  # the bundled articles, without uploads
@@ -87,9 +87,9 @@ def engines(folder: Path, work: Path) -> dict[str, Callable[[list[str]], np.ndar
     import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from qa import onnx_encoder
     from qa.config import Settings
-    from qa.embedding import Embedder
+    from qa.encoder import onnx_encoder
+    from qa.encoder.embedding import Embedder
 
     torch_model = Embedder(Settings().model_path(), 32, engine="torch").model
 
@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from qa.config import Settings
-    from qa.embedding import Embedder
-    from qa.onnx_encoder import cache_root
+    from qa.encoder.embedding import Embedder
+    from qa.encoder.onnx_encoder import cache_root
 
     print(
         json.dumps(common.machine()),

@@ -22,7 +22,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from documents import write_docx, write_pdf  # noqa: E402
 
-from qa.corpus import read_document  # noqa: E402
+from qa.documents.corpus import read_document  # noqa: E402
 
 EMBED_BYTES_PER_S = 25_000
 

@@ -17,9 +17,9 @@ from bench import common, data
 def throughput(n_documents: int, rounds: int) -> dict[str, Any]:
     """Passages per second of build_index on recombined real text, interleaved with
     `model.encode` on the very same passage texts at the same batch size."""
-    from qa.chunking import chunk_document
     from qa.config import Settings
-    from qa.embedding import Embedder
+    from qa.documents.chunking import chunk_document
+    from qa.encoder.embedding import Embedder
     from qa.index import build_index, scoring_text
 
     settings = Settings(include_uploads=False)  # the bundled articles, without uploads
@@ -119,7 +119,7 @@ def reindex(n_documents: int, work: Path, cache: bool) -> dict[str, Any]:
     """Index `n_documents` files, change one, and bring the index up to date through
     `engine.ensure_index` (as `qa index` does): count what was embedded again."""
     from qa.config import Settings
-    from qa.embedding import Embedder
+    from qa.encoder.embedding import Embedder
     from qa.engine import ensure_index
 
     raw = data.real_text_documents(n_documents, seed=3, sentences=data.corpus_sentences())

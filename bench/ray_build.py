@@ -132,12 +132,12 @@ def main() -> None:
         args.corpus, args.rounds = ROOT / "corpus", 1
 
     from qa.config import Settings
-    from qa.corpus import fingerprint, load_documents
-    from qa.distributed import RayBuild
-    from qa.embedding import Embedder
+    from qa.documents.corpus import fingerprint, load_documents
+    from qa.encoder.embedding import Embedder
+    from qa.encoder.onnx_encoder import cache_root
     from qa.index import build_index, passages
-    from qa.onnx_encoder import cache_root
-    from qa.ray_cluster import connect
+    from qa.index.distributed import RayBuild
+    from qa.index.ray_cluster import connect
 
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="qa-ray-bench-"))
@@ -221,11 +221,11 @@ def no_embedding(n_passages: int, rounds: int) -> None:
     """Chunking and BM25 of `n_passages` synthetic passages: in this process, and as the
     cluster's shards merged on the driver (RayBuild's steps before embedding)."""
     from bench import data
-    from qa.bm25 import SparseBM25
     from qa.config import Settings
-    from qa.distributed import RayBuild
     from qa.index import passages
-    from qa.ray_cluster import connect
+    from qa.index.bm25 import SparseBM25
+    from qa.index.distributed import RayBuild
+    from qa.index.ray_cluster import connect
     from qa.text import tokenize
 
     load_before = os.getloadavg()

@@ -255,7 +255,7 @@ def run_sections(
         import numpy as np
 
         from qa.config import Settings
-        from qa.embedding import Embedder
+        from qa.encoder.embedding import Embedder
 
         embedder = Embedder(Settings().model_path())
         base = data.base_embeddings(p["base_passages"], embedder.encode, embedder.name, p["cache"])

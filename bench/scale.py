@@ -27,14 +27,14 @@ import numpy as np
 
 from bench import common, data, stages
 from bench.common import index_kind, recall_at_k
-from qa import index as qa_index
-from qa.bm25 import SparseBM25, rank_bm25_reference
-from qa.chunking import Chunk, chunk_document
 from qa.config import Settings
+from qa.documents.chunking import Chunk, chunk_document
+from qa.index import build as qa_index
 from qa.index import build_index, load_index, save_index, scoring_text
-from qa.question import search_terms
+from qa.index.bm25 import SparseBM25, rank_bm25_reference
+from qa.index.vectors import build_vector_index
+from qa.search.question import search_terms
 from qa.text import tokenize
-from qa.vectors import build_vector_index
 
 VECTOR_SEED = 11
 QUERY_SEED = 12
@@ -58,7 +58,7 @@ class MixtureEmbedder:
 def stub_reader(dimension: int = data.DIMENSION) -> Any:
     """`Embedder.read` for `compose` that costs next to nothing: fixed unit vectors, one
     fixed token vector per whitespace-separated word, at that word's offsets."""
-    from qa.embedding import Reading
+    from qa.encoder.embedding import Reading
 
     table = np.random.default_rng(5).normal(size=(256, dimension)).astype(np.float32)
     table /= np.linalg.norm(table, axis=1, keepdims=True)

@@ -1,6 +1,6 @@
 """Per-stage timing of one question, calling the stages the way `engine.QA.ask` does.
 
-`qa.retrieve.search` runs BM25, FAISS and fusion in one call. Rather than copy its body
+`qa.search.retrieve.search` runs BM25, FAISS and fusion in one call. Rather than copy its body
 (and drift from it as retrieval is tuned), the index handed to it is wrapped so that the
 time spent in `bm25.scores`, BM25's top-k selection and `vectors.search` is clocked from
 inside the real call; fusion is the rest of `search`.
@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from qa import retrieve
 from qa.answer import compose
-from qa.answer_model import AnswerModel, load_answer_model
+from qa.answer.model import AnswerModel, load_answer_model
 from qa.config import Settings
 from qa.index import Index
-from qa.question import analyze
-from qa.retrieve import search
+from qa.search import retrieve
+from qa.search.question import analyze
+from qa.search.retrieve import search
 
 STAGES = ("embedding", "bm25", "faiss", "fusion", "answer", "answer_model")
 
@@ -64,7 +64,7 @@ def clocked_function(
 
 @contextmanager
 def clocked_top_k(clock: dict[str, float]) -> Iterator[None]:
-    """Count `qa.retrieve._top` (BM25's top-k selection) as BM25 time, if it exists."""
+    """Count `qa.search.retrieve._top` (BM25's top-k selection) as BM25 time, if it exists."""
     original = getattr(retrieve, "_top", None)
     if original is None:
         yield

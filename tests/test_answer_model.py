@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from qa import QA
-from qa.answer_model import default_model_path, load_answer_model
+from qa.answer.features import CANDIDATE_FEATURES
+from qa.answer.model import default_model_path, load_answer_model
+from qa.answer.question_features import QUESTION_FEATURES
 from qa.errors import ModelError
 from qa.evaluation.gold import load_gold
 from qa.evaluation.judge import metrics
 from qa.evaluation.run import evaluate
-from qa.features import CANDIDATE_FEATURES
 from qa.language import answer_kind, mentions_number, mentions_time
-from qa.question_features import QUESTION_FEATURES
 
 GOLD = Path(__file__).resolve().parent / "gold"
 
@@ -32,7 +32,7 @@ def test_the_shipped_model_loads_offline_and_says_what_it_was_learned_from():
     assert 0.0 < model.threshold < 1.0
     # The answer step needs neither scikit-learn nor torch to load and run its model.
     probe = (
-        "import sys, numpy as np; from qa.answer_model import load_answer_model; "
+        "import sys, numpy as np; from qa.answer.model import load_answer_model; "
         "m = load_answer_model(); m.answerable.logits(np.zeros((1, 60))); "
         "print(sorted({'sklearn', 'torch'} & set(sys.modules)))"
     )
@@ -179,7 +179,7 @@ def test_the_kind_of_answer_asked_for(question: str, kind: str):
 
 
 def test_trees_walk_each_row_to_its_leaf():
-    from qa.answer_model import Trees
+    from qa.answer.model import Trees
 
     # One stump on feature "b" (column 1 of the computed row): b <= 0.5 -> -1, else +2.
     stump = {
@@ -217,7 +217,7 @@ def test_the_shipped_trees_walked_all_at_once_equal_a_walk_tree_by_tree():
 
 
 def test_a_linear_scorer_reads_its_own_columns():
-    from qa.answer_model import Linear
+    from qa.answer.model import Linear
 
     linear = Linear(("c", "a"), (2, 0), np.zeros(2), np.array([1.0, 2.0]), np.ones(2), 0.5)
     # (3 / 1) * 1 + (4 / 2) * 1 + 0.5

@@ -9,8 +9,8 @@ import pytest
 
 from qa import QA
 from qa.index import load_index
-from qa.question import search_terms
-from qa.retrieve import blend, rrf
+from qa.search.question import search_terms
+from qa.search.retrieve import blend, rrf
 
 # Paraphrased questions of our own (not in the gold set), each with a string the
 # answering passage must contain.

@@ -250,7 +250,7 @@ def test_asking_never_imports_ray(paths):
         "import qa.engine\n"
         "from qa.cli import main\n"
         f"assert main(['ask', 'Which cities made the top 20?', *{paths!r}]) == 0\n"
-        "names = ('ray', 'qa.distributed', 'qa.shards', 'qa.ray_cluster')\n"
+        "names = ('ray', 'qa.index.distributed', 'qa.index.shards', 'qa.index.ray_cluster')\n"
         "print(json.dumps([m for m in sys.modules if m.split('.')[0] == 'ray' or m in names]))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_bad_corpus
 
-from qa.chunking import chunk_document, context, split_sentences
-from qa.corpus import load_documents, parse_document
+from qa.documents.chunking import chunk_document, context, split_sentences
+from qa.documents.corpus import load_documents, parse_document
+from qa.documents.page_header import parse_date
 from qa.errors import CorpusError
-from qa.page_header import parse_date
 from qa.text import find_acronyms, tokenize, variants
 
 
@@ -180,7 +180,7 @@ def test_a_fingerprint_reads_again_only_files_whose_size_or_time_changed(tmp_pat
     any other file is hashed, so a change is always seen."""
     import os
 
-    from qa import corpus as corpus_module
+    from qa.documents import corpus as corpus_module
 
     for name in ("a.txt", "b.txt", "c.txt"):
         (tmp_path / name).write_text(f"Title {name}\n\nSome text about {name}.\n")
@@ -190,9 +190,9 @@ def test_a_fingerprint_reads_again_only_files_whose_size_or_time_changed(tmp_pat
     first = corpus_module.fingerprint(tmp_path, 1000)
 
     read: list[str] = []
-    hash_file = corpus_module._sha256_file
+    hash_file = corpus_module.file_sha256
     monkeypatch.setattr(
-        corpus_module, "_sha256_file", lambda path: read.append(path.name) or hash_file(path)
+        corpus_module, "file_sha256", lambda path: read.append(path.name) or hash_file(path)
     )
     again = corpus_module.fingerprint(tmp_path, 1000, known=first)
     assert read == [] and corpus_module.same_files(again, first)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from conftest import CORPUS, as_nobody
 
-import qa.index as qa_index
+import qa.index.build as qa_index
 from qa.cli import main
 from qa.engine import ensure_index
 from qa.errors import IndexWriteError
@@ -312,7 +312,7 @@ def test_index_says_how_many_passages_and_files_it_embeds(tmp_path: Path, capsys
 
 def test_unchanged_passages_are_not_counted_as_to_embed(qa, settings, built):
     corpus, index_dir = built
-    path = sorted(corpus.iterdir())[0]
+    path = sorted(corpus.glob("*.txt"))[0]
     path.write_text(path.read_text(encoding="utf-8") + "\nThe park opened a robotics school.\n")
     messages: list[str] = []
     changed = settings.replace(corpus_dir=corpus, index_dir=index_dir)

@@ -17,9 +17,9 @@ from conftest import as_nobody
 from documents import write_docx, write_html, write_minutes_docx, write_pdf
 
 from qa import QA, Settings
-from qa.chunking import chunk_document
 from qa.cli import main
-from qa.corpus import load_documents
+from qa.documents.chunking import chunk_document
+from qa.documents.corpus import load_documents
 from qa.errors import CorpusError
 
 REPORT_PAGES = [

@@ -16,14 +16,12 @@ import numpy as np
 import pytest
 from conftest import GOLD, ROOT
 
-import qa.embedding as embedding
-import qa.onnx_encoder as onnx_encoder
+import qa.encoder.embedding as embedding
+import qa.encoder.onnx_encoder as onnx_encoder
 from qa import QA, Settings
 from qa.digest import file_sha256
-from qa.embedding import Embedder, export_model
-from qa.errors import ModelError, UsageError
-from qa.index import read_manifest, scoring_text
-from qa.onnx_encoder import (
+from qa.encoder.embedding import Embedder, export_model
+from qa.encoder.onnx_encoder import (
     CACHE_DIRNAME,
     TOLERANCE,
     OnnxEncoder,
@@ -32,6 +30,8 @@ from qa.onnx_encoder import (
     load_or_export,
     model_sha256,
 )
+from qa.errors import ModelError, UsageError
+from qa.index import read_manifest, scoring_text
 
 # Not on the question path: torch and what comes with it, and scipy (BM25 reads its rows
 # with numpy alone, bm25_build.TermRows).

@@ -30,7 +30,7 @@ CHANGED = "hunan-counties-top20-industrial-internet"
 
 @pytest.fixture(scope="module")
 def cluster() -> Any:
-    from qa.ray_cluster import connect
+    from qa.index.ray_cluster import connect
 
     ray, _ = connect("local", num_cpus=2)  # as `qa index --ray local` starts one
     yield ray
@@ -144,7 +144,7 @@ def test_warnings_come_once_and_in_the_in_process_order(
     (corpus / "a-empty.md").write_text("   \n")
     (corpus / "nested").mkdir()
     (corpus / "nested" / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
-    from qa.corpus import load_documents
+    from qa.documents.corpus import load_documents
 
     _, expected = load_documents(corpus)
     lines = ray_index(capsys, corpus, tmp_path / "ray")
@@ -157,7 +157,7 @@ def test_a_worker_that_dies_is_restarted_and_the_build_completes(
 ) -> None:
     import ray.cloudpickle
 
-    from qa import distributed
+    from qa.index import distributed
 
     # Shipped by value: the workers cannot import this test module.
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -179,7 +179,7 @@ def test_a_failed_build_leaves_the_previous_index_and_says_why(
 ) -> None:
     import ray.cloudpickle
 
-    from qa import distributed
+    from qa.index import distributed
 
     index_dir = tmp_path / "idx"
     shutil.copytree(settings.index_path(), index_dir)
@@ -202,7 +202,7 @@ def test_a_worker_that_cannot_start_is_one_line_naming_why(
 ) -> None:
     import ray.cloudpickle
 
-    from qa import distributed
+    from qa.index import distributed
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
@@ -220,11 +220,11 @@ def test_a_worker_that_cannot_start_is_one_line_naming_why(
 def test_a_node_without_the_corpus_is_an_error_not_an_empty_index(tmp_path: Path) -> None:
     import pyarrow as pa
 
-    from qa.shards import read_files
+    from qa.index.shards import read_files
 
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    path = sorted(corpus.iterdir())[0]
+    path = sorted(corpus.glob("*.txt"))[0]
     batch = pa.table(
         {
             "position": [0],
@@ -284,7 +284,7 @@ class CrashOnce:
     marker = ""
 
     def __init__(self, *args: Any) -> None:
-        from qa.shards import PassageEncoder
+        from qa.index.shards import PassageEncoder
 
         self.inner = PassageEncoder(*args)
 

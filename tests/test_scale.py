@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import QA, Settings, bm25_build, load_documents
-from qa.bm25 import BM25Shard, SparseBM25, rank_bm25_reference
+from qa import QA, Settings, load_documents
 from qa.engine import ensure_index
 from qa.errors import IndexCorruptError
-from qa.index import build_index, load_index, save_index, scoring_text
+from qa.index import bm25_build, build_index, load_index, save_index, scoring_text
+from qa.index.bm25 import BM25Shard, SparseBM25, rank_bm25_reference
+from qa.index.vectors import build_vector_index
 from qa.text import tokenize
-from qa.vectors import build_vector_index
 
 ROOT = Path(__file__).resolve().parent.parent
 # The vector checks (kind, recall@k) live with the benchmark, which shares them.

@@ -21,7 +21,7 @@ from qa import QA, Answer, Settings
 from qa.answer import NOT_FOUND
 from qa.engine import ensure_index
 from qa.errors import QAError, UsageError
-from qa.followup import is_elliptical, resolve_followup
+from qa.search.followup import is_elliptical, resolve_followup
 from qa.ui.app import build_app
 from qa.ui.chat import ChatApp, Conversation
 from qa.ui.examples import TITLE_QUESTION, corpus_examples, folder_examples

@@ -12,14 +12,8 @@ import pytest
 from conftest import CORPUS, GOLD
 
 from qa import QA, Settings
-from qa.cli import main
-from qa.engine import ensure_index
-from qa.evaluation import load_gold
-from qa.evaluation.judge import contains_answer
-from qa.manifest import read_manifest
-from qa.question_features import QUESTION_FEATURES
-from qa.ui.chat import ChatApp, Conversation
-from qa.verdicts import (
+from qa.answer.question_features import QUESTION_FEATURES
+from qa.answer.verdicts import (
     MIN_EACH,
     MIN_VERDICTS,
     Point,
@@ -28,6 +22,12 @@ from qa.verdicts import (
     operating_curve,
     read_points,
 )
+from qa.cli import main
+from qa.engine import ensure_index
+from qa.evaluation import load_gold
+from qa.evaluation.judge import contains_answer
+from qa.index.manifest import read_manifest
+from qa.ui.chat import ChatApp, Conversation
 
 PERU = "What is the capital of Peru?"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from qa.answer_model import load_answer_model  # noqa: E402
+from qa.answer.model import load_answer_model  # noqa: E402
 
 
 def main() -> None:

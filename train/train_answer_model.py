@@ -51,15 +51,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from qa import QA, Settings  # noqa: E402
-from qa.answer_model import AnswerModel, Linear, Trees, columns_of, sigmoid  # noqa: E402
-from qa.evaluation.judge import contains_answer  # noqa: E402
-from qa.features import (  # noqa: E402
+from qa.answer.features import (  # noqa: E402
     CANDIDATE_FEATURES,
     read_pool,
 )
-from qa.question import Question  # noqa: E402
-from qa.question_features import QUESTION_FEATURES, question_row  # noqa: E402
-from qa.retrieve import search  # noqa: E402
+from qa.answer.model import AnswerModel, Linear, Trees, columns_of, sigmoid  # noqa: E402
+from qa.answer.question_features import QUESTION_FEATURES, question_row  # noqa: E402
+from qa.evaluation.judge import contains_answer  # noqa: E402
+from qa.search.question import Question  # noqa: E402
+from qa.search.retrieve import search  # noqa: E402
 from qa.text import tokenize  # noqa: E402
 
 # False abstention allowed on each domain's dev questions (the hedge threshold).
@@ -130,7 +130,10 @@ ANSWERABILITY_SKIPS = ("swapped",)
 # Modules a sample does not depend on: the answer step that applies the learned model, and
 # the outer ring (CLI, UI, Ray).
 NOT_IN_SAMPLES = frozenset(
-    "answer.py answer_model.py cli.py followup.py distributed.py ray_cluster.py shards.py".split()
+    (
+        "answer/compose.py answer/model.py answer/verdicts.py cli.py search/followup.py "
+        "index/distributed.py index/ray_cluster.py index/shards.py"
+    ).split()
 )
 CORPUS = {"squad": ROOT / "data/squad/articles", "news": ROOT / "corpus"}
 QUESTIONS = {
@@ -271,7 +274,12 @@ def cache_path(folder: Path) -> Path:
     # that makes the labels), not those that only use the learned model.
     package = ROOT / "src/qa"
     inputs += [*QUESTIONS.values(), package / "evaluation/judge.py"]
-    inputs += [p for p in sorted(package.glob("*.py")) if p.name not in NOT_IN_SAMPLES]
+    inputs += [
+        p
+        for p in sorted(package.rglob("*.py"))
+        if p.relative_to(package).as_posix() not in NOT_IN_SAMPLES
+        and p.relative_to(package).parts[0] not in ("ui", "evaluation")
+    ]
     digest = hashlib.sha256(json.dumps(CROSS).encode())
     # The embedding model: its files' names and sizes (hashing 90 MB each run is slow).
     model = Settings().model_path()

@@ -14,22 +14,22 @@ _EXPORTS = {
     "QA": "engine",
     "Answer": "answer",
     "Citation": "answer",
-    "Chunk": "chunking",
-    "Document": "corpus",
-    "load_documents": "corpus",
+    "Chunk": "documents",
+    "Document": "documents",
+    "load_documents": "documents",
     "Settings": "config",
     "QAError": "errors",
-    "Hit": "retrieve",
+    "Hit": "search",
 }
 
 if TYPE_CHECKING:
     from .answer import Answer, Citation
-    from .chunking import Chunk
     from .config import Settings
-    from .corpus import Document, load_documents
+    from .documents.chunking import Chunk
+    from .documents.corpus import Document, load_documents
     from .engine import QA
     from .errors import QAError
-    from .retrieve import Hit
+    from .search.retrieve import Hit
 
 
 def __getattr__(name: str) -> Any:

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import MAX_K, MODES, Settings
-from .corpus import SUPPORTED_SUFFIXES
+from .documents.corpus import SUPPORTED_SUFFIXES
 from .errors import QAError, UsageError
 
 if TYPE_CHECKING:
     from .answer import Answer
-    from .answer_model import AnswerModel
-    from .verdicts import Operating
+    from .answer.model import AnswerModel
+    from .answer.verdicts import Operating
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -268,7 +268,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             raise UsageError("--workers is for a build on a Ray cluster: add --ray ADDRESS.")
         QA.build(settings, rebuild=args.rebuild)
         return 0
-    from .distributed import RayBuild
+    from .index.distributed import RayBuild
 
     with RayBuild(args.ray, workers=args.workers) as builder:
         QA.build(settings, rebuild=args.rebuild, builder=builder)
@@ -293,10 +293,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     --json). The answer model itself is never retrained."""
     from dataclasses import replace
 
-    from .answer_model import load_answer_model
-    from .index_store import write_manifest
-    from .manifest import read_manifest
-    from .verdicts import (
+    from .answer.model import load_answer_model
+    from .answer.verdicts import (
         MIN_EACH,
         MIN_VERDICTS,
         calibration,
@@ -305,6 +303,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         operating_curve,
         read_points,
     )
+    from .index.manifest import read_manifest
+    from .index.store import write_manifest
 
     settings = _settings(args)
     index_dir = settings.index_path()

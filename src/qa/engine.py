@@ -10,20 +10,20 @@ import threading
 from collections.abc import Sequence
 
 from .answer import Answer, compose
-from .answer_model import AnswerModel, load_answer_model
+from .answer.model import AnswerModel, load_answer_model
 from .config import MODES, Mode, Settings, check_k
-from .embedding import Embedder
+from .encoder.embedding import Embedder
 from .errors import (
     UsageError,
 )
-from .followup import is_elliptical, resolve_followup
-from .freshness import Builder, ensure_index
 from .index import (
     Index,
 )
+from .index.freshness import Builder, ensure_index
 from .log import Log, to_stderr
-from .question import Question, analyze
-from .retrieve import Hit, search
+from .search.followup import is_elliptical, resolve_followup
+from .search.question import Question, analyze
+from .search.retrieve import Hit, search
 
 
 class QA:

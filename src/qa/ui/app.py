@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from ..config import MODES
-from ..corpus import SUPPORTED_SUFFIXES
+from ..documents.corpus import SUPPORTED_SUFFIXES
 from ..engine import QA
 from . import render
 from .chat import ChatApp, Conversation

@@ -20,10 +20,10 @@ from typing import Any, cast
 import gradio as gr
 
 from ..answer import Answer
+from ..answer.verdicts import append_verdict, verdict_record
 from ..config import Mode
 from ..engine import QA
 from ..errors import QAError, UsageError
-from ..verdicts import append_verdict, verdict_record
 from . import render
 from .uploads import read_upload, remove_upload, save_upload, uploaded_files
 

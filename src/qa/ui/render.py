@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import PurePath
 
 from ..answer import HEDGE, NOT_FOUND, Answer, Citation
-from ..corpus import Document
+from ..documents.corpus import Document
 
 # Besides HTML's own characters, those that Markdown, KaTeX ($$) and JS/Handlebars
 # templates (${...}, {{...}}) give meaning to become numeric entities: they display the

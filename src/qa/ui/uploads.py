@@ -15,9 +15,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..corpus import SUPPORTED_SUFFIXES, read_document
+from ..documents.corpus import SUPPORTED_SUFFIXES, read_document
+from ..documents.readers import ReadError
 from ..errors import UsageError
-from ..readers import ReadError
 
 # Longer names are refused: no one types them, and some file systems cap a name at 255
 # bytes (UTF-8 letters take up to 4).

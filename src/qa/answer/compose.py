@@ -1,0 +1,297 @@
+"""Hit list -> Answer: the sentence that answers, its citations, or an abstention.
+
+Extractive only: every word shown as an answer is a sentence from a cited passage (or a
+lead-in sentence and the one it introduces). Which candidate answers, and whether to
+answer at all, is the learned answer model's decision (`answer_model.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..config import Settings
+from ..documents.corpus import Document
+from ..language import asks_for_metadata
+from ..search.question import Question
+from ..search.retrieve import Hit
+from .alignment import Read
+from .features import COLUMN, Candidate, Pool, read_pool
+from .model import AnswerModel, sigmoid
+from .question_features import QUESTION_FEATURES, question_row
+
+NOT_FOUND = "The documents don't say."
+# Said before the closest sentence when the evidence is between the two thresholds.
+HEDGE = "The documents may not say this. The closest they come:"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited passage: rank, the hit, its document, and where the answer sits in it."""
+
+    rank: int
+    hit: Hit
+    document: Document
+    # (start, end) of the answering sentence inside hit.chunk.text, or None.
+    answer_span: tuple[int, int] | None = None
+
+    @property
+    def page(self) -> int | None:
+        """The 1-based page the passage is on (PDF), or None."""
+        return self.document.page_at(self.hit.chunk.start)
+
+    @property
+    def label(self) -> str:
+        """How the passage is cited: "Title, p. 4 (2023-04-24)"."""
+        page = f", p. {self.page}" if self.page else ""
+        date = f" ({self.document.date})" if self.document.date else ""
+        return f"{self.document.title}{page}{date}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer sentence (None when abstaining) and the passages cited, best first."""
+
+    question: str
+    text: str | None
+    citations: tuple[Citation, ...]
+    abstained: bool
+    # The question as searched: the asked one with its spacing normalised, or a
+    # follow-up folded with the conversation. Set once, by compose(). Then the evidence
+    # behind answering or abstaining.
+    searched: str = ""
+    coverage: float = 0.0
+    similarity: float = 0.0
+    # The answer model's probability that the answer is right (abstain below threshold).
+    confidence: float = 0.0
+    # Between the two thresholds: `text` is the closest sentence, not a sure answer.
+    hedged: bool = False
+    # Below this probability qa abstains; whether it was set by the user's verdicts for
+    # this index (verdicts.py) rather than shipped with the model.
+    threshold: float = 0.0
+    calibrated: bool = False
+    # The answer model's input, by feature name (question_features.QUESTION_FEATURES):
+    # kept with a user's verdict on this answer.
+    features: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def rewritten(self) -> bool:
+        """Whether the question searched differs from the one asked (beyond spacing)."""
+        return bool(self.searched) and self.searched != " ".join(self.question.split())
+
+    @property
+    def answer_document(self) -> Document | None:
+        """The document the answer is quoted from (its date says when it was stated)."""
+        return self.citations[0].document if self.text is not None and self.citations else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object `qa ask --json` prints."""
+        return {
+            "question": self.question,
+            "searched_question": self.searched,
+            "abstained": self.abstained,
+            "hedged": self.hedged,
+            "answer": self.text,
+            "answer_date": self.answer_document.date if self.answer_document else None,
+            "confidence": round(self.confidence, 4),
+            "threshold": round(self.threshold, 4),
+            "threshold_from": "verdicts" if self.calibrated else "answer model",
+            "coverage": round(self.coverage, 4),
+            "similarity": round(self.similarity, 4),
+            "passages": [
+                {
+                    "rank": c.rank,
+                    "doc_id": c.document.id,
+                    "title": c.document.title,
+                    "date": c.document.date,
+                    "source": c.document.source,
+                    "author": c.document.author,
+                    "page": c.page,
+                    "chunk_id": c.hit.chunk.id,
+                    "start": c.hit.chunk.start,
+                    "end": c.hit.chunk.end,
+                    "text": c.hit.chunk.text,
+                    "score": round(c.hit.score, 6),
+                    "bm25_rank": c.hit.bm25_rank,
+                    "dense_rank": c.hit.dense_rank,
+                    "answer_span": list(c.answer_span) if c.answer_span else None,
+                }
+                for c in self.citations
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the answer model saw and said for one question: the candidates, their feature
+    rows and sentence scores, the question's row and the probability of answering right."""
+
+    pool: Pool
+    logits: np.ndarray
+    row: np.ndarray
+    probability: float
+
+    @property
+    def found(self) -> list[Candidate]:
+        return self.pool.found
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self.pool.matrix
+
+
+def score_pool(
+    question: Question,
+    hits: list[Hit],
+    documents: Mapping[str, Document],
+    read: Read,
+    model: AnswerModel,
+    settings: Settings,
+) -> Scored:
+    """Score every candidate of the top `settings.answer_passages` hits, then the question."""
+    pool = read_pool(question, hits[: settings.answer_passages], documents, read)
+    logits = model.sentence.logits(pool.matrix) if pool.found else np.zeros(0)
+    row = question_row(question, hits, pool, logits)
+    probability = float(sigmoid(model.answerable.logits(row[None, :])[0])) if pool.found else 0.0
+    return Scored(pool, logits, row, probability)
+
+
+def compose(
+    question: Question,
+    hits: list[Hit],
+    documents: Mapping[str, Document],
+    read: Read,
+    model: AnswerModel,
+    settings: Settings,
+    asked: str = "",
+    k: int | None = None,
+) -> Answer:
+    """Choose the answer among the top hits' candidates, or abstain.
+
+    Args:
+        question: the analysed question that was searched.
+        hits: ranked passages.
+        documents: by id, for context and dates.
+        read: texts -> how the model reads each (Embedder.read: the same model as the
+            index).
+        model: the answer model.
+        settings: answer_passages.
+        asked: the question as the user wrote it, when it differs from question.text
+            (a follow-up folded with the conversation).
+        k: how many passages to cite (default: all hits).
+    """
+    asked = asked or question.text
+    searched = question.text
+    if not hits:
+        return Answer(asked, None, (), True, searched)
+    metadata = _from_metadata(question, hits, documents, asked, k)
+    if metadata is not None:
+        return metadata
+    scored = score_pool(question, hits, documents, read, model, settings)
+    if not scored.found:
+        citations = _cite(hits, documents, None)[:k]
+        return Answer(
+            asked,
+            None,
+            citations,
+            True,
+            searched,
+            threshold=model.hedge,
+            calibrated=model.calibrated,
+        )
+    best = _prefer_newer(scored, hits, documents, model.close)
+    # At or above the threshold: the answer. Between the hedge and it: the closest
+    # sentence, said to be no more than that. Below the hedge: the documents don't say.
+    shown = scored.probability >= model.hedge
+    chosen = scored.found[best]
+    citations = _cite(hits, documents, chosen if shown else None)
+    return Answer(
+        question=asked,
+        text=chosen.text if shown else None,
+        citations=citations[: k or len(citations)],
+        abstained=not shown,
+        hedged=shown and scored.probability < model.threshold,
+        searched=searched,
+        coverage=float(scored.matrix[best, COLUMN["coverage_passage"]]),
+        similarity=float(scored.matrix[:, COLUMN["cosine"]].max()),
+        confidence=scored.probability,
+        threshold=model.hedge,
+        calibrated=model.calibrated,
+        features=dict(zip(QUESTION_FEATURES, map(float, scored.row), strict=True)),
+    )
+
+
+def _from_metadata(
+    question: Question,
+    hits: list[Hit],
+    documents: Mapping[str, Document],
+    asked: str,
+    k: int | None,
+) -> Answer | None:
+    """ "Who wrote ...?" answered by the author field of the best passage's document, and
+    "What is the title of ...?" by its title: what a byline or title line would say,
+    read from the metadata rather than quoted from the page. None when the question
+    asks neither, or that document does not record it."""
+    wanted = asks_for_metadata(question.text)
+    if not wanted:
+        return None
+    document = documents[hits[0].chunk.doc_id]
+    value = document.author if wanted == "author" else document.title
+    if not value:
+        return None
+    citations = _cite(hits, documents, None)
+    return Answer(
+        question=asked,
+        text=value,
+        citations=citations[: k or len(citations)],
+        abstained=False,
+        searched=question.text,
+        confidence=1.0,
+    )
+
+
+def _prefer_newer(
+    scored: Scored, hits: list[Hit], documents: Mapping[str, Document], close: float
+) -> int:
+    """The best candidate; but when another one from a newer dated document holds a
+    figure and the model scores the two as close, the newer statement ("79 digital
+    workshops" on 2023-04-24 over an undated "60"). Dates decide only near-ties."""
+    probabilities = sigmoid(scored.logits)
+    best = int(np.argmax(probabilities))
+    number = COLUMN["new_number"]
+
+    def dated(i: int) -> str:
+        return documents[hits[scored.found[i].hit].chunk.doc_id].date or ""
+
+    if not scored.matrix[best, number]:
+        return best
+    rivals = [
+        i
+        for i in range(len(scored.found))
+        if probabilities[best] - probabilities[i] < close
+        and scored.matrix[i, number]
+        and dated(i) > dated(best)
+    ]
+    return max(rivals, key=lambda i: (dated(i), probabilities[i])) if rivals else best
+
+
+def _cite(
+    hits: list[Hit], documents: Mapping[str, Document], chosen: Candidate | None
+) -> tuple[Citation, ...]:
+    """The hits as citations; the answering passage first, its answer span marked."""
+    order = list(range(len(hits)))
+    if chosen is not None and chosen.hit != 0:
+        # The answering passage is shown first: it is the one the answer cites.
+        order = [chosen.hit] + [i for i in order if i != chosen.hit]
+    return tuple(
+        Citation(
+            rank=r,
+            hit=hits[i],
+            document=documents[hits[i].chunk.doc_id],
+            answer_span=chosen.span if chosen is not None and i == chosen.hit else None,
+        )
+        for r, i in enumerate(order, start=1)
+    )

@@ -1,0 +1,8 @@
+"""Search: a question analysed once (question), a follow-up folded with the conversation
+(followup), and passages ranked by BM25, dense vectors and their fusion (retrieve)."""
+
+from .followup import is_elliptical, resolve_followup
+from .question import Question, analyze
+from .retrieve import Hit, search
+
+__all__ = ["Hit", "Question", "analyze", "is_elliptical", "resolve_followup", "search"]
