@@ -209,6 +209,8 @@ def test_a_broken_verdicts_file_is_one_line_and_changes_nothing(
         f"Error: Line 2 of {bad} is not a verdict (Expecting value: line 1 column 1 (char 0))."
     ]
     assert (private.settings.index_path() / "manifest.json").read_bytes() == before
+    assert main(["calibrate", "--verdicts", str(tmp_path / "none.jsonl"), *argv]) == 2
+    assert capsys.readouterr().err == f"Error: No verdicts file at {tmp_path / 'none.jsonl'}.\n"
     missing = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "nothing")
     code = main(["calibrate", "--corpus", str(CORPUS), "--index-dir", str(missing.index_dir)])
     assert code != 0 and "No index at" in capsys.readouterr().err

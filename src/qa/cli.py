@@ -316,6 +316,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"The index at {index_dir}/ abstains below the answer model's {shipped:.4f} again.")
         return 0
     source = args.verdicts or settings.verdicts_path()
+    if args.verdicts is not None and not args.verdicts.is_file():
+        raise UsageError(f"No verdicts file at {args.verdicts}.")
     points = read_points(source)
     answer = sum(p.should_answer for p in points)
     print(
