@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.test-installed-stamp
 PYTHON ?= python3
 
-.PHONY: setup setup-test run test test-fast browser-deps lint eval train bench bench-smoke clean
+.PHONY: setup setup-test run test test-stages test-fast browser-deps lint eval train bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,16 +39,25 @@ browser-deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
+# Each stage is timed (.ci/timed); the summary comes last, or after the stage that failed.
+TIMED := QA_TIMES=$(VENV)/.test-times .ci/timed
+
 test: setup-test browser-deps
-	$(BIN)/ruff check src tests app.py bench train
-	$(BIN)/pytest -q
-	$(BIN)/qa eval tests/gold/test.jsonl --fail-under hit@1=0.75 \
+	@rm -f $(VENV)/.test-times
+	@$(MAKE) --no-print-directory test-stages || { QA_TIMES=$(VENV)/.test-times .ci/timed --summary; exit 1; }
+	@QA_TIMES=$(VENV)/.test-times .ci/timed --summary
+
+test-stages:
+	$(TIMED) ruff $(BIN)/ruff check src tests app.py bench train
+	$(TIMED) pytest $(BIN)/pytest -q
+	$(TIMED) "eval news test" $(BIN)/qa eval tests/gold/test.jsonl --fail-under hit@1=0.75 \
 	  --fail-under sentence_accuracy=0.70 --fail-over false_abstention=0.05 \
 	  --fail-under abstention_off_corpus=0.90 --fail-over mean_answer_chars=300
-	$(BIN)/qa eval data/squad/test.jsonl --corpus data/squad/articles \
+	$(TIMED) "eval squad test" $(BIN)/qa eval data/squad/test.jsonl --corpus data/squad/articles \
 	  --fail-under sentence_accuracy=0.69 --fail-over false_abstention=0.04 \
 	  --fail-under abstention_off_corpus=0.80 --fail-over mean_answer_chars=300
-	$(BIN)/qa eval data/squad/cross_test.jsonl --fail-under abstention_cross=0.99
+	$(TIMED) "eval squad on news" $(BIN)/qa eval data/squad/cross_test.jsonl \
+	  --fail-under abstention_cross=0.99
 
 test-fast: setup-test
 	$(BIN)/pytest -q -m "not browser"
