@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from .errors import UsageError
 
@@ -28,6 +28,13 @@ INDEX_FORMAT_VERSION = 5
 
 # The passages one question may cite (-k, the API, the UI's slider within it).
 MAX_K = 100
+
+
+def check_encoder(name: str, given_as: str = "The encoder") -> Encoder:
+    """`name` as an Encoder, or UsageError naming where it was given (QA_ENCODER, ...)."""
+    if name not in ENCODERS:
+        raise UsageError(f"{given_as} must be one of {', '.join(ENCODERS)}, not {name!r}.")
+    return cast(Encoder, name)
 
 
 def check_k(k: int) -> None:
@@ -189,11 +196,7 @@ class Settings:
                     f"QA_MAX_FILE_MB must be a number of megabytes, not {raw_limit!r}."
                 ) from e
         if raw_encoder := os.environ.get("QA_ENCODER", "").strip():
-            if raw_encoder not in ENCODERS:
-                raise UsageError(
-                    f"QA_ENCODER must be one of {', '.join(ENCODERS)}, not {raw_encoder!r}."
-                )
-            values["encoder"] = raw_encoder
+            values["encoder"] = check_encoder(raw_encoder, "QA_ENCODER")
         if raw_port := os.environ.get("QA_PORT", "").strip():
             try:
                 values["port"] = int(raw_port)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..config import Settings
+from ..config import Settings, check_encoder
 from ..errors import ModelError
 from ..log import to_stderr
 
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from .onnx_encoder import OnnxEncoder
-
-ENGINES = ("onnx", "torch")
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ class Embedder:
         self.model_path = Path(model_path)
         self.batch_size = batch_size
         self.cache_size = cache_size
-        self.engine = _check_engine(engine)
+        self.engine = check_encoder(engine)
         self.onnx_cache = Path(onnx_cache) if onnx_cache is not None else None
         # What an index manifest recorded of its export (onnx_encoder.record_of): where
         # it is, and the model's hash while the model folder is unchanged.
@@ -87,7 +85,7 @@ class Embedder:
         recorded of it; before the first text is embedded (later calls change only
         what the loaded encoder does not depend on)."""
         if engine is not None:
-            self.engine = _check_engine(engine)
+            self.engine = check_encoder(engine)
         if onnx_cache is not None and self._encoder is None:
             self.onnx_cache = Path(onnx_cache)
         if record is not None and self._encoder is None:
@@ -232,12 +230,6 @@ def _torch_read(model: Any, texts: list[str]) -> list[tuple[np.ndarray, np.ndarr
         vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
         result.append((vector, offsets[~special], tokens[~special]))
     return result
-
-
-def _check_engine(engine: str) -> str:
-    if engine not in ENGINES:
-        raise ModelError(f"Unknown encoder {engine!r}: choose one of {', '.join(ENGINES)}.")
-    return engine
 
 
 def _load(path: Path) -> Any:
