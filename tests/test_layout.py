@@ -14,7 +14,16 @@ import code_shape  # noqa: E402
 
 # Lowest first. A module may import from its own package and from the floors below.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("qa.config", "qa.errors", "qa.log", "qa.language", "qa.text", "qa.stats", "qa.digest"),
+    (
+        "qa.config",
+        "qa.errors",
+        "qa.log",
+        "qa.language",
+        "qa.text",
+        "qa.stats",
+        "qa.digest",
+        "qa.passage",
+    ),
     ("qa.process",),
     ("qa.documents",),
     ("qa.encoder",),

@@ -14,22 +14,21 @@ _EXPORTS = {
     "QA": "engine",
     "Answer": "answer",
     "Citation": "answer",
-    "Chunk": "documents",
+    "Chunk": "passage",
     "Document": "documents",
     "load_documents": "documents",
     "Settings": "config",
     "QAError": "errors",
-    "Hit": "search",
+    "Hit": "passage",
 }
 
 if TYPE_CHECKING:
     from .answer import Answer, Citation
     from .config import Settings
-    from .documents.chunking import Chunk
     from .documents.corpus import Document, load_documents
     from .engine import QA
     from .errors import QAError
-    from .search.retrieve import Hit
+    from .passage import Chunk, Hit
 
 
 def __getattr__(name: str) -> Any:

@@ -21,9 +21,10 @@ from .index import (
 )
 from .index.freshness import Builder, ensure_index
 from .log import Log, to_stderr
+from .passage import Hit
 from .search.followup import is_elliptical, resolve_followup
 from .search.question import Question, analyze
-from .search.retrieve import Hit, search
+from .search.retrieve import search
 
 
 class QA:

@@ -16,8 +16,8 @@ import numpy as np
 from ..config import Settings
 from ..documents.corpus import Document
 from ..language import asks_for_metadata
+from ..passage import Hit
 from ..search.question import Question
-from ..search.retrieve import Hit
 from .alignment import Read
 from .features import COLUMN, Candidate, Pool, read_pool
 from .model import AnswerModel, sigmoid

@@ -31,8 +31,8 @@ from ..language import (
     mentions_time,
     names,
 )
+from ..passage import Hit
 from ..search.question import Question, coverage_of
-from ..search.retrieve import Hit
 from ..text import tokenize
 from .alignment import ALIGNMENT_FEATURES, Read, alignment_rows, pooled, question_words
 

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
+from ..passage import Hit
 from ..search.question import Question
-from ..search.retrieve import Hit
 from .features import COLUMN, UNRANKED, Pool
 
 QUESTION_FEATURES: tuple[str, ...] = (

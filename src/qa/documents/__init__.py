@@ -2,7 +2,8 @@
 saved as text (page_header), a folder walked into Documents (corpus), and Documents cut
 into passages of whole sentences (chunking)."""
 
-from .chunking import Chunk, chunk_document, split_sentences
+from ..passage import Chunk
+from .chunking import chunk_document, split_sentences
 from .corpus import SUPPORTED_SUFFIXES, Document, load_documents
 
 __all__ = [

@@ -11,10 +11,11 @@ from collections.abc import Callable
 import numpy as np
 
 from ..config import INDEX_FORMAT_VERSION, Settings
-from ..documents.chunking import Chunk, chunk_document, context
+from ..documents.chunking import chunk_document, context
 from ..documents.corpus import Document
 from ..encoder.embedding import Embedder
 from ..log import to_stderr
+from ..passage import Chunk
 from ..text import find_acronyms, tokenize
 from .bm25 import SparseBM25
 from .data import Index

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..config import Settings
-from ..documents.chunking import Chunk
 from ..documents.corpus import Document
 from ..errors import IndexCorruptError, damaged, unreadable
+from ..passage import Chunk
 from .bm25 import SparseBM25
 from .vectors import VectorIndex
 

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..config import Settings
-from ..documents.chunking import Chunk
 from ..documents.corpus import CorpusFile, Document, read_file
 from ..encoder.onnx_encoder import CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
 from ..errors import CorpusError, ModelError
+from ..passage import Chunk
 from ..text import tokenize
 from .bm25_build import BM25Shard
 from .build import all_acronyms, passages

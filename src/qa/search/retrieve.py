@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..config import Mode, Settings
-from ..documents.chunking import Chunk
 from ..index import Index
+from ..passage import Hit
 from .question import Question
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A retrieved passage. Ranks are 1-based among each retriever's candidates, None when
-    that retriever did not return it; `score` is what the mode ranks by."""
-
-    chunk: Chunk
-    score: float
-    bm25_rank: int | None
-    dense_rank: int | None
-    bm25_score: float
-    dense_score: float
 
 
 def rrf(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:
