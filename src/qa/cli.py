@@ -53,6 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     # The defaults the help names are the ones Settings uses: one home for both.
     defaults = Settings()
 
+    _add_ask(commands, defaults)
+    _add_index(commands, defaults)
+    _add_serve(commands, defaults)
+    _add_calibrate(commands, defaults)
+    _add_eval(commands, defaults)
+    return parser
+
+
+def _add_ask(commands: Any, defaults: Settings) -> None:
     ask = commands.add_parser(
         "ask", help="answer a question from the indexed documents", description=cmd_ask.__doc__
     )
@@ -72,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_paths(ask)
     ask.set_defaults(run=cmd_ask)
 
+
+def _add_index(commands: Any, defaults: Settings) -> None:
     index = commands.add_parser(
         "index", help="build or refresh the index of a folder", description=cmd_index.__doc__
     )
@@ -108,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     index.set_defaults(run=cmd_index)
 
+
+def _add_serve(commands: Any, defaults: Settings) -> None:
     serve = commands.add_parser(
         "serve", help="start the chat web UI", description=cmd_serve.__doc__
     )
@@ -120,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_paths(serve)
     serve.set_defaults(run=cmd_serve)
 
+
+def _add_calibrate(commands: Any, defaults: Settings) -> None:
     cal = commands.add_parser(
         "calibrate",
         help="set this index's abstention threshold from the chat's thumbs up and down",
@@ -138,6 +153,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_paths(cal)
     cal.set_defaults(run=cmd_calibrate)
 
+
+def _add_eval(commands: Any, defaults: Settings) -> None:
     ev = commands.add_parser(
         "eval", help="score answers against a gold question file", description=cmd_eval.__doc__
     )
@@ -181,7 +198,6 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--plot", type=Path, metavar="FILE.png", help="draw hit@k, k=1..10, per mode")
     _add_paths(ev)
     ev.set_defaults(run=cmd_eval)
-    return parser
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
