@@ -13,7 +13,7 @@ import numpy as np
 from ..config import INDEX_FORMAT_VERSION, Settings
 from ..documents.chunking import chunk_document, context
 from ..documents.corpus import Document
-from ..encoder.embedding import Embedder
+from ..encoder.interface import TextEncoder
 from ..log import to_stderr
 from ..passage import Chunk
 from ..text import find_acronyms, tokenize
@@ -46,7 +46,7 @@ def passages(documents: list[Document], settings: Settings) -> tuple[list[Chunk]
 def build_index(
     documents: list[Document],
     settings: Settings,
-    embedder: Embedder,
+    embedder: TextEncoder,
     previous: Index | None = None,
     progress: bool = False,
     log: Callable[[str], None] | None = None,
@@ -115,7 +115,7 @@ def assemble(
     bm25: SparseBM25,
     acronyms: dict[str, str],
     settings: Settings,
-    embedder: Embedder,
+    embedder: TextEncoder,
 ) -> Index:
     """The Index of `documents`, from its passages (in index order), their vectors (row i
     = chunks[i]) and BM25: the last step of every build, in-process or on a cluster."""
@@ -154,7 +154,7 @@ _clock = time.monotonic
 
 
 def embed_with_progress(
-    embedder: Embedder, texts: list[str], files: int, reused: int, log: Callable[[str], None]
+    embedder: TextEncoder, texts: list[str], files: int, reused: int, log: Callable[[str], None]
 ) -> np.ndarray:
     """`embedder.encode(texts)`, saying first how much there is to embed, then, while it
     runs, how far it got and how long it has left (EmbeddingProgress).

@@ -36,6 +36,7 @@ import numpy as np
 from ..config import Settings
 from ..documents.corpus import Document, corpus_files, sorted_documents
 from ..encoder.embedding import Embedder
+from ..encoder.interface import TextEncoder
 from ..errors import ClusterError, UsageError
 from ..log import Log
 from .bm25 import SparseBM25
@@ -146,7 +147,7 @@ class RayBuild:
         self,
         documents: list[Document],
         settings: Settings,
-        embedder: Embedder,
+        embedder: TextEncoder,
         previous: Index | None,
         progress: bool,
         log: Log,
@@ -203,12 +204,15 @@ class RayBuild:
         self,
         ray: Any,
         texts: list[str],
-        embedder: Embedder,
+        embedder: TextEncoder,
         settings: Settings,
         report: EmbeddingProgress | None,
     ) -> np.ndarray:
         """Vectors of `texts`, embedded by a pool of workers (map_batches with a callable
         class: the model is loaded once per worker)."""
+        if not isinstance(embedder, Embedder):
+            # The workers run the model's ONNX export, which only an Embedder has.
+            raise UsageError("The Ray build embeds with the model itself, not a stand-in.")
         encoder = embedder.encoder  # exported here first if it never was (the driver has torch)
         files = ray.put({name: (encoder.folder / name).read_bytes() for name in ENCODER_FILES})
         gpus = int(ray.cluster_resources().get("GPU", 0))

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from ..config import Settings
 from ..documents.corpus import Document, fingerprint, load_documents, same_files
 from ..encoder.embedding import Embedder
+from ..encoder.interface import TextEncoder
 from ..errors import (
     IndexCorruptError,
     IndexFormatError,
@@ -32,7 +33,7 @@ from .store import check_index_writable, load_index, save_index
 
 def ensure_index(
     settings: Settings,
-    embedder: Embedder,
+    embedder: TextEncoder,
     rebuild: bool = False,
     log: Log = to_stderr,
     progress: bool = True,
@@ -145,7 +146,7 @@ class Builder(Protocol):
         self,
         documents: list[Document],
         settings: Settings,
-        embedder: Embedder,
+        embedder: TextEncoder,
         previous: Index | None,
         progress: bool,
         log: Log,
@@ -170,7 +171,7 @@ class LocalBuild:
         self,
         documents: list[Document],
         settings: Settings,
-        embedder: Embedder,
+        embedder: TextEncoder,
         previous: Index | None,
         progress: bool,
         log: Log,
@@ -185,7 +186,7 @@ def _build_and_save(
     documents: list[Document],
     corpus: dict[str, Any],
     settings: Settings,
-    embedder: Embedder,
+    embedder: TextEncoder,
     previous: Index | None,
     progress: bool,
     log: Log,
@@ -225,18 +226,16 @@ def _build_and_save(
 
 
 def _configure_embedder(
-    embedder: Embedder, settings: Settings, manifest: Manifest | None, log: Log
+    embedder: TextEncoder, settings: Settings, manifest: Manifest | None, log: Log
 ) -> None:
-    """Tell the embedder the settings' engine and where its ONNX export is cached
+    """Tell the Embedder the settings' engine and where its ONNX export is cached
     (beside the index), with what the manifest recorded of it, so that it is found
-    without hashing the model or importing torch. Stand-ins (the benchmark's) are left
-    as they are."""
-    configure = getattr(embedder, "configure", None)
-    if configure is None:
+    without hashing the model or importing torch. Stand-ins have no engine to set."""
+    if not isinstance(embedder, Embedder):
         return
     from ..encoder.onnx_encoder import cache_root
 
-    configure(
+    embedder.configure(
         engine=settings.encoder,
         onnx_cache=cache_root(settings.index_path()),
         record=manifest.encoder if manifest is not None else None,

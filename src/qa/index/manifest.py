@@ -22,7 +22,8 @@ from ..errors import (
 )
 
 if TYPE_CHECKING:
-    from ..encoder.embedding import Embedder
+    pass
+from ..encoder.interface import TextEncoder
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def read_manifest(directory: Path | str, command: str = REBUILD) -> Manifest:
         raise damaged(root, "manifest.json is truncated or corrupted", command) from e
 
 
-def check_model(manifest: Manifest, embedder: Embedder, command: str = REBUILD) -> None:
+def check_model(manifest: Manifest, embedder: TextEncoder, command: str = REBUILD) -> None:
     """Refuse an index built with another model or dimension: its vectors mean nothing
     to this model."""
     if manifest.model_path != str(embedder.model_path) and manifest.model != embedder.name:
