@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from bench import common, data, stages
+from bench.bm25_reference import rank_bm25_reference
 from bench.common import index_kind, recall_at_k
 from qa.config import Settings
 from qa.documents.chunking import Chunk, chunk_document
 from qa.index import build as qa_index
 from qa.index import build_index, load_index, save_index, scoring_text
-from qa.index.bm25 import SparseBM25, rank_bm25_reference
+from qa.index.bm25 import SparseBM25
 from qa.index.vectors import build_vector_index
 from qa.search.question import search_terms
 from qa.text import tokenize

@@ -19,13 +19,14 @@ from qa import QA, Settings, load_documents
 from qa.engine import ensure_index
 from qa.errors import IndexCorruptError
 from qa.index import bm25_build, build_index, load_index, save_index, scoring_text
-from qa.index.bm25 import BM25Shard, SparseBM25, rank_bm25_reference
+from qa.index.bm25 import BM25Shard, SparseBM25
 from qa.index.vectors import build_vector_index
 from qa.text import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 # The vector checks (kind, recall@k) live with the benchmark, which shares them.
 sys.path.insert(0, str(ROOT))
+from bench.bm25_reference import rank_bm25_reference  # noqa: E402
 from bench.common import index_kind, recall_at_k  # noqa: E402
 
 sys.path.remove(str(ROOT))

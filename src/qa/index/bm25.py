@@ -25,7 +25,7 @@ import numpy as np
 
 from ..config import BM25Variant
 from . import bm25_build
-from .bm25_build import L_DELTA, OKAPI_EPSILON, PLUS_DELTA, BM25Shard, TermRows
+from .bm25_build import BM25Shard, TermRows
 
 
 class SparseBM25:
@@ -146,18 +146,4 @@ class SparseBM25:
         return cls({t: i for i, t in enumerate(vocabulary)}, idf, weights, zero_tf)
 
 
-def rank_bm25_reference(
-    passages: Sequence[Sequence[str]], variant: BM25Variant, k1: float, b: float
-):  # type: ignore[no-untyped-def]
-    """The rank-bm25 object with the same parameters: the reference `SparseBM25` matches."""
-    from rank_bm25 import BM25L, BM25Okapi, BM25Plus
-
-    corpus = [list(p) for p in passages]
-    if variant == "okapi":
-        return BM25Okapi(corpus, k1=k1, b=b, epsilon=OKAPI_EPSILON)
-    if variant == "plus":
-        return BM25Plus(corpus, k1=k1, b=b, delta=PLUS_DELTA)
-    return BM25L(corpus, k1=k1, b=b, delta=L_DELTA)
-
-
-__all__ = ["BM25Shard", "SparseBM25", "rank_bm25_reference"]
+__all__ = ["BM25Shard", "SparseBM25"]
