@@ -1,9 +1,12 @@
-"""The SHA-256 of a file, read in blocks: the one helper for documents (corpus
-fingerprints), model folders and their ONNX exports, and cited PDFs."""
+"""Files on disk: the SHA-256 of a file, read in blocks (the one helper for corpus
+fingerprints, model folders, their ONNX exports and cited PDFs), and a folder swapped
+in by renames (the index, an ONNX export)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from pathlib import Path
 
 
@@ -14,3 +17,20 @@ def file_sha256(path: Path | str) -> str:
         while block := f.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def swap_folder(new: Path, target: Path) -> None:
+    """Put the folder `new` in the place of `target` by renames, so that no moment
+    leaves a half-written folder there: the old one is moved aside, then removed; if
+    the second rename fails, it is moved back."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..digest import swap_folder
 from ..errors import ModelError
 from ..log import Log
 from .model_folder import (  # noqa: F401 (re-exported: the export and tests use them)
@@ -364,10 +365,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
         if _valid(target, json.loads((tmp / CONFIG_FILE).read_text())["model_sha256"]):
             if _open(target) is not None:
                 return
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_folder(tmp, target)
 
 
 _process_dir: Path | None = None

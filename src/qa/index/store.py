@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..digest import swap_folder
 from ..errors import REBUILD, IndexCorruptError, IndexWriteError, damaged, unreadable
 from .bm25 import SparseBM25
 from .data import Index, _ChunkTable, _DocumentTable, _Lines
@@ -82,7 +83,7 @@ def save_index(index: Index, directory: Path | str) -> None:
             np.save(tmp / BM25_FILES[name], values, allow_pickle=False)
         terms = sorted(index.bm25.vocabulary, key=index.bm25.vocabulary.__getitem__)
         _write_json(tmp / "vocabulary.json", terms)
-        _swap_in(tmp, target)
+        swap_folder(tmp, target)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise _write_error(target, e) from e
@@ -179,21 +180,6 @@ def _cannot_write(
         reason=reason,
         advice=advice,
     )
-
-
-def _swap_in(tmp: Path, target: Path) -> None:
-    """Replace `target` by `tmp` with renames: no moment leaves a half-written index."""
-    if not target.exists():
-        os.replace(tmp, target)
-        return
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    os.replace(target, old)
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        os.replace(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def load_index(
