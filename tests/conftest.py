@@ -99,3 +99,16 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def private_qa(qa: QA, tmp_path: Path) -> QA:
+    """An engine over a corpus copy of its own (uploads, verdicts and a calibrated
+    threshold stay in tmp_path), sharing the session's loaded model."""
+    from qa.index import ensure_index
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = qa.settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index")
+    index = ensure_index(settings, qa.embedder, log=lambda message: None, progress=False)
+    return QA(index, qa.embedder, settings)

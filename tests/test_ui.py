@@ -506,16 +506,6 @@ def test_api_returns_what_qa_ask_json_prints(qa: QA) -> None:
         app.ask_api(FUJIAN, k=0)
 
 
-@pytest.fixture
-def private_qa(qa: QA, tmp_path: Path) -> QA:
-    """An engine over a private corpus copy, sharing the session's loaded model."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    settings = qa.settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index")
-    index = ensure_index(settings, qa.embedder, log=lambda message: None, progress=False)
-    return QA(index, qa.embedder, settings)
-
-
 def test_upload_becomes_answerable_without_breaking_questions_in_flight(
     private_qa: QA, tmp_path: Path
 ) -> None:

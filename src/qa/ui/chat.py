@@ -22,6 +22,7 @@ import gradio as gr
 from ..answer import Answer
 from ..answer.verdicts import append_verdict, verdict_record
 from ..config import Mode
+from ..documents.corpus import UPLOADS
 from ..engine import QA
 from ..errors import QAError, UsageError
 from . import render
@@ -167,7 +168,13 @@ class ChatApp:
         index = self.qa.index
         ordered = sorted(index.documents.values(), key=lambda d: (d.title.lower(), d.id))
         uploads = self.qa.settings.indexed_uploads()
-        uploaded = {d.id for d in ordered if uploads is not None and _is_under(d.path, uploads)}
+        # The id says where a document may come from; the path settles it (a corpus may
+        # have a folder of its own named "uploads"), resolved for those few only.
+        uploaded = {
+            d.id
+            for d in ordered
+            if uploads is not None and d.id.startswith(f"{UPLOADS}/") and _is_under(d.path, uploads)
+        }
         passages = Counter(chunk.doc_id for chunk in index.chunks)
         return render.documents_html(ordered, passages, uploaded)
 

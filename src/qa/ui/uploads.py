@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..digest import visible_files
 from ..documents.corpus import SUPPORTED_SUFFIXES, read_document
 from ..documents.readers import ReadError
 from ..errors import UsageError
@@ -193,13 +194,8 @@ def _already(name: str) -> UsageError:
 
 
 def uploaded_files(folder: Path | str) -> list[Path]:
-    """The uploads in `folder`, by name (none when it does not exist). Hidden names are
-    left out, as the corpus loader leaves them: an upload being written is one."""
-    try:
-        entries = list(Path(folder).iterdir())
-    except OSError:
-        return []
-    return sorted(p for p in entries if p.is_file() and not p.name.startswith("."))
+    """The uploads in `folder`, by name (none when it does not exist)."""
+    return visible_files(folder)
 
 
 def remove_upload(name: str, folder: Path | str) -> Path:
