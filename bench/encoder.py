@@ -185,9 +185,9 @@ def batching(index_dir: Path) -> dict[str, Any]:
     from qa.index import scoring_text
 
     qa = QA.open(Settings(corpus_dir=CORPUS, index_dir=index_dir), log=lambda m: None)
-    index, analysed, hits = qa._retrieve(questions(1)[0], 5, None, 5)
-    found, read_with = candidates(analysed, hits, index.documents)
-    pool = [c.text for c in found] + read_with
+    index, analysed, hits = qa._retrieve(questions(1)[0], 5, "hybrid")
+    found, _ = candidates(analysed, hits, index.documents)
+    pool = [c.text for c in found] + [c.read_with for c in found]
     passages = [scoring_text(c, index.documents[c.doc_id]) for c in index.chunks]
     encoder = qa.embedder.encoder
     kept = onnx_encoder.BATCH_TOKENS

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer import compose
+from qa.answer import AnswerStep
 from qa.answer.model import AnswerModel, load_answer_model
 from qa.config import Settings
 from qa.index import Index
@@ -92,7 +92,7 @@ def ask_by_stage(
 
     Returns:
         {"bm25", "faiss", "fusion", "answer", "answer_model", "retrieval", "total"}:
-        "answer" is all of `compose`, of which "answer_model" is the time spent in
+        "answer" is all of `AnswerStep.compose`, of which "answer_model" is the time spent in
         `read` (the model reads each candidate sentence with its context: its vector and
         its token vectors for the word-level evidence); "retrieval" is question
         analysis + search (BM25, FAISS and fusion); "total" is retrieval + compose.
@@ -109,14 +109,9 @@ def ask_by_stage(
         after_terms = time.perf_counter()
         hits = search(clocked_index, analysed, settings, settings.k, settings.mode)
         after_search = time.perf_counter()
-        compose(
-            analysed,
-            hits,
-            index.documents,
-            clocked_function(read, clock, "answer_model"),
-            _answer_model(),
-            settings,
-        )
+        AnswerStep.of(
+            index.documents, clocked_function(read, clock, "answer_model"), _answer_model(), settings
+        ).compose(analysed, hits)
         end = time.perf_counter()
     return {
         "bm25": (after_terms - start) + clock["bm25"],

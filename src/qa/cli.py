@@ -227,9 +227,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from .engine import QA, check_question
 
     settings = _settings(args)
-    check_question(args.question, settings, args.k, args.mode)
-    qa = QA.open(settings)
-    answer = qa.ask(args.question, k=args.k, mode=args.mode)
+    # Checked before the index is opened (or built): a bad question fails at once.
+    query = check_question(args.question, settings, args.k, args.mode)
+    answer = QA.open(settings).ask(query)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:

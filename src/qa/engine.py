@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
 
-from .answer import Answer, compose
+from .answer import Answer, AnswerStep
 from .answer.model import AnswerModel, load_answer_model
 from .config import MODES, Mode, Settings, check_k
 from .encoder.embedding import Embedder
-from .errors import (
-    UsageError,
-)
-from .index import (
-    Index,
-)
+from .errors import UsageError
+from .index import Index
 from .index.freshness import Builder, ensure_index
 from .log import Log, to_stderr
 from .passage import Hit
@@ -108,54 +106,53 @@ class QA:
 
     def ask(
         self,
-        question: str,
+        question: str | Query,
         k: int | None = None,
         mode: Mode | None = None,
-        searched: str = "",
+        searched: str | None = None,
         previous: Sequence[str] = (),
     ) -> Answer:
         """Answer `question` from the index.
 
         Args:
-            question: the question as the user wrote it.
+            question: the question as the user wrote it, or as check_question made it a
+                Query (then k and mode come from the Query).
             k: passages to cite (default settings.k, 1..100).
             mode: "hybrid" (default), "bm25" or "dense".
             searched: the text to retrieve with, when it differs from `question`.
-            previous: the conversation's earlier questions as they were searched, oldest
-                first. A question that reads as a follow-up ("And Zhejiang?", "When did
-                it open?") is also searched folded with the last of them, and the folded
-                one is used only when its evidence is stronger: "Who is the treasurer?"
-                after two questions about bicycles is a question of its own.
+            previous: the conversation's earlier questions as they were searched
+                (Answer.searched), oldest first. A question that reads as a follow-up
+                ("And Zhejiang?", "When did it open?") is also searched folded with the
+                last of them, and the folded one is used only when its evidence is
+                stronger: "Who is the treasurer?" after two questions about bicycles is
+                a question of its own.
 
         Raises:
             UsageError: empty or over-long question, k out of range, unknown mode.
         """
-        k = self.settings.k if k is None else k
-        alone = self._answer(searched or question, question, k, mode)
-        if searched or not previous or not is_elliptical(alone.searched):
+        if not isinstance(question, Query):
+            question = check_question(question, self.settings, k, mode)
+        if searched is not None:
+            searched = " ".join(searched.split())
+        alone = self._answer(question, searched)
+        if searched is not None or not previous or not is_elliptical(alone.searched):
             return alone
         folded = resolve_followup(alone.searched, previous)
         if folded == alone.searched:
             return alone
-        with_context = self._answer(folded, question, k, mode)
+        with_context = self._answer(question, folded)
         return with_context if with_context.confidence > alone.confidence else alone
 
-    def _answer(self, text: str, asked: str, k: int, mode: Mode | None) -> Answer:
+    def _answer(self, query: Query, searched: str | None) -> Answer:
         # The answer is chosen from the same pool of passages whatever k is, so asking
         # for fewer citations never changes the answer.
-        index, analysed, hits = self._retrieve(
-            text, max(k, self.settings.answer_passages), mode, check_k=k
+        text = query.text if searched is None else searched
+        depth = max(query.k, self.settings.answer_passages)
+        index, analysed, hits = self._retrieve(text, depth, query.mode)
+        step = AnswerStep.of(
+            index.documents, self.embedder.read, self.model_for(index), self.settings
         )
-        return compose(
-            analysed,
-            hits,
-            index.documents,
-            self.embedder.read,
-            self.model_for(index),
-            self.settings,
-            asked=asked,
-            k=k,
-        )
+        return step.compose(analysed, hits, asked=query.text, k=query.k)
 
     def model_for(self, index: Index) -> AnswerModel:
         """The answer model as `index` uses it: with the threshold its calibration (the
@@ -168,23 +165,19 @@ class QA:
 
     def search(self, question: str, k: int | None = None, mode: Mode | None = None) -> list[Hit]:
         """Ranked passages only, without choosing an answer."""
-        k = self.settings.k if k is None else k
-        return self._retrieve(question, k, mode, check_k=k)[2]
+        query = check_question(question, self.settings, k, mode)
+        return self._retrieve(query.text, query.k, query.mode)[2]
 
     def analyze(self, question: str, index: Index | None = None) -> Question:
         """The question analysed against the index (terms, weights, answer kind, vector)."""
         index = index or self.index
         return analyze(question, index.bm25, index.acronyms, self.embedder.encode)
 
-    def _retrieve(
-        self, question: str, depth: int, mode: Mode | None, check_k: int
-    ) -> tuple[Index, Question, list[Hit]]:
+    def _retrieve(self, text: str, depth: int, mode: Mode) -> tuple[Index, Question, list[Hit]]:
         """(index, analysed question, hits): the retrieval both `ask` and `search` do, on
-        one index even if a reindex swaps it meanwhile."""
-        mode = mode or self.settings.mode
-        query = check_question(question, self.settings, check_k, mode)
+        one index even if a reindex swaps it meanwhile. `text` is whitespace-folded."""
         index = self.index
-        analysed = self.analyze(query, index)
+        analysed = self.analyze(text, index)
         return index, analysed, search(index, analysed, self.settings, depth, mode)
 
     def reindex(self, log: Log = to_stderr, progress: bool = False) -> Index:
@@ -197,11 +190,23 @@ class QA:
         return self.index
 
 
+@dataclass(frozen=True)
+class Query:
+    """A question that check_question accepted: its text with the whitespace folded (the
+    one place it is folded), and the passages to cite and the retrieval mode, both
+    valid. What QA.ask answers; the CLI makes one before it opens the index, so a bad
+    question fails fast and is checked once."""
+
+    text: str
+    k: int
+    mode: Mode
+
+
 def check_question(
     question: str, settings: Settings, k: int | None = None, mode: str | None = None
-) -> str:
-    """The question with its whitespace folded, or UsageError for an empty or over-long
-    question, k outside 1..100 or an unknown mode."""
+) -> Query:
+    """The question as a Query (k and mode default to the settings'), or UsageError for
+    an empty or over-long question, k outside 1..100 or an unknown mode."""
     if not isinstance(question, str) or not question.strip():
         raise UsageError(
             'The question is empty. Ask something about the documents, e.g. qa ask "Who wrote it?"'
@@ -211,8 +216,9 @@ def check_question(
             f"The question is {len(question):,} characters long; the limit is "
             f"{settings.max_question_chars:,}. Ask a shorter question."
         )
-    if k is not None:
-        check_k(k)
-    if mode is not None and mode not in MODES:
+    k = settings.k if k is None else k
+    check_k(k)
+    mode = mode or settings.mode
+    if mode not in MODES:
         raise UsageError(f"Unknown mode {mode!r}: choose one of {', '.join(MODES)}.")
-    return " ".join(question.split())
+    return Query(" ".join(question.split()), k, cast(Mode, mode))

@@ -2,7 +2,7 @@
 
 Extractive only: every word shown as an answer is a sentence from a cited passage (or a
 lead-in sentence and the one it introduces). Which candidate answers, and whether to
-answer at all, is the learned answer model's decision (`answer_model.py`).
+answer at all, is the learned answer model's decision (`model.py`).
 """
 
 from __future__ import annotations
@@ -59,10 +59,10 @@ class Answer:
     text: str | None
     citations: tuple[Citation, ...]
     abstained: bool
-    # The question as searched: the asked one with its spacing normalised, or a
-    # follow-up folded with the conversation. Set once, by compose(). Then the evidence
-    # behind answering or abstaining.
-    searched: str = ""
+    # The question as searched: the asked one, or a follow-up folded with the
+    # conversation. Both with their whitespace folded (engine.check_question). Then the
+    # evidence behind answering or abstaining.
+    searched: str
     coverage: float = 0.0
     similarity: float = 0.0
     # The answer model's probability that the answer is right (abstain below threshold).
@@ -79,8 +79,8 @@ class Answer:
 
     @property
     def rewritten(self) -> bool:
-        """Whether the question searched differs from the one asked (beyond spacing)."""
-        return bool(self.searched) and self.searched != " ".join(self.question.split())
+        """Whether the question searched differs from the one asked."""
+        return self.searched != self.question
 
     @property
     def answer_document(self) -> Document | None:
@@ -143,85 +143,86 @@ class Scored:
         return self.pool.matrix
 
 
-def score_pool(
-    question: Question,
-    hits: list[Hit],
-    documents: Mapping[str, Document],
-    read: Read,
-    model: AnswerModel,
-    settings: Settings,
-) -> Scored:
-    """Score every candidate of the top `settings.answer_passages` hits, then the question."""
-    pool = read_pool(question, hits[: settings.answer_passages], documents, read)
-    logits = model.sentence.logits(pool.matrix) if pool.found else np.zeros(0)
-    row = question_row(question, hits, pool, logits)
-    probability = float(sigmoid(model.answerable.logits(row[None, :])[0])) if pool.found else 0.0
-    return Scored(pool, logits, row, probability)
+@dataclass(frozen=True)
+class AnswerStep:
+    """What choosing an answer reads besides the question and its hits, fixed for one
+    index: its documents (for context and dates), how the model reads a text
+    (Embedder.read: the same model as the index), the answer model, and how many of the
+    top passages hold candidates (settings.answer_passages)."""
 
+    documents: Mapping[str, Document]
+    read: Read
+    model: AnswerModel
+    passages: int
 
-def compose(
-    question: Question,
-    hits: list[Hit],
-    documents: Mapping[str, Document],
-    read: Read,
-    model: AnswerModel,
-    settings: Settings,
-    asked: str = "",
-    k: int | None = None,
-) -> Answer:
-    """Choose the answer among the top hits' candidates, or abstain.
+    @classmethod
+    def of(
+        cls, documents: Mapping[str, Document], read: Read, model: AnswerModel, settings: Settings
+    ) -> AnswerStep:
+        return cls(documents, read, model, settings.answer_passages)
 
-    Args:
-        question: the analysed question that was searched.
-        hits: ranked passages.
-        documents: by id, for context and dates.
-        read: texts -> how the model reads each (Embedder.read: the same model as the
-            index).
-        model: the answer model.
-        settings: answer_passages.
-        asked: the question as the user wrote it, when it differs from question.text
-            (a follow-up folded with the conversation).
-        k: how many passages to cite (default: all hits).
-    """
-    asked = asked or question.text
-    searched = question.text
-    if not hits:
-        return Answer(asked, None, (), True, searched)
-    metadata = _from_metadata(question, hits, documents, asked, k)
-    if metadata is not None:
-        return metadata
-    scored = score_pool(question, hits, documents, read, model, settings)
-    if not scored.found:
-        citations = _cite(hits, documents, None)[:k]
+    def score(self, question: Question, hits: list[Hit]) -> Scored:
+        """Score every candidate of the top passages, then the question."""
+        pool = read_pool(question, hits[: self.passages], self.documents, self.read)
+        model = self.model
+        logits = model.sentence.logits(pool.matrix) if pool.found else np.zeros(0)
+        row = question_row(question, hits, pool, logits)
+        probability = (
+            float(sigmoid(model.answerable.logits(row[None, :])[0])) if pool.found else 0.0
+        )
+        return Scored(pool, logits, row, probability)
+
+    def compose(
+        self, question: Question, hits: list[Hit], asked: str | None = None, k: int | None = None
+    ) -> Answer:
+        """Choose the answer among the top hits' candidates, or abstain.
+
+        Args:
+            question: the analysed question that was searched.
+            hits: ranked passages.
+            asked: the question as the user asked it (whitespace folded), when it differs
+                from question.text (a follow-up folded with the conversation).
+            k: how many passages to cite (default: all hits).
+        """
+        asked = asked or question.text
+        documents, model = self.documents, self.model
+        if not hits:
+            return Answer(asked, None, (), True, question.text)
+        metadata = _from_metadata(question, hits, documents, asked, k)
+        if metadata is not None:
+            return metadata
+        scored = self.score(question, hits)
+        if not scored.found:
+            citations = _cite(hits, documents, None)[:k]
+            return Answer(
+                asked,
+                None,
+                citations,
+                True,
+                question.text,
+                threshold=model.hedge,
+                calibrated=model.calibrated,
+            )
+        best = _prefer_newer(scored, hits, documents, model.close)
+        # At or above the threshold: the answer. Between the hedge and it: the closest
+        # sentence, said to be no more than that. Below the hedge: the documents don't say.
+        shown = scored.probability >= model.hedge
+        chosen = scored.found[best]
+        citations = _cite(hits, documents, chosen if shown else None)
         return Answer(
-            asked,
-            None,
-            citations,
-            True,
-            searched,
+            question=asked,
+            text=chosen.text if shown else None,
+            citations=citations[: k or len(citations)],
+            abstained=not shown,
+            searched=question.text,
+            hedged=shown and scored.probability < model.threshold,
+            coverage=float(scored.matrix[best, COLUMN["coverage_passage"]]),
+            similarity=float(scored.matrix[:, COLUMN["cosine"]].max()),
+            confidence=scored.probability,
             threshold=model.hedge,
             calibrated=model.calibrated,
+            features=dict(zip(QUESTION_FEATURES, map(float, scored.row), strict=True)),
         )
-    best = _prefer_newer(scored, hits, documents, model.close)
-    # At or above the threshold: the answer. Between the hedge and it: the closest
-    # sentence, said to be no more than that. Below the hedge: the documents don't say.
-    shown = scored.probability >= model.hedge
-    chosen = scored.found[best]
-    citations = _cite(hits, documents, chosen if shown else None)
-    return Answer(
-        question=asked,
-        text=chosen.text if shown else None,
-        citations=citations[: k or len(citations)],
-        abstained=not shown,
-        hedged=shown and scored.probability < model.threshold,
-        searched=searched,
-        coverage=float(scored.matrix[best, COLUMN["coverage_passage"]]),
-        similarity=float(scored.matrix[:, COLUMN["cosine"]].max()),
-        confidence=scored.probability,
-        threshold=model.hedge,
-        calibrated=model.calibrated,
-        features=dict(zip(QUESTION_FEATURES, map(float, scored.row), strict=True)),
-    )
 
 
 def _from_metadata(

@@ -12,7 +12,6 @@ and answering, and nothing in it names a corpus.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from ..language import (
     names,
 )
 from ..passage import Hit
-from ..search.question import Question, coverage_of
+from ..search.question import Question, Term, coverage_of
 from ..text import tokenize
 from .alignment import ALIGNMENT_FEATURES, Read, alignment_rows, pooled, question_words
 
@@ -86,22 +85,48 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
 # Where each candidate feature sits in a row.
 COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
 ALIGNED_COLUMNS = [COLUMN[name] for name in ALIGNMENT_FEATURES]
+# Each against the best of its column among the question's candidates.
+_GAPS = {
+    "coverage_gap": "coverage",
+    "coverage_context_gap": "coverage_context",
+    "cosine_gap": "cosine",
+    "cosine_context_gap": "cosine_context",
+}
+# What a candidate's own text, passage and ranks give; the gaps need all candidates, the
+# alignment columns the model's token vectors (read_pool fills both).
+_OWN_FEATURES = tuple(
+    n for n in CANDIDATE_FEATURES if n not in _GAPS and n not in ALIGNMENT_FEATURES
+)
+_CLOSING = (".", "!", "?", ":", "。", "！", "？")
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A candidate answer: `span` is (start, end) inside pool[hit].chunk.text."""
+    """A candidate answer: `span` is (start, end) inside pool[hit].chunk.text.
+
+    `read_with` is the text the model reads it as: the sentence before it, then it ("It
+    has ..." needs its subject). `words` and `context_words` are the candidate and
+    `read_with` tokenized (stopwords kept): each text is tokenized once, in candidates().
+    """
 
     hit: int
     span: tuple[int, int]
     text: str
     type_match: bool
+    read_with: str
+    words: tuple[str, ...]
+    context_words: tuple[str, ...]
+    # A lead-in or list sentence together with the sentence it introduces.
+    pair: bool
+    # How many of the passage's sentences start before it.
+    position: int
 
 
 @dataclass(frozen=True)
 class Pool:
     """A question's candidates and what the answer model reads of them: one row of
-    CANDIDATE_FEATURES per candidate, and `coverage_beyond` of the passages."""
+    CANDIDATE_FEATURES per candidate, and how far beyond one sentence the question's
+    terms are found (coverage_beyond)."""
 
     found: list[Candidate]
     matrix: np.ndarray
@@ -115,28 +140,39 @@ def read_pool(
     read: Read,
 ) -> Pool:
     """The candidates of `pool` (the top passages) with their features: the one place
-    answering (`answer.score_pool`) and training compute them. Each candidate is read by
+    answering (`AnswerStep.score`) and training compute them. Each candidate is read by
     the model once, after the sentence before it (`read`): that reading gives its vector
     with context, its sentence's vector (the pooled span) and the word-level evidence."""
-    found, read_with = candidates(question, pool, documents)
-    readings = read(read_with) if found else []
+    found, passages = candidates(question, pool, documents)
+    readings = read([c.read_with for c in found]) if found else []
     # Where each candidate's own sentence starts in the text it is read as.
-    starts = [len(w) - len(c.text) for c, w in zip(found, read_with, strict=True)]
-    matrix = candidate_matrix(question, pool, documents, found, readings, starts, read_with)
+    starts = [len(c.read_with) - len(c.text) for c in found]
+    matrix = candidate_matrix(question, pool, passages, found, readings, starts)
     if len(found):
         matrix[:, ALIGNED_COLUMNS] = alignment_rows(
             question_words(question, read), readings, starts, [c.hit for c in found]
         )
-    return Pool(found, matrix, coverage_beyond(question, pool, documents))
+    return Pool(found, matrix, coverage_beyond(question, pool, passages, documents))
+
+
+@dataclass(frozen=True)
+class _Passage:
+    """What one hit says, tokenized once each way: its BM25 terms (no stopwords), the same
+    with its context (the title and the sentence before it), and every word of both."""
+
+    terms: frozenset[str]
+    terms_with_context: frozenset[str]
+    words: frozenset[str]
 
 
 def candidates(
     question: Question, pool: list[Hit], documents: Mapping[str, Document]
-) -> tuple[list[Candidate], list[str]]:
-    """Every candidate of the pool, and the text each is read with (the sentence before
-    it and the sentence: "It has ..." needs its subject)."""
+) -> tuple[list[Candidate], list[_Passage]]:
+    """Every candidate of the pool, and each passage's words. Every sentence and context
+    is tokenized here, once; a pair's and a reading's words are those of its parts (a
+    token never spans the white space between two sentences)."""
     found: list[Candidate] = []
-    read_with: list[str] = []
+    passages: list[_Passage] = []
     # A heading, title line, byline or page footer is never the answer, unless the
     # question asks for a title or an author.
     keep_furniture = asks_for_metadata(question.text)
@@ -144,118 +180,144 @@ def candidates(
         chunk = hit.chunk
         document = documents[chunk.doc_id]
         previous = context(chunk, document)
+        previous_words = tuple(tokenize(previous, keep_stopwords=True))
         spans = chunk.sentences
-        for i, span in enumerate(spans):
-            text = chunk.text[span[0] : span[1]]
-            if not keep_furniture and is_furniture(text, document.title):
-                previous = text
-                continue
-            found.append(Candidate(h, span, text, _type_match(question, text)))
-            read_with.append(f"{previous} {text}".strip())
-            following = chunk.text[slice(*spans[i + 1])] if i + 1 < len(spans) else ""
-            if following and (is_lead_in(text) or is_list(following)):
-                pair = (span[0], spans[i + 1][1])
-                pair_text = chunk.text[pair[0] : pair[1]]
-                found.append(Candidate(h, pair, pair_text, _type_match(question, pair_text)))
-                read_with.append(f"{previous} {pair_text}".strip())
-            previous = text
-    return found, read_with
+        texts = [chunk.text[start:end] for start, end in spans]
+        words = [tuple(tokenize(text, keep_stopwords=True)) for text in texts]
+        terms = frozenset(tokenize(chunk.text))
+        passages.append(
+            _Passage(
+                terms,
+                terms.union(tokenize(previous)),
+                frozenset(previous_words).union(*words),
+            )
+        )
+        for i, (span, text) in enumerate(zip(spans, texts, strict=True)):
+            if keep_furniture or not is_furniture(text, document.title):
+                read_before = (previous, previous_words)
+                found.append(_candidate(question, h, span, text, words[i], read_before, i))
+                following = texts[i + 1] if i + 1 < len(spans) else ""
+                if following and (is_lead_in(text) or is_list(following)):
+                    pair = (span[0], spans[i + 1][1])
+                    pair_words = words[i] + words[i + 1]
+                    pair_text = chunk.text[pair[0] : pair[1]]
+                    found.append(
+                        _candidate(question, h, pair, pair_text, pair_words, read_before, i, True)
+                    )
+            previous, previous_words = text, words[i]
+    return found, passages
+
+
+def _candidate(
+    question: Question,
+    hit: int,
+    span: tuple[int, int],
+    text: str,
+    words: tuple[str, ...],
+    read_before: tuple[str, tuple[str, ...]],
+    position: int,
+    pair: bool = False,
+) -> Candidate:
+    """A Candidate read after `read_before` (the text before it, and its words)."""
+    before, before_words = read_before
+    return Candidate(
+        hit=hit,
+        span=span,
+        text=text,
+        type_match=_type_match(question, text, words),
+        read_with=f"{before} {text}".strip(),
+        words=words,
+        context_words=before_words + words,
+        pair=pair,
+        position=position,
+    )
 
 
 def candidate_matrix(
     question: Question,
     pool: list[Hit],
-    documents: Mapping[str, Document],
+    passages: list[_Passage],
     found: list[Candidate],
     readings: list[Reading],
     starts: list[int],
-    read_with: list[str],
 ) -> np.ndarray:
     """One row of CANDIDATE_FEATURES per candidate (the alignment columns left at 0)."""
+    matrix = np.zeros((len(found), len(CANDIDATE_FEATURES)), dtype=np.float32)
     if not found:
-        return np.zeros((0, len(CANDIDATE_FEATURES)), dtype=np.float32)
-    cosines = np.array(
-        [pooled(r, s) @ question.vector for r, s in zip(readings, starts, strict=True)]
-    )
-    cosines_context = np.array([r.vector @ question.vector for r in readings])
-    passage_texts = [f"{context(h.chunk, documents[h.chunk.doc_id])} {h.chunk.text}" for h in pool]
-    passage_coverage = [coverage_of(question.terms, _terms(text)) for text in passage_texts]
-    passage_names = [_names_missing(question, text) for text in passage_texts]
-    kind = question.kind
+        return matrix
+    cosines = [float(pooled(r, s) @ question.vector) for r, s in zip(readings, starts, strict=True)]
+    cosines_context = [float(r.vector @ question.vector) for r in readings]
+    name_words = [frozenset(tokenize(n, keep_stopwords=True)) for n in question.names]
+    passage_coverage = [coverage_of(question.terms, p.terms_with_context) for p in passages]
+    passage_names = [_names_missing(name_words, p.words) for p in passages]
     rarest = max(question.terms, key=lambda t: t.weight) if question.terms else None
     # Where a pair starts: the sentence alone that starts there announces what follows.
-    paired = {(c.hit, c.span[0]) for c in found if _is_pair(c, pool[c.hit])}
-    rows = []
-    for c, cos, cos_ctx, with_context in zip(
-        found, cosines, cosines_context, read_with, strict=True
-    ):
-        hit = pool[c.hit]
-        tokens = _words(c.text)
-        context_tokens = _words(with_context)
-        words = [t for t in tokens if t.isalpha()]
-        new_words = [t for t in words if t not in question.tokens]
-        has_number = _new_number(question, c.text)
-        has_time = _new_time(question, c.text)
-        new_names = names(c.text) - question.names
-        lead_in = is_lead_in(c.text) and not _is_pair(c, hit)
-        rows.append(
-            [
-                coverage_of(question.terms, set(tokens)),
-                coverage_of(question.terms, set(context_tokens)),
-                passage_coverage[c.hit],
-                0.0,
-                0.0,
-                question.bigram_share(tokens),
-                question.bigram_share(context_tokens),
-                float(rarest is not None and not rarest.found_in(set(context_tokens))),
-                passage_names[c.hit],
-                float(cos),
-                float(cos_ctx),
-                hit.dense_score,
-                0.0,
-                0.0,
-                float(c.hit),
-                float(c.hit == 0),
-                hit.score,
-                math.log1p(hit.bm25_rank or UNRANKED),
-                math.log1p(hit.dense_rank or UNRANKED),
-                float(_sentence_index(c, hit)),
-                float(hit.chunk.previous == 0 and c.span[0] == 0),
-                math.log1p(len(c.text.split())),
-                len(new_words) / len(words) if words else 0.0,
-                float(has_number),
-                float(has_time),
-                float(bool(new_names)),
-                math.log1p(len(new_names)),
-                math.log1p(c.text.count(",") + c.text.count(";") + c.text.count("，")),
-                float(
-                    not c.text.rstrip("\"'”’)]）").endswith((".", "!", "?", ":", "。", "！", "？"))
-                ),
-                float(kind == "number" and has_number),
-                float(kind == "time" and has_time),
-                float(kind == "person" and bool(new_names)),
-                float(kind == "place" and bool(new_names)),
-                float(kind == "reason"),
-                float(kind == "other"),
-                float(lead_in),
-                float(_is_pair(c, hit)),
-                float(not _is_pair(c, hit) and (c.hit, c.span[0]) in paired),
-                *[0.0] * len(ALIGNMENT_FEATURES),  # filled in by read_pool
-            ]
+    paired = {(c.hit, c.span[0]) for c in found if c.pair}
+    for row, c in enumerate(found):
+        features = _own_features(question, pool[c.hit], c, rarest)
+        features.update(
+            cosine=cosines[row],
+            cosine_context=cosines_context[row],
+            coverage_passage=passage_coverage[c.hit],
+            names_missing=passage_names[c.hit],
+            introduces=float(not c.pair and (c.hit, c.span[0]) in paired),
         )
-    matrix = np.asarray(rows, dtype=np.float32)
-    for gap, of in (
-        ("coverage_gap", "coverage"),
-        ("coverage_context_gap", "coverage_context"),
-        ("cosine_gap", "cosine"),
-        ("cosine_context_gap", "cosine_context"),
-    ):
+        matrix[row, [COLUMN[n] for n in _OWN_FEATURES]] = [features[n] for n in _OWN_FEATURES]
+    for gap, of in _GAPS.items():
         matrix[:, COLUMN[gap]] = matrix[:, COLUMN[of]] - matrix[:, COLUMN[of]].max()
     return matrix
 
 
+def _own_features(
+    question: Question, hit: Hit, c: Candidate, rarest: Term | None
+) -> dict[str, float]:
+    """The features a candidate's own words, its passage's ranks and the question's kind
+    give, by name (candidate_matrix adds those that compare it with its pool)."""
+    words = [t for t in c.words if t.isalpha()]
+    new_words = [t for t in words if t not in question.tokens]
+    has_number = _new_number(question, c.words)
+    has_time = _new_time(question, c.words)
+    new_names = names(c.text) - question.names
+    kind = question.kind
+    context_words = set(c.context_words)
+    return {
+        "coverage": coverage_of(question.terms, set(c.words)),
+        "coverage_context": coverage_of(question.terms, context_words),
+        "bigrams": question.bigram_share(c.words),
+        "bigrams_context": question.bigram_share(c.context_words),
+        "missing_rarest": float(rarest is not None and not rarest.found_in(context_words)),
+        "cosine_passage": hit.dense_score,
+        "passage_rank": float(c.hit),
+        "top_passage": float(c.hit == 0),
+        "fused_score": hit.score,
+        "bm25_rank_log": math.log1p(hit.bm25_rank or UNRANKED),
+        "dense_rank_log": math.log1p(hit.dense_rank or UNRANKED),
+        "sentence_position": float(c.position),
+        "document_opening": float(hit.chunk.previous == 0 and c.span[0] == 0),
+        "words_log": math.log1p(len(c.text.split())),
+        "novelty": len(new_words) / len(words) if words else 0.0,
+        "new_number": float(has_number),
+        "new_time": float(has_time),
+        "new_name": float(bool(new_names)),
+        "new_names_log": math.log1p(len(new_names)),
+        "commas_log": math.log1p(c.text.count(",") + c.text.count(";") + c.text.count("，")),
+        "heading": float(not c.text.rstrip("\"'”’)]）").endswith(_CLOSING)),
+        "asks_number_has_number": float(kind == "number" and has_number),
+        "asks_time_has_time": float(kind == "time" and has_time),
+        "asks_person_has_name": float(kind == "person" and bool(new_names)),
+        "asks_place_has_name": float(kind == "place" and bool(new_names)),
+        "asks_reason": float(kind == "reason"),
+        "asks_other": float(kind == "other"),
+        "lead_in": float(is_lead_in(c.text) and not c.pair),
+        "pair": float(c.pair),
+    }
+
+
 def coverage_beyond(
-    question: Question, pool: list[Hit], documents: Mapping[str, Document]
+    question: Question,
+    pool: list[Hit],
+    passages: list[_Passage],
+    documents: Mapping[str, Document],
 ) -> tuple[float, float, float]:
     """How far beyond one sentence the question's terms are found: anywhere in the pool's
     passages (a term none holds is a fact they do not state), anywhere in the top
@@ -263,75 +325,39 @@ def coverage_beyond(
     (how strongly the best passage matches what the question's words can match)."""
     if not pool:
         return 0.0, 0.0, 0.0
-    tokens: set[str] = set()
-    for hit in pool:
-        tokens.update(_terms(hit.chunk.text))
-    in_document = _document_tokens(documents[pool[0].chunk.doc_id])
+    in_pool = frozenset().union(*(p.terms for p in passages))
+    in_document = documents[pool[0].chunk.doc_id].terms
     share = pool[0].bm25_score / question.idf_mass if question.idf_mass > 0 else 0.0
-    return coverage_of(question.terms, tokens), coverage_of(question.terms, in_document), share
+    return coverage_of(question.terms, in_pool), coverage_of(question.terms, in_document), share
 
 
-# The candidates of one question are mostly those of the last: the same passages rank
-# again, so their sentences' tokens are remembered rather than found five times a
-# question (tokenizing was half of the answer step's time). Tuples and frozensets: a
-# cached value is shared, so it must not be changed.
-@functools.lru_cache(maxsize=8192)
-def _words(text: str) -> tuple[str, ...]:
-    """tokenize(text, keep_stopwords=True), remembered."""
-    return tuple(tokenize(text, keep_stopwords=True))
-
-
-@functools.lru_cache(maxsize=2048)
-def _terms(text: str) -> frozenset[str]:
-    """The set of tokenize(text), remembered (passages)."""
-    return frozenset(tokenize(text))
-
-
-@functools.lru_cache(maxsize=256)
-def _document_tokens(document: Document) -> frozenset[str]:
-    # Documents are frozen and their text's hash is cached by Python: a cheap key.
-    return frozenset(tokenize(f"{document.title} {document.text}"))
-
-
-def _names_missing(question: Question, text: str) -> float:
-    """Share of the question's names that `text` never uses: a question about "the
-    Huguenots' counties" is not answered by a passage about Jiangsu's."""
-    if not question.names:
+def _names_missing(name_words: list[frozenset[str]], words: frozenset[str]) -> float:
+    """Share of the question's names (each as its words) that `words` never uses: a
+    question about "the Huguenots' counties" is not answered by a passage about Jiangsu's."""
+    if not name_words:
         return 0.0
-    tokens = set(_words(text.lower()))
-    missing = [n for n in question.names if not set(_words(n)) <= tokens]
-    return len(missing) / len(question.names)
+    return sum(1 for n in name_words if not n <= words) / len(name_words)
 
 
-def _type_match(question: Question, text: str) -> bool:
-    """Whether `text` holds something of the kind the question asks for that the question
-    itself does not hold (a question naming "2021" is not answered by its own "2021")."""
+def _type_match(question: Question, text: str, words: tuple[str, ...]) -> bool:
+    """Whether `text` (tokenized: `words`) holds something of the kind the question asks
+    for that the question itself does not hold (a question naming "2021" is not answered
+    by its own "2021")."""
     kind = question.kind
     if kind == "number":
-        return _new_number(question, text)
+        return _new_number(question, words)
     if kind == "time":
-        return _new_time(question, text)
+        return _new_time(question, words)
     if kind in ("person", "place"):
         return bool(names(text) - question.names)
     return True
 
 
-def _new_number(question: Question, text: str) -> bool:
-    tokens = [t for t in _words(text) if t not in question.tokens]
-    return any(mentions_number(t) for t in tokens)
+def _new_number(question: Question, words: tuple[str, ...]) -> bool:
+    return any(mentions_number(t) for t in words if t not in question.tokens)
 
 
-def _new_time(question: Question, text: str) -> bool:
+def _new_time(question: Question, words: tuple[str, ...]) -> bool:
     # Dates span words ("early 1990s", "10th century"): test the text with the
     # question's own tokens blanked out.
-    kept = [t for t in _words(text) if t not in question.tokens]
-    return mentions_time(" ".join(kept))
-
-
-def _is_pair(c: Candidate, hit: Hit) -> bool:
-    return c.span not in hit.chunk.sentences
-
-
-def _sentence_index(c: Candidate, hit: Hit) -> int:
-    starts = hit.chunk.offsets[::2]
-    return sum(1 for s in starts if s < c.span[0])
+    return mentions_time(" ".join(t for t in words if t not in question.tokens))

@@ -62,69 +62,87 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "max_align_context_mean",
 )
 
-_CHOSEN_ALIGNMENT = [
-    f"align_{s}_{r}" for s in ("sentence", "context", "passage") for r in ("min", "mean", "share")
-]
-_MAX_ALIGNMENT = ["align_sentence_mean", "align_context_min", "align_context_mean"]
+# The chosen candidate's columns copied into the question's row ("best_<name>"), and the
+# columns whose best value over all candidates it takes ("max_<name>").
+_CHOSEN = (
+    "coverage",
+    "coverage_context",
+    "cosine",
+    "cosine_context",
+    "bigrams",
+    "missing_rarest",
+    "names_missing",
+    "coverage_passage",
+    "novelty",
+    "passage_rank",
+    *(
+        f"align_{s}_{r}"
+        for s in ("sentence", "context", "passage")
+        for r in ("min", "mean", "share")
+    ),
+)
+# Pool.covered, by name.
+_COVERED = ("pool_coverage", "document_coverage", "top_bm25_share")
+_MAX = (
+    "cosine",
+    "coverage",
+    "coverage_passage",
+    "bigrams",
+    "align_sentence_mean",
+    "align_context_min",
+    "align_context_mean",
+)
 
 
 def question_row(question: Question, hits: list[Hit], pool: Pool, logits: np.ndarray) -> np.ndarray:
     """The QUESTION_FEATURES row: the chosen candidate (highest of the sentence model's
     `logits`) against the rest, and how the retrievers saw the question."""
-    column = COLUMN
+    features = _candidate_side(pool, logits) | _retrieval_side(question, hits)
+    return np.asarray([features[name] for name in QUESTION_FEATURES], dtype=np.float32)
+
+
+def _candidate_side(pool: Pool, logits: np.ndarray) -> dict[str, float]:
+    """What the chosen candidate and the best of each column say; with no candidate, a
+    score far below any real one and nothing found."""
     found, matrix = pool.found, pool.matrix
-    kind = question.kind
+    if not len(found):
+        # Nothing to choose: nothing found, not even the question's terms in the pool.
+        nothing = (*(f"best_{n}" for n in _CHOSEN), *(f"max_{n}" for n in _MAX), *_COVERED)
+        return {"best_logit": -10.0, "margin_logit": 0.0, "best_type_match": 0.0} | dict.fromkeys(
+            nothing, 0.0
+        )
+    features = dict(zip(_COVERED, pool.covered, strict=True))
+    order = np.argsort(-logits)
+    best = int(order[0])
+    runner_up = float(logits[order[1]]) if len(order) > 1 else float(logits[best]) - 10.0
+    row = matrix[best]
+    features["best_logit"] = float(logits[best])
+    features["margin_logit"] = float(logits[best]) - runner_up
+    features["best_type_match"] = float(found[best].type_match)
+    for name in _CHOSEN:
+        features[f"best_{name}"] = float(row[COLUMN[name]])
+    for name in _MAX:
+        features[f"max_{name}"] = float(matrix[:, COLUMN[name]].max())
+    return features
+
+
+def _retrieval_side(question: Question, hits: list[Hit]) -> dict[str, float]:
+    """How the retrievers ranked the top passages, and what the question itself says."""
     top = hits[0] if hits else None
-    if len(found):
-        order = np.argsort(-logits)
-        best = int(order[0])
-        runner_up = float(logits[order[1]]) if len(order) > 1 else float(logits[best]) - 10.0
-        row = matrix[best]
-        chosen = [
-            float(logits[best]),
-            float(logits[best]) - runner_up,
-            float(row[column["coverage"]]),
-            float(row[column["coverage_context"]]),
-            float(row[column["cosine"]]),
-            float(row[column["cosine_context"]]),
-            float(row[column["bigrams"]]),
-            float(row[column["missing_rarest"]]),
-            float(row[column["names_missing"]]),
-            float(row[column["coverage_passage"]]),
-            float(row[column["novelty"]]),
-            float(found[best].type_match),
-            float(row[column["passage_rank"]]),
-            float(matrix[:, column["cosine"]].max()),
-            float(matrix[:, column["coverage"]].max()),
-            float(matrix[:, column["coverage_passage"]].max()),
-            float(matrix[:, column["bigrams"]].max()),
-            *pool.covered,
-        ]
-        alignment = [float(row[column[name]]) for name in _CHOSEN_ALIGNMENT] + [
-            float(matrix[:, column[name]].max()) for name in _MAX_ALIGNMENT
-        ]
-    else:
-        # No candidate: a score far below any real one, and nothing found.
-        chosen = [-10.0] + [0.0] * (QUESTION_FEATURES.index("top_cosine_passage") - 1)
-        alignment = [0.0] * (len(_CHOSEN_ALIGNMENT) + len(_MAX_ALIGNMENT))
-    return np.asarray(
-        chosen
-        + [
-            top.dense_score if top else 0.0,
-            math.log1p(top.bm25_rank or UNRANKED) if top else math.log1p(UNRANKED),
-            math.log1p(top.dense_rank or UNRANKED) if top else math.log1p(UNRANKED),
-            float(top is not None and top.bm25_rank == 1 and top.dense_rank == 1),
-            hits[1].score if len(hits) > 1 else 0.0,
-            hits[4].score if len(hits) > 4 else 0.0,
-            question.unknown_share,
-            question.unknown_names,
-            math.log1p(len(question.terms)),
-            float(kind == "number"),
-            float(kind == "time"),
-            float(kind == "person"),
-            float(kind == "place"),
-            float(kind == "other"),
-            *alignment,
-        ],
-        dtype=np.float32,
-    )
+    kind = question.kind
+    return {
+        "top_cosine_passage": top.dense_score if top else 0.0,
+        "top_bm25_rank_log": math.log1p((top.bm25_rank if top else None) or UNRANKED),
+        "top_dense_rank_log": math.log1p((top.dense_rank if top else None) or UNRANKED),
+        "ranks_agree": float(top is not None and top.bm25_rank == 1 and top.dense_rank == 1),
+        "fused_score_2": hits[1].score if len(hits) > 1 else 0.0,
+        "fused_score_5": hits[4].score if len(hits) > 4 else 0.0,
+        "unknown_share": question.unknown_share,
+        "unknown_names": question.unknown_names,
+        "terms_log": math.log1p(len(question.terms)),
+        "asks_number": float(kind == "number"),
+        "asks_time": float(kind == "time"),
+        "asks_person": float(kind == "person"),
+        "asks_place": float(kind == "place"),
+        "asks_other": float(kind == "other"),
+    }

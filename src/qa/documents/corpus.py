@@ -9,6 +9,7 @@ into that text.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import os
 import re
@@ -21,6 +22,7 @@ from typing import Any
 
 from ..digest import file_sha256
 from ..errors import CorpusError
+from ..text import tokenize
 from .page_header import join_paragraphs, split_header
 from .readers import READERS, Extracted, ReadError, read
 
@@ -56,6 +58,13 @@ class Document:
         if not self.pages:
             return None
         return max(1, bisect.bisect_right(self.pages, offset))
+
+    @functools.cached_property
+    def terms(self) -> frozenset[str]:
+        """The BM25 terms of the title and body: what "the document uses this term" is
+        tested against. Worked out on first use and kept with the document, which lives as
+        long as its index: a long PDF is not tokenized again for each question."""
+        return frozenset(tokenize(f"{self.title} {self.text}"))
 
 
 # An upload's name in the corpus starts with this folder: its citations and the documents

@@ -42,15 +42,15 @@ def resolve_followup(question: str, previous: Sequence[str]) -> str:
        "What is the Liangjiang park?" searches "When did it open? (Liangjiang park)".
 
     Args:
-        question: the new question, as typed.
+        question: the new question, its whitespace folded (engine.check_question).
         previous: earlier questions of the conversation, oldest first, each as it was
-            searched (so a chain of follow-ups keeps its subject). Only the last is used.
+            searched (Answer.searched: folded too, and a chain of follow-ups keeps its
+            subject). Only the last is used.
 
     Returns:
-        The question to search; `question` itself (whitespace folded) when nothing applies.
+        The question to search; `question` itself when nothing applies.
     """
-    question = " ".join(question.split())
-    earlier = [" ".join(p.split()) for p in previous if p and p.strip()]
+    earlier = [p for p in previous if p.strip()]
     if not earlier or not is_elliptical(question):
         return question
     last = earlier[-1]
