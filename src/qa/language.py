@@ -54,6 +54,14 @@ MONTHS: dict[str, int] = {
     for name in names
 }
 _MONTH_NAMES = frozenset(name for name in MONTHS if len(name) > 3)
+
+# The labels of a saved news page's dateline ("来源:中国网 时间:2023-04-24 编辑:李柯佑",
+# "Published: 2021-12-07"), English and Chinese; and those of them that name the outlet.
+# page_header.py reads them only off a line that holds a date among a text's first lines.
+DATELINE_LABELS = (
+    "updated published posted date time source editor author 时间 发布时间 来源 编辑 作者".split()
+)
+SOURCE_LABELS = frozenset({"source", "来源"})
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
 NUMBER_WORDS = frozenset(

@@ -4,8 +4,9 @@ A news page saved as text opens with a site banner, a headline and a dateline
 ("来源:中国网 时间:2023-04-24 15:00:02 编辑:李柯佑", "People's Daily Online) 17:13,
 December 07, 2021"), and trails comment forms and empty author stamps. `split_header`
 reads the header off as metadata and drops the leftovers; what remains is the body.
-Plain text without such a header keeps every line: its first line is a title only when
-it looks like one.
+Plain text without such a header keeps every line but those leftovers (the dateline's
+labels are read only off a dateline): its first line is a title only when it looks like
+one.
 """
 
 from __future__ import annotations
@@ -13,19 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..language import MONTHS
+from ..language import DATELINE_LABELS, MONTHS, SOURCE_LABELS
 
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?!\d)")
 _MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b")
 # "Label:value" pairs in a dateline, in English or Chinese, with either colon.
-_LABEL = re.compile(
-    r"(updated|published|posted|date|time|source|editor|author|时间|发布时间|来源|编辑|作者)"
-    r"\s*[:：]\s*(\S*)",
-    re.IGNORECASE,
-)
-_SOURCE_LABELS = {"source", "来源"}
+_LABEL = re.compile(rf"({'|'.join(DATELINE_LABELS)})\s*[:：]\s*(\S*)", re.IGNORECASE)
 # Page leftovers that carry no content: comment forms and stamp lines such as
 # "【Author:】 【Editor:谈诗谊】".
 _LEFTOVERS = (
@@ -79,6 +75,7 @@ def split_header(content: str) -> Header:
             header_end = i
             break
     title = lines[title_at].lstrip("#").strip() if title_at is not None else None
+    # Comment forms and stamp lines trail saved pages with or without a dateline.
     body_lines = [
         line for line in lines[header_end + 1 :] if not any(p.match(line) for p in _LEFTOVERS)
     ]
@@ -122,7 +119,7 @@ def _is_dateline(line: str) -> bool:
 
 def _dateline_source(line: str) -> str | None:
     for label, value in _LABEL.findall(line):
-        if label.lower() in _SOURCE_LABELS and value:
+        if label.lower() in SOURCE_LABELS and value:
             return value
     rest = _LABEL.sub(" ", line)
     rest = _ISO_DATE.sub(" ", rest)
