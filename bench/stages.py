@@ -110,7 +110,10 @@ def ask_by_stage(
         hits = search(clocked_index, analysed, settings, settings.k, settings.mode)
         after_search = time.perf_counter()
         AnswerStep.of(
-            index.documents, clocked_function(read, clock, "answer_model"), _answer_model(), settings
+            index.documents,
+            clocked_function(read, clock, "answer_model"),
+            _answer_model(),
+            settings,
         ).compose(analysed, hits)
         end = time.perf_counter()
     return {

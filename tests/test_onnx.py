@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 from conftest import GOLD, ROOT
 
-import qa.encoder.embedding as embedding
+import qa.encoder.engines as engines
 import qa.encoder.onnx_encoder as onnx_encoder
 from qa import QA, Settings
 from qa.digest import file_sha256
-from qa.encoder.embedding import Embedder, export_model
+from qa.encoder.embedding import Embedder
+from qa.encoder.engines import export_model, load_model
 from qa.encoder.onnx_encoder import (
     CACHE_DIRNAME,
     TOLERANCE,
@@ -135,7 +136,8 @@ def test_an_index_without_an_export_gets_one_on_its_first_question(
     manifest = json.loads(manifest_path.read_text())
     del manifest["encoder"]
     manifest_path.write_text(json.dumps(manifest))
-    monkeypatch.setattr(onnx_encoder, "_KNOWN", {})  # no copy of this process's export
+    # No copy of this process's export: nothing known of any.
+    monkeypatch.setattr(onnx_encoder, "PROCESS_EXPORTS", onnx_encoder.Exports())
     old = settings.replace(index_dir=index_dir)
     messages: list[str] = []
     answered = QA.open(old, log=messages.append, progress=False).ask(QUESTION)
@@ -148,7 +150,7 @@ def test_an_index_without_an_export_gets_one_on_its_first_question(
     def no_export(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(embedding, "export_model", no_export)
+    monkeypatch.setattr(engines, "export_model", no_export)
     again = QA.open(old, log=messages.append, progress=False)
     assert again.ask(QUESTION).text == answered.text
 
@@ -239,3 +241,22 @@ def test_an_export_loads_without_the_model_folder(qa: QA, settings: Settings):
     assert float(np.abs(encoder.encode([QUESTION]) - qa.embedder.encode([QUESTION])).max()) <= (
         TOLERANCE
     )
+
+
+def test_loading_the_model_leaves_the_process_settings_alone(settings: Settings, monkeypatch):
+    """Offline is an argument of sentence-transformers' loader, not the environment, and
+    transformers' loading bar is off for the load only: a program using qa as a library
+    keeps its own settings."""
+    from transformers.utils import logging as transformers_logging
+
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    shown = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.enable_progress_bar()
+    try:
+        load_model(settings.model_path())
+        assert transformers_logging.is_progress_bar_enabled()
+    finally:
+        if not shown:
+            transformers_logging.disable_progress_bar()
+    assert "HF_HUB_OFFLINE" not in os.environ and "TRANSFORMERS_OFFLINE" not in os.environ

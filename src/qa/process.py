@@ -10,7 +10,12 @@ import sys
 
 def configure_process() -> None:
     """What serving questions wants of the whole process: a steady heap for the
-    per-question scratch arrays, and FAISS on one thread."""
+    per-question scratch arrays, and FAISS on one thread.
+
+    No environment variables: staying offline is said to each loader instead
+    (sentence-transformers' local_files_only, Gradio's analytics_enabled), so that it
+    holds for a program that uses qa as a library too.
+    """
     steady_heap()
     single_thread_faiss()
 

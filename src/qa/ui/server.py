@@ -5,7 +5,6 @@ and `python app.py` call. Owns the web-facing settings: address, sign-in, queue.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import time
 
@@ -34,10 +33,11 @@ def launch(
 ) -> str:
     """Start `app` on host:port in the background; returns its URL.
 
-    Everything that would reach the internet is off: analytics, share links, the
-    version check, Google fonts (the theme uses system fonts), run history.
+    Everything that would reach the internet is off: share links, Google fonts (the
+    theme uses system fonts) and run history here; analytics and the version check by
+    the app itself (`gr.Blocks(analytics_enabled=False)` in app.py, the flag Gradio
+    checks before either), so no environment variable is needed.
     """
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     check_free(host, port)
     app.queue(max_size=settings.queue_size, default_concurrency_limit=settings.answer_workers)
     try:
