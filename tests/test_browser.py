@@ -156,11 +156,11 @@ def test_answer_cites_articles_and_highlights_the_sentence(page: Page) -> None:
     assert marked and marked in answer
 
     # The whole article opens scrolled to the passage, highlighted in place.
-    first.locator("details.qa-article summary").click()
-    passage = first.locator(".qa-article-text .qa-in-article")
+    first.locator("details.qa-document summary").click()
+    passage = first.locator(".qa-document-text .qa-in-document")
     passage.wait_for(state="visible")
     assert passage.locator("mark").inner_text() == marked
-    box = first.locator(".qa-article-text").bounding_box()
+    box = first.locator(".qa-document-text").bounding_box()
     spot = passage.locator("mark").bounding_box()
     assert box is not None and spot is not None
     assert box["y"] <= spot["y"] and spot["y"] + spot["height"] <= box["y"] + box["height"] + 1
@@ -188,7 +188,7 @@ def test_follow_up_is_resolved_from_the_conversation(page: Page) -> None:
         page.wait_for_function(
             "() => document.querySelector('#qa-sources .qa-asked').innerText.includes('Zhejiang')"
         )
-        page.locator("#qa-sources details.qa-article summary").first.click()
+        page.locator("#qa-sources details.qa-document summary").first.click()
         page.set_viewport_size({"width": 1400, "height": 1150})
         page.evaluate("window.scrollTo(0, 0)")
         page.wait_for_timeout(300)
@@ -215,8 +215,8 @@ def test_script_payloads_in_articles_and_questions_stay_text(page: Page) -> None
     assert "<script>window.__xss=5</script>" in reply.inner_text()
     first = page.locator("#qa-sources .qa-source").first
     assert '<img src=x onerror="window.__xss=4;alert(4)">' in first.inner_text()
-    first.locator("details.qa-article summary").click()
-    article = first.locator(".qa-article-text")
+    first.locator("details.qa-document summary").click()
+    article = first.locator(".qa-document-text")
     article.wait_for(state="visible")
     for literal in (
         "[the programme](javascript:window.__xss=6)",

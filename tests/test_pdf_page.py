@@ -165,7 +165,7 @@ def test_the_cited_page_is_shown_with_the_sentence_highlighted_where_printed(
     assert title == TITLE
     assert '<details class="qa-page"><summary>Open page 2 as printed</summary>' in panel
     assert f'alt="Page 2 of {TITLE} as printed, the answering sentence highlighted"' in panel
-    assert '<details class="qa-article">' in panel  # the text viewer stays
+    assert '<details class="qa-document">' in panel  # the text viewer stays
 
     image = decoded(panel)
     path = pdf_qa.settings.corpus_dir / "trust-report.pdf"
@@ -216,7 +216,7 @@ def test_other_formats_keep_the_text_viewer_alone(pdf_qa: QA, repairs: Answer) -
             pdf = citation.document.id == "trust-report"
             assert ('class="qa-page"' in body) == pdf
             assert ("<img" in body) == pdf
-            assert '<details class="qa-article">' in body
+            assert '<details class="qa-document">' in body
 
 
 def test_a_quote_not_on_the_page_shows_the_page_unmarked(pdf_qa: QA) -> None:
@@ -260,7 +260,7 @@ def test_a_pdf_gone_or_changed_since_indexing_renders_sources_without_an_image(
         assert title == TITLE
         assert "qa-page" not in body and "<img" not in body
         assert "<mark>The trust spent 1.2 million pounds" in body
-        assert '<details class="qa-article">' in body
+        assert '<details class="qa-document">' in body
 
 
 def off_host(url: str) -> bool:

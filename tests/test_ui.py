@@ -26,7 +26,7 @@ from qa.ui.app import build_app
 from qa.ui.chat import ChatApp, Conversation
 from qa.ui.examples import TITLE_QUESTION, corpus_examples, folder_examples
 from qa.ui.render import (
-    article_html,
+    document_html,
     documents_html,
     notice_html,
     question_html,
@@ -176,9 +176,9 @@ def test_sources_mark_exactly_the_answering_sentence(qa: QA) -> None:
 def test_article_view_highlights_the_passage_in_place(qa: QA) -> None:
     citation = qa.ask(FUJIAN).citations[0]
     document, chunk = citation.document, citation.hit.chunk
-    markup = article_html(document, chunk.start, chunk.end, citation.answer_span, "qa-x-1")
+    markup = document_html(document, chunk.start, chunk.end, citation.answer_span, "qa-x-1")
     passage = re.search(
-        r'<span class="qa-in-article" id="qa-x-1-passage">(.*?)</span>', markup, re.DOTALL
+        r'<span class="qa-in-document" id="qa-x-1-passage">(.*?)</span>', markup, re.DOTALL
     )
     assert passage is not None
     assert visible(passage.group(1)) == document.text[chunk.start : chunk.end]

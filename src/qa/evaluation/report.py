@@ -112,7 +112,7 @@ def format_failures(run: ModeRun) -> str:
         passages = answer["passages"]
         if not j.answerable:
             verdict = "ANSWERED though unanswerable"
-            expected = "abstention" + (f" (nearest article: {gold.doc_id})" if gold.doc_id else "")
+            expected = "abstention" + (f" (nearest document: {gold.doc_id})" if gold.doc_id else "")
         else:
             verdict = "ABSTAINED though answerable" if j.abstained else "WRONG answer"
             verdict += f"; gold passage at rank {j.rank}" if j.rank else "; no gold passage shown"

@@ -1,6 +1,6 @@
-"""HTML for the chat UI: replies, the sources panel, the article viewer, the documents table.
+"""HTML for the chat UI: replies, the sources panel, the document viewer, the documents table.
 
-Safety rule: every string that comes from a question, an article or a file name goes
+Safety rule: every string that comes from a question, a document or a file name goes
 through `text()`, and markup is only ever added around text already escaped. So a corpus
 file or a question holding <script>, <img onerror=...> or a Markdown link renders as the
 characters it is, whatever the component showing it does with HTML or Markdown.
@@ -35,7 +35,7 @@ _INERT = str.maketrans(
         "|": "&#124;",
     }
 )
-# The article viewer shows a document whole up to this size; a longer upload shows this
+# The document viewer shows a document whole up to this size; a longer upload shows this
 # many characters around the passage, so the page stays light whatever is uploaded.
 ARTICLE_WINDOW = 40_000
 # A question is shown in the chat up to this many characters (a pasted novel is refused
@@ -57,7 +57,7 @@ def highlight(value: str, span: tuple[int, int] | None, tag: str = "mark") -> st
 
 
 def citation_refs(citations: Iterable[Citation]) -> str:
-    """One line per cited article, "[1] [3] Title, pp. 2, 5 (date)", in order of first
+    """One line per cited document, "[1] [3] Title, pp. 2, 5 (date)", in order of first
     citation."""
     by_document: dict[str, list[Citation]] = {}
     for citation in citations:
@@ -147,7 +147,7 @@ def sources_html(
     answer: Answer, explain: bool = False, key: str = "a", mode: str = "hybrid"
 ) -> str:
     """The sources panel for one answer: every cited passage with the answering sentence
-    highlighted, its article's title, date and outlet, and the whole article folded
+    highlighted, its document's title, date and source, and the whole document folded
     below it with the passage highlighted in place.
 
     Args:
@@ -204,14 +204,14 @@ def _source_html(citation: Citation, score: str | None, anchor: str) -> str:
             f"(BM25 {hit.bm25_score:.2f}, cosine {hit.dense_score:.3f})</p>"
         )
     passage = highlight(hit.chunk.text, citation.answer_span)
-    article = article_html(document, hit.chunk.start, hit.chunk.end, citation.answer_span, anchor)
+    whole = document_html(document, hit.chunk.start, hit.chunk.end, citation.answer_span, anchor)
     return (
         f'<li class="{classes}" id="{anchor}">'
         f'<div class="qa-source-head">{_ref(citation)} {text(document.title)}</div>'
         f'<div class="qa-meta">{meta}</div>'
         f'<blockquote class="qa-passage">{passage}</blockquote>{ranks}'
-        f'<details class="qa-article"><summary>Open the whole document</summary>'
-        f"{article}</details>{_page_html(citation)}</li>"
+        f'<details class="qa-document"><summary>Open the whole document</summary>'
+        f"{whole}</details>{_page_html(citation)}</li>"
     )
 
 
@@ -242,14 +242,14 @@ def _page_html(citation: Citation) -> str:
     )
 
 
-def article_html(
+def document_html(
     document: Document,
     start: int,
     end: int,
     answer_span: tuple[int, int] | None = None,
     anchor: str = "qa-passage",
 ) -> str:
-    """The article's text with document.text[start:end] (the passage) highlighted in
+    """The document's text with document.text[start:end] (the passage) highlighted in
     place and marked as the anchor the viewer scrolls to; `answer_span` (relative to the
     passage) is marked inside it."""
     body = document.text
@@ -263,9 +263,9 @@ def article_html(
     if (lo, hi) != (0, len(body)):
         window = f'<p class="qa-note">Characters {lo:,}–{hi:,} of {len(body):,}.</p>'
     return (
-        f'<div class="qa-article-text" data-anchor="{anchor}-passage">{window}'
+        f'<div class="qa-document-text" data-anchor="{anchor}-passage">{window}'
         f"<h4>{text(document.title)}</h4>{text(body[lo:start])}"
-        f'<span class="qa-in-article" id="{anchor}-passage">{passage}</span>'
+        f'<span class="qa-in-document" id="{anchor}-passage">{passage}</span>'
         f"{text(body[end:hi])}</div>"
     )
 
@@ -304,7 +304,7 @@ def status_html(lines: Iterable[str], ok: bool = True) -> str:
     return f'<ul class="qa-status {"qa-ok" if ok else "qa-problem"}">{items}</ul>'
 
 
-# Styling for the markup above and the article viewer's script, as files beside this
+# Styling for the markup above and the document viewer's script, as files beside this
 # module (static/, shipped as package data), read once at import.
 def _static(name: str) -> str:
     return (resources.files("qa.ui") / "static" / name).read_text(encoding="utf-8")

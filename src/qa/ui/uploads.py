@@ -83,7 +83,7 @@ def safe_name(name: str) -> str:
         raise UsageError(f"The file has no name. Give it a name ending in one of {_KINDS}.")
     if "/" in cleaned or "\\" in cleaned or ".." in cleaned or ":" in cleaned:
         raise UsageError(
-            f"{shown!r} is not a plain file name (no folders or '..'). Rename it, e.g. article.txt."
+            f"{shown!r} is not a plain file name (no folders or '..'). Rename it, e.g. notes.txt."
         )
     if cleaned.startswith("."):
         raise UsageError(
@@ -104,7 +104,7 @@ def safe_name(name: str) -> str:
         raise UsageError(f"{shown!r} is not a file type qa reads ({_KINDS}).")
     stem = path.stem.strip().replace(" ", "-")
     if not stem or stem.lower().split(".")[0] in _RESERVED:
-        raise UsageError(f"{shown!r} is not a usable file name. Rename it, e.g. article.txt.")
+        raise UsageError(f"{shown!r} is not a usable file name. Rename it, e.g. notes.txt.")
     return stem + suffix
 
 
