@@ -59,7 +59,7 @@ class MixtureEmbedder:
 def stub_reader(dimension: int = data.DIMENSION) -> Any:
     """`Embedder.read` for `compose` that costs next to nothing: fixed unit vectors, one
     fixed token vector per whitespace-separated word, at that word's offsets."""
-    from qa.encoder.embedding import Reading
+    from qa.encoder.interface import Reading
 
     table = np.random.default_rng(5).normal(size=(256, dimension)).astype(np.float32)
     table /= np.linalg.norm(table, axis=1, keepdims=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..encoder.embedding import Reading
+from ..encoder.interface import Reading
 from ..language import QUESTION_FRAMING
 from ..search.question import Question
 from ..text import tokenize

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..documents.chunking import context
 from ..documents.corpus import Document
-from ..encoder.embedding import Reading
+from ..encoder.interface import Reading
 from ..language import (
     asks_for_metadata,
     is_furniture,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,24 +16,13 @@ import numpy as np
 
 from ..config import Encoder, Settings, check_encoder
 from .engines import OnnxEngine, TorchEngine
-from .interface import Engine
+from .interface import Engine, Reading
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from ..log import Log
     from .onnx_encoder import OnnxEncoder
-
-
-@dataclass(frozen=True)
-class Reading:
-    """A text as the model reads it: its unit vector, and its contextual token vectors
-    (the last layer before pooling, as they come) with each token's character offsets in
-    the text. Special tokens ([CLS], [SEP]) are left out."""
-
-    vector: np.ndarray
-    offsets: np.ndarray
-    tokens: np.ndarray
 
 
 class Embedder:

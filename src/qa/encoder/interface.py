@@ -1,11 +1,15 @@
-"""The encoder's two seams, as types. TextEncoder: what the index needs of an encoder,
-met by the Embedder and by the stand-ins that tests and benchmarks pass instead (a
-counting wrapper, synthetic vectors, a fake clock), so that building an index can be
-checked without the model. Engine: what the Embedder needs of the engine that runs the
-model (engines.py: ONNX or torch), chosen once by name."""
+"""The encoder's two seams, as types, and what reading a text gives (Reading: the
+answer step needs only this plain module, not the engines).
+
+TextEncoder: what the index needs of an encoder, met by the Embedder and by the stand-ins
+that tests and benchmarks pass instead (a counting wrapper, synthetic vectors, a fake
+clock), so that building an index can be checked without the model. Engine: what the
+Embedder needs of the engine that runs the model (engines.py: ONNX or torch), chosen
+once by name."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -16,6 +20,17 @@ from ..config import Encoder
 # One text as an engine reads it: its unit vector (d,), and the character offsets (n, 2)
 # and contextual vectors (n, d) of its n tokens that are not special ([CLS], [SEP]).
 RawReading = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A text as the model reads it: its unit vector, and its contextual token vectors
+    (the last layer before pooling, as they come) with each token's character offsets in
+    the text. Special tokens ([CLS], [SEP]) are left out."""
+
+    vector: np.ndarray
+    offsets: np.ndarray
+    tokens: np.ndarray
 
 
 class TextEncoder(Protocol):
