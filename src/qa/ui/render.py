@@ -290,10 +290,11 @@ def documents_html(
     )
 
 
-# Under the question box: what the thumbs on a reply mean, and what they are for.
+# Under the question box: what the thumbs on a reply mean, and what they are for. In
+# words, not emoji: a machine without an emoji font (Debian's chromium) shows boxes.
 VERDICT_HINT = (
-    '<p class="qa-hint">Rate a reply with 👍 or 👎. On “the documents don’t say”, 👎 means '
-    "it should have answered. Your verdicts stay beside the index; "
+    '<p class="qa-hint">Rate a reply with the thumbs under it. On “the documents don’t '
+    "say”, thumbs down means it should have answered. Your verdicts stay beside the index; "
     "<code>qa calibrate</code> sets this index’s threshold from them.</p>"
 )
 
