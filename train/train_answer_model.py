@@ -42,6 +42,7 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,9 +185,9 @@ def _cross_group(item: dict) -> str:
     return "cross:" + (item.get("doc") or item.get("doc_id") or "off-topic")
 
 
-def extract(domain: str, split: str) -> list[Sample]:
+def extract(domain: str, split: str, say: Callable[[str], None] = log) -> list[Sample]:
     settings = Settings(corpus_dir=CORPUS[domain], index_dir=ROOT / "index" / f"train-{domain}")
-    qa = QA.open(settings, progress=False, log=log)
+    qa = QA.open(settings, progress=False, log=say)
     index = qa.index
     read = qa.embedder.read
     samples = []
@@ -222,8 +223,8 @@ def extract(domain: str, split: str) -> list[Sample]:
             )
         if n % 500 == 0:
             seconds = time.perf_counter() - started
-            log(f"{domain}/{split}: {n}/{len(lines)} questions, {seconds:.0f} s")
-    log(f"{domain}/{split}: {len(lines)} questions -> {len(samples)} samples")
+            say(f"{domain}/{split}: {n}/{len(lines)} questions, {seconds:.0f} s")
+    say(f"{domain}/{split}: {len(lines)} questions -> {len(samples)} samples")
     return samples
 
 
@@ -252,18 +253,34 @@ def _names(text: str) -> set[str]:
 
 def cached_samples(folder: Path) -> list[Sample]:
     """Extracted samples, reused while the questions, corpora and feature code are the same.
-    The cache is a local pickle of our own making, never shipped or loaded by qa."""
+    The cache is a local pickle of our own making, never shipped or loaded by qa. It keeps
+    the extraction's log, which a run that reads it prints again: a shipped log then still
+    says how its features were made (questions, samples, seconds), not only "cached"."""
     import pickle
 
     path = cache_path(folder)
     if path.exists():
-        log(f"features from {path.relative_to(ROOT)}")
         with open(path, "rb") as f:
-            return pickle.load(f)
-    samples = [s for domain, split in QUESTIONS for s in extract(domain, split)]
+            cached = pickle.load(f)
+        if isinstance(cached, dict) and "log" in cached:
+            made = cached["made"]
+            log(f"features from {path.relative_to(ROOT)} (extracted {made}), whose log was:")
+            for line in cached["log"]:
+                log(f"  | {line}")
+            return cached["samples"]
+    lines: list[str] = []
+
+    def say(message: str) -> None:
+        log(message)
+        lines.append(message)
+
+    started = time.perf_counter()
+    samples = [s for domain, split in QUESTIONS for s in extract(domain, split, say)]
+    say(f"{len(samples)} samples extracted in {time.perf_counter() - started:.0f} s")
     folder.mkdir(parents=True, exist_ok=True)
+    made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with open(path, "wb") as f:
-        pickle.dump(samples, f)
+        pickle.dump({"samples": samples, "log": lines, "made": made}, f)
     return samples
 
 
@@ -551,7 +568,6 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     samples = cached_samples(args.cache)
-    log(f"{len(samples)} samples extracted in {time.perf_counter() - started:.0f} s")
     train = [s for s in samples if s.split == "train"]
     dev = [s for s in samples if s.split == "dev"]
 
