@@ -97,6 +97,7 @@ _GAPS = {
 _OWN_FEATURES = tuple(
     n for n in CANDIDATE_FEATURES if n not in _GAPS and n not in ALIGNMENT_FEATURES
 )
+_OWN_COLUMNS = [COLUMN[name] for name in _OWN_FEATURES]
 _CLOSING = (".", "!", "?", ":", "。", "！", "？")
 
 
@@ -156,7 +157,7 @@ def read_pool(
 
 
 @dataclass(frozen=True)
-class _Passage:
+class PassageWords:
     """What one hit says, tokenized once each way: its BM25 terms (no stopwords), the same
     with its context (the title and the sentence before it), and every word of both."""
 
@@ -167,12 +168,12 @@ class _Passage:
 
 def candidates(
     question: Question, pool: list[Hit], documents: Mapping[str, Document]
-) -> tuple[list[Candidate], list[_Passage]]:
+) -> tuple[list[Candidate], list[PassageWords]]:
     """Every candidate of the pool, and each passage's words. Every sentence and context
     is tokenized here, once; a pair's and a reading's words are those of its parts (a
     token never spans the white space between two sentences)."""
     found: list[Candidate] = []
-    passages: list[_Passage] = []
+    passages: list[PassageWords] = []
     # A heading, title line, byline or page footer is never the answer, unless the
     # question asks for a title or an author.
     keep_furniture = asks_for_metadata(question.text)
@@ -186,7 +187,7 @@ def candidates(
         words = [tuple(tokenize(text, keep_stopwords=True)) for text in texts]
         terms = frozenset(tokenize(chunk.text))
         passages.append(
-            _Passage(
+            PassageWords(
                 terms,
                 terms.union(tokenize(previous)),
                 frozenset(previous_words).union(*words),
@@ -236,7 +237,7 @@ def _candidate(
 def candidate_matrix(
     question: Question,
     pool: list[Hit],
-    passages: list[_Passage],
+    passages: list[PassageWords],
     found: list[Candidate],
     readings: list[Reading],
     starts: list[int],
@@ -262,7 +263,7 @@ def candidate_matrix(
             names_missing=passage_names[c.hit],
             introduces=float(not c.pair and (c.hit, c.span[0]) in paired),
         )
-        matrix[row, [COLUMN[n] for n in _OWN_FEATURES]] = [features[n] for n in _OWN_FEATURES]
+        matrix[row, _OWN_COLUMNS] = [features[n] for n in _OWN_FEATURES]
     for gap, of in _GAPS.items():
         matrix[:, COLUMN[gap]] = matrix[:, COLUMN[of]] - matrix[:, COLUMN[of]].max()
     return matrix
@@ -316,7 +317,7 @@ def _own_features(
 def coverage_beyond(
     question: Question,
     pool: list[Hit],
-    passages: list[_Passage],
+    passages: list[PassageWords],
     documents: Mapping[str, Document],
 ) -> tuple[float, float, float]:
     """How far beyond one sentence the question's terms are found: anywhere in the pool's

@@ -22,11 +22,12 @@ import gradio as gr
 from ..answer import Answer
 from ..answer.verdicts import append_verdict, verdict_record
 from ..config import Mode
+from ..digest import visible_files
 from ..documents.corpus import UPLOADS
 from ..engine import QA
 from ..errors import QAError, UsageError
 from . import render
-from .uploads import read_upload, remove_upload, save_upload, uploaded_files
+from .uploads import read_upload, remove_upload, save_upload
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ class ChatApp:
 
     def uploads(self) -> list[str]:
         """The names of the uploaded files, for the remove menu."""
-        return [path.name for path in uploaded_files(self.qa.settings.uploads_path())]
+        return [path.name for path in visible_files(self.qa.settings.uploads_path())]
 
     def add_files(self, files: list[str] | None) -> tuple[Any, ...]:
         """Upload: check and save each file into the uploads folder, then reindex in place.

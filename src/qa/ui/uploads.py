@@ -159,7 +159,7 @@ def save_upload(upload: Upload, folder: Path | str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / upload.name
     stem = target.stem.casefold()
-    for other in uploaded_files(folder):
+    for other in visible_files(folder):
         if other.stem.casefold() == stem and other.name != upload.name:
             raise UsageError(
                 f"{upload.name} has the name of the upload {other.name} (only the suffix "
@@ -193,11 +193,6 @@ def _already(name: str) -> UsageError:
     )
 
 
-def uploaded_files(folder: Path | str) -> list[Path]:
-    """The uploads in `folder`, by name (none when it does not exist)."""
-    return visible_files(folder)
-
-
 def remove_upload(name: str, folder: Path | str) -> Path:
     """Delete the upload `name` from the uploads `folder`. Only a file listed there is
     removed: a name with a path in it, or the name of a corpus file, is refused.
@@ -205,7 +200,7 @@ def remove_upload(name: str, folder: Path | str) -> Path:
     Raises:
         UsageError: there is no upload of that name.
     """
-    for path in uploaded_files(folder):
+    for path in visible_files(folder):
         if path.name == name:
             path.unlink()
             return path
