@@ -23,8 +23,9 @@ Encoder = Literal["onnx", "torch"]
 ENCODERS: tuple[Encoder, ...] = ("onnx", "torch")
 
 # The index format changes when the files in an index folder change shape. 5: BM25
-# arrays in .npy files of their own, JSONL line offsets (index_store.py).
-INDEX_FORMAT_VERSION = 5
+# arrays in .npy files of their own, JSONL line offsets (index_store.py). 6: each
+# document keeps its sections (headings and where they stand).
+INDEX_FORMAT_VERSION = 6
 
 
 # The passages one question may cite (-k, the API, the UI's slider within it).

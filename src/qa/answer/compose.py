@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Settings
+from ..documents.chunking import SECTION_SEPARATOR
 from ..documents.corpus import Document
 from ..language import asks_for_metadata
 from ..passage import Hit
@@ -44,11 +45,19 @@ class Citation:
         return self.document.page_at(self.hit.chunk.start)
 
     @property
+    def section(self) -> str | None:
+        """The section the passage stands in ("4 Encoding › 4.3 Encoding functions"), or
+        None for a document without headings."""
+        path = self.document.section_path(self.hit.chunk.start)
+        return SECTION_SEPARATOR.join(path) if path else None
+
+    @property
     def label(self) -> str:
-        """How the passage is cited: "Title, p. 4 (2023-04-24)"."""
+        """How the passage is cited: "Manual, § 4.3 Encoding functions, p. 15 (2023-04-24)"."""
+        section = f", § {self.section}" if self.section else ""
         page = f", p. {self.page}" if self.page else ""
         date = f" ({self.document.date})" if self.document.date else ""
-        return f"{self.document.title}{page}{date}"
+        return f"{self.document.title}{section}{page}{date}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,7 @@ class Answer:
                     "source": c.document.source,
                     "author": c.document.author,
                     "page": c.page,
+                    "section": c.section,
                     "chunk_id": c.hit.chunk.id,
                     "start": c.hit.chunk.start,
                     "end": c.hit.chunk.end,

@@ -19,13 +19,20 @@ _CJK_STOP = "。！？"
 
 
 def context(chunk: Chunk, document: Document) -> str:
-    """What precedes `chunk` in `document`: its title and the sentence before the passage.
+    """What precedes `chunk` in `document`: its title, the section it stands in ("4
+    Encoding › 4.3 Encoding functions") and the sentence before the passage. A sentence
+    that says "This version doesn't handle ..." names its library only through these.
 
     The text between a sentence's start and the next one's is that sentence and the white
     space after it, which `strip` removes.
     """
     previous = document.text[chunk.start - chunk.previous : chunk.start].strip()
-    return " ".join(part for part in (document.title, previous) if part)
+    section = SECTION_SEPARATOR.join(document.section_path(chunk.start))
+    return " ".join(part for part in (document.title, section, previous) if part)
+
+
+# Between the headings of a section path, as context and in citations.
+SECTION_SEPARATOR = " › "
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -85,7 +92,8 @@ def chunk_document(document: Document, chunk_words: int, overlap: int = 0) -> li
     """Pack a document's sentences into passages of at most `chunk_words` words.
 
     A sentence is never cut: one longer than `chunk_words` is a passage of its own. A
-    passage never spans two pages of a paged document (PDF).
+    passage never spans two pages of a paged document (PDF), nor two sections: each
+    passage stands under one heading, which its context and citation name.
     `overlap` sentences of each passage start the next one as well.
 
     Args:
@@ -104,11 +112,12 @@ def chunk_document(document: Document, chunk_words: int, overlap: int = 0) -> li
     current: list[int] = []
     words = 0
     page = document.page_at(0)
+    section = document.section_index(0)
     for i, (s, e) in enumerate(sentences):
         n = len(text[s:e].split())
-        # A passage never spans two pages, so its citation names one page.
-        new_page = document.page_at(s) != page
-        page = document.page_at(s)
+        # A passage never spans two pages or two sections, so its citation names one each.
+        new_page = document.page_at(s) != page or document.section_index(s) != section
+        page, section = document.page_at(s), document.section_index(s)
         if current and new_page:
             groups.append(current)
             current, words = [], 0

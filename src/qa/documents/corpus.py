@@ -24,7 +24,7 @@ from ..digest import file_sha256
 from ..errors import CorpusError
 from ..text import tokenize
 from .page_header import join_paragraphs, split_header
-from .readers import READERS, Extracted, ReadError, read
+from .readers import READERS, Extracted, Heading, ReadError, read
 
 SUPPORTED_SUFFIXES = tuple(READERS)
 
@@ -47,17 +47,51 @@ class Document:
     sha256: str = ""
     author: str | None = None
     pages: tuple[int, ...] = ()
+    # The headings of the document's structure: (offset in `text` where the heading line
+    # starts, level, heading text), in text order. Empty for a document without any.
+    sections: tuple[tuple[int, int, str], ...] = ()
 
     def __post_init__(self) -> None:
-        # Rows read back from documents.jsonl carry pages as a list.
+        # Rows read back from documents.jsonl carry pages and sections as lists.
         if not isinstance(self.pages, tuple):
             object.__setattr__(self, "pages", tuple(self.pages))
+        if self.sections and not isinstance(self.sections[0], tuple):
+            object.__setattr__(
+                self, "sections", tuple((int(a), int(b), str(c)) for a, b, c in self.sections)
+            )
+        elif not isinstance(self.sections, tuple):
+            object.__setattr__(self, "sections", tuple(self.sections))
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page that `offset` of `text` is on, or None when unpaged."""
         if not self.pages:
             return None
         return max(1, bisect.bisect_right(self.pages, offset))
+
+    def section_index(self, offset: int) -> int | None:
+        """The index in `sections` of the heading `offset` stands under, or None."""
+        if not self.sections:
+            return None
+        i = bisect.bisect_right(self._section_starts, offset) - 1
+        return i if i >= 0 else None
+
+    def section_path(self, offset: int) -> tuple[str, ...]:
+        """The headings `offset` stands under, outermost first ("4 Encoding", "4.3
+        Encoding functions"); a heading that only repeats the title is left out."""
+        i = self.section_index(offset)
+        if i is None:
+            return ()
+        path: list[tuple[int, str]] = []
+        for _, level, heading in self.sections[: i + 1]:
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, heading))
+        title = " ".join(self.title.split()).casefold()
+        return tuple(h for _, h in path if h.casefold() != title)
+
+    @functools.cached_property
+    def _section_starts(self) -> list[int]:
+        return [start for start, _, _ in self.sections]
 
     @functools.cached_property
     def terms(self) -> frozenset[str]:
@@ -355,6 +389,7 @@ def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> 
         if first is not None:
             pages_read[first] = _without_title(pages_read[first], title)
         text, pages = _join_pages(pages_read)
+        sections = _sections(text, [p for page in pages_read for p in page])
         return Document(
             id=doc_id,
             title=title,
@@ -365,6 +400,7 @@ def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> 
             sha256=sha256,
             author=extracted.author,
             pages=pages,
+            sections=sections,
         )
     if extracted.has_header:
         parsed = parse_document(doc_id, "\n".join(extracted.paragraphs), path=path)
@@ -377,18 +413,41 @@ def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> 
             path=path,
             sha256=sha256,
             author=extracted.author,
+            sections=_sections(parsed.text, extracted.paragraphs),
         )
     title = extracted.title or _title_from_id(doc_id)
+    paragraphs = _without_title(extracted.paragraphs, title)
+    text = join_paragraphs([p.strip() for p in paragraphs])
     return Document(
         id=doc_id,
         title=title,
-        text=join_paragraphs([p.strip() for p in _without_title(extracted.paragraphs, title)]),
+        text=text,
         date=extracted.date,
         source=extracted.source,
         path=path,
         sha256=sha256,
         author=extracted.author,
+        sections=_sections(text, paragraphs),
     )
+
+
+def _sections(text: str, paragraphs: list[str]) -> tuple[tuple[int, int, str], ...]:
+    """Where each Heading of `paragraphs` stands in `text` (which joins them, in order):
+    (offset, level, heading), found by walking the text from one heading to the next."""
+    found = []
+    at = 0
+    for paragraph in paragraphs:
+        if not isinstance(paragraph, Heading):
+            continue
+        words = paragraph.strip()
+        if not words:
+            continue
+        where = text.find(words, at)
+        if where < 0:
+            continue
+        found.append((where, paragraph.level, words))
+        at = where + len(words)
+    return tuple(found)
 
 
 def _without_title(paragraphs: list[str], title: str) -> list[str]:

@@ -195,7 +195,10 @@ def _source_html(citation: Citation, score: str | None, anchor: str) -> str:
     document, hit = citation.document, citation.hit
     classes = "qa-source qa-answering" if citation.answer_span else "qa-source"
     page = f"p. {citation.page}" if citation.page else None
-    meta = " · ".join(text(part) for part in (page, document.date, document.source) if part)
+    section = f"§ {citation.section}" if citation.section else None
+    meta = " · ".join(
+        text(part) for part in (section, page, document.date, document.source) if part
+    )
     ranks = ""
     if score:
         ranks = (
