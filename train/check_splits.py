@@ -2,8 +2,9 @@
 
     python train/check_splits.py          # exit 1 and list the pairs when any leak
 
-Every test question (both domains) is compared with every question a model learns from
-or a threshold is tuned on (both domains' train and dev files). Content words are the
+Every test question (every domain: news, SQuAD, manuals, typed) is compared with every
+question a model learns from or a threshold is tuned on (every domain's train and dev
+files). Content words are the
 lower-cased words of `qa.text.tokenize` (stopwords out, plurals folded); a pair leaks
 when their Jaccard is at least LIMIT. The same function is what tests/test_splits.py
 asserts, so a leak fails `make test`.
@@ -22,11 +23,16 @@ sys.path.insert(0, str(ROOT / "src"))
 from qa.text import tokenize  # noqa: E402
 
 LIMIT = 0.6
-NEWS = ROOT / "tests" / "gold"
-SQUAD = ROOT / "data" / "squad"
+# Each domain's folder of train, dev and test questions.
+DOMAINS = [
+    ROOT / "tests" / "gold",
+    ROOT / "data" / "squad",
+    ROOT / "data" / "manuals",
+    ROOT / "data" / "typed",
+]
 # What is learned or tuned on, and what is only reported.
-LEARNED = [NEWS / "train.jsonl", NEWS / "dev.jsonl", SQUAD / "train.jsonl", SQUAD / "dev.jsonl"]
-REPORTED = [NEWS / "test.jsonl", SQUAD / "test.jsonl"]
+LEARNED = [folder / f"{split}.jsonl" for folder in DOMAINS for split in ("train", "dev")]
+REPORTED = [folder / "test.jsonl" for folder in DOMAINS]
 
 
 def content_words(question: str) -> frozenset[str]:

@@ -77,9 +77,9 @@ DEPTH = 10
 # A question left without its own article is searched this deep before the article's
 # passages are dropped.
 LEFT_OUT_DEPTH = 60
-# News rows weigh this much in total, relative to SQuAD's: the product's own domain has
-# few questions, and the held-out judgement counts both domains alike.
-NEWS_SHARE = 1.0
+# Each domain's rows weigh this much in total, relative to SQuAD's: the other domains
+# have few questions, and the held-out judgement counts every domain alike.
+DOMAIN_SHARE = 1.0
 FOLDS = 5
 # The sentence model reads these of the candidate features, with this L2 penalty (on
 # standardised features). Chosen on out-of-fold accuracy over both domains: the full set
@@ -136,14 +136,29 @@ NOT_IN_SAMPLES = frozenset(
         "index/distributed.py index/ray_cluster.py index/shards.py"
     ).split()
 )
-CORPUS = {"squad": ROOT / "data/squad/articles", "news": ROOT / "corpus"}
+# The domains: the corpus each one's questions are asked of, and its question files. The
+# typed questions are asked of the SQuAD articles (in the search-box style of people, not
+# SQuAD's crowd workers'), about the same train and dev articles as SQuAD's own.
+CORPUS = {
+    "squad": ROOT / "data/squad/articles",
+    "news": ROOT / "corpus",
+    "manuals": ROOT / "data/manuals/corpus",
+    "typed": ROOT / "data/squad/articles",
+}
+DOMAINS = tuple(CORPUS)
 QUESTIONS = {
     ("squad", "train"): ROOT / "data/squad/train.jsonl",
     ("squad", "dev"): ROOT / "data/squad/dev.jsonl",
     ("news", "train"): ROOT / "tests/gold/train.jsonl",
     ("news", "dev"): ROOT / "tests/gold/dev.jsonl",
+    ("manuals", "train"): ROOT / "data/manuals/train.jsonl",
+    ("manuals", "dev"): ROOT / "data/manuals/dev.jsonl",
+    ("typed", "train"): ROOT / "data/typed/train.jsonl",
+    ("typed", "dev"): ROOT / "data/typed/dev.jsonl",
 }
-OTHER = {"squad": "news", "news": "squad"}
+# Whose questions are certain off-corpus questions for a domain's corpus: every other
+# domain's whose corpus is another folder.
+OTHER = {d: tuple(o for o in DOMAINS if CORPUS[o] != CORPUS[d]) for d in DOMAINS}
 
 
 @dataclass
@@ -164,20 +179,29 @@ def log(message: str) -> None:
 def questions_for(domain: str, split: str) -> list[dict]:
     """The questions asked of `domain`'s corpus in `split`: its own, and a sample of the
     other domain's as certain off-corpus questions (kind "cross")."""
-    own = [json.loads(line) for line in open(QUESTIONS[(domain, split)], encoding="utf-8")]
-    other = [json.loads(line) for line in open(QUESTIONS[(OTHER[domain], split)], encoding="utf-8")]
-    random.Random(f"{domain}/{split}").shuffle(other)
-    cross = [
-        {
-            "id": q["id"],
-            "question": q["question"],
-            "answers": [],
-            "kind": "cross",
-            "doc": _cross_group(q),
-        }
-        for q in other[: CROSS[split]]
-    ]
+    own = _read(QUESTIONS[(domain, split)])
+    cross = []
+    for other_domain in OTHER[domain]:
+        other = _read(QUESTIONS[(other_domain, split)])
+        random.Random(f"{domain}/{split}/{other_domain}").shuffle(other)
+        # The budget shared among the other domains (SQuAD's thousands would crowd out
+        # the rest), and never more than a domain has.
+        share = CROSS[split] // len(OTHER[domain])
+        cross += [
+            {
+                "id": q["id"],
+                "question": q["question"],
+                "answers": [],
+                "kind": "cross",
+                "doc": _cross_group(q),
+            }
+            for q in other[:share]
+        ]
     return own + cross
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
 
 
 def _cross_group(item: dict) -> str:
@@ -186,7 +210,9 @@ def _cross_group(item: dict) -> str:
 
 
 def extract(domain: str, split: str, say: Callable[[str], None] = log) -> list[Sample]:
-    settings = Settings(corpus_dir=CORPUS[domain], index_dir=ROOT / "index" / f"train-{domain}")
+    # One index a corpus folder: the typed questions share the SQuAD articles' index.
+    folder = CORPUS[domain]
+    settings = Settings(corpus_dir=folder, index_dir=ROOT / "index" / f"train-{folder.parent.name}")
     qa = QA.open(settings, progress=False, log=say)
     index = qa.index
     read = qa.embedder.read
@@ -286,7 +312,7 @@ def cached_samples(folder: Path) -> list[Sample]:
 
 def cache_path(folder: Path) -> Path:
     """Where the samples of these inputs are cached: named by a hash of every input."""
-    inputs = [p for corpus in CORPUS.values() for p in sorted(corpus.iterdir())]
+    inputs = [p for corpus in dict.fromkeys(CORPUS.values()) for p in sorted(corpus.rglob("*"))]
     # The package's files that make a sample (reading, retrieval, features, and the judge
     # that makes the labels), not those that only use the learned model.
     package = ROOT / "src/qa"
@@ -339,9 +365,12 @@ def fit_answerable(rows: np.ndarray, y: np.ndarray, w: np.ndarray) -> Trees:
 
 
 def weights(samples: list[Sample]) -> np.ndarray:
-    """Per-sample weights: each domain's total weighs as NEWS_SHARE says."""
-    counts = {d: sum(1 for s in samples if s.domain == d) for d in ("squad", "news")}
-    per = {"squad": 1.0, "news": NEWS_SHARE * counts["squad"] / max(counts["news"], 1)}
+    """Per-sample weights: every other domain's total weighs DOMAIN_SHARE of SQuAD's."""
+    counts = {d: sum(1 for s in samples if s.domain == d) for d in DOMAINS}
+    per = {
+        d: 1.0 if d == "squad" else DOMAIN_SHARE * counts["squad"] / max(counts[d], 1)
+        for d in DOMAINS
+    }
     return np.array([per[s.domain] for s in samples])
 
 
@@ -443,7 +472,7 @@ def choose_thresholds(
     on every domain. Answer: the highest probability, at least the hedge, that keeps
     CONFIDENT of each domain's right answers confident (the rest become hedges)."""
     hedge, answer = [], []
-    for domain in ("squad", "news"):
+    for domain in DOMAINS:
         mine = [i for i, s in enumerate(samples) if s.domain == domain and s.kind == "answerable"]
         if not mine:
             continue
@@ -457,7 +486,7 @@ def choose_thresholds(
 def rates(samples: list[Sample], probability: np.ndarray, right: np.ndarray, cut: float):
     """Per domain: (share right among answerable, false abstention, abstention per kind)."""
     out = {}
-    for domain in ("squad", "news"):
+    for domain in DOMAINS:
         picked = [i for i, s in enumerate(samples) if s.domain == domain]
         answerable = [i for i in picked if samples[i].kind == "answerable"]
         kinds = {}
@@ -476,7 +505,7 @@ def rates(samples: list[Sample], probability: np.ndarray, right: np.ndarray, cut
 
 def report(name: str, samples, probability, right, answer: float, hedge: float) -> None:
     log(f"{name}: answer threshold {answer:.4f}, hedge threshold {hedge:.4f}")
-    for domain in ("squad", "news"):
+    for domain in DOMAINS:
         picked = [i for i, s in enumerate(samples) if s.domain == domain]
         answerable = [i for i in picked if samples[i].kind == "answerable"]
         if not answerable:
@@ -512,7 +541,7 @@ def curves(samples: list[Sample], probability: np.ndarray) -> dict:
         np.concatenate([np.linspace(0, 1, 201), np.quantile(probability, np.linspace(0, 1, 201))])
     )
     out = {}
-    for domain in ("squad", "news"):
+    for domain in DOMAINS:
         picked = [i for i, s in enumerate(samples) if s.domain == domain]
         kinds = sorted({samples[i].kind for i in picked} - {"left_out", "swapped"})
         out[domain] = {
@@ -604,13 +633,13 @@ def main() -> None:
         hedge=hedge,
         close=0.05,
         meta={
-            "trained_on": [str(QUESTIONS[(d, "train")].relative_to(ROOT)) for d in CORPUS],
-            "thresholds_on": [str(QUESTIONS[(d, "dev")].relative_to(ROOT)) for d in CORPUS],
+            "trained_on": [str(QUESTIONS[(d, "train")].relative_to(ROOT)) for d in DOMAINS],
+            "thresholds_on": [str(QUESTIONS[(d, "dev")].relative_to(ROOT)) for d in DOMAINS],
             "samples": dict(sorted(counts.items())),
             "false_abstention_target": FALSE_ABSTENTION,
             "confident_share": CONFIDENT,
             "cross_questions": CROSS,
-            "news_share": NEWS_SHARE,
+            "domain_share": DOMAIN_SHARE,
             "sentence_l2": L2,
             "trees": TREES,
             "answerability_skips": list(ANSWERABILITY_SKIPS),

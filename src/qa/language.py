@@ -82,7 +82,8 @@ _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
         re.compile(
             r"\bhow (many|much|long|far|old|large|big|high|tall|fast|often)\b"
             r"|\b(what|which) (number|percentage|percent|share|proportion|amount|size|rate"
-            r"|population|value|total|cost|price)\b"
+            r"|population|value|total|cost|price|port|limit|length|width|height|depth|count"
+            r"|speed|capacity|frequency|timeout|maximum|minimum|default size|block size)\b"
         ),
     ),
     (
@@ -103,6 +104,45 @@ _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     ),
     ("reason", re.compile(r"^why\b|\bwhy (is|was|were|are|did|do|does)\b")),
 )
+
+
+# A role named by a verb in a question ("Who chairs the committee?", "who heads it", "Who
+# treasures ...") and the nouns a table or list names it by ("Chair | Priya Raman"). Keys
+# are the verbs as `text.tokenize` folds them ("chairs" -> "chair", "presides" ->
+# "preside"). Used for "who" questions only.
+ROLE_VERBS: dict[str, tuple[str, ...]] = {
+    "chair": ("chair", "chairman", "chairwoman", "chairperson", "president", "head"),
+    "head": ("head", "chair", "chairman", "chairperson", "leader", "director", "president"),
+    "lead": ("leader", "lead", "head", "chair", "director"),
+    "preside": ("president", "chair", "chairman", "chairperson"),
+    "treasure": ("treasurer",),
+    "direct": ("director",),
+    "manage": ("manager",),
+    "edit": ("editor",),
+    "found": ("founder",),
+    "own": ("owner",),
+    "coach": ("coach",),
+    "host": ("host",),
+    "teach": ("teacher", "instructor", "lecturer"),
+    "govern": ("governor",),
+    "organise": ("organiser", "organizer"),
+    "organize": ("organizer", "organiser"),
+    "moderate": ("moderator",),
+    "supervise": ("supervisor",),
+    "coordinate": ("coordinator",),
+    "administer": ("administrator",),
+    "maintain": ("maintainer",),
+    "develop": ("developer",),
+    "write": ("author", "writer"),
+    "publish": ("publisher",),
+    "sponsor": ("sponsor",),
+    "represent": ("representative",),
+}
+
+
+def role_nouns(term: str) -> tuple[str, ...]:
+    """The nouns naming the role the verb `term` ("chair", as tokenized) describes, or ()."""
+    return ROLE_VERBS.get(term, ())
 
 
 def answer_kind(question: str) -> AnswerKind:
@@ -149,9 +189,15 @@ def mentions_number(text: str) -> bool:
 
 def names(text: str) -> set[str]:
     """Capitalised words after the first word, lower-cased: the names a sentence holds
-    ("Wei Yilin", "Rollo", "GYMD"); the first word is capitalised whatever it is."""
+    ("Wei Yilin", "Rollo", "GYMD"); the first word is capitalised whatever it is, and a
+    month or weekday is not a name."""
     words = _WORD.findall(text)
-    return {w.lower() for w in words[1:] if w[0].isupper()}
+    # A month or a weekday is capitalised but names no one ("met on 4 March").
+    return {
+        w.lower()
+        for w in words[1:]
+        if w[0].isupper() and w.lower() not in _MONTH_NAMES and w.lower() not in WEEKDAYS
+    }
 
 
 # A sentence that announces what follows ("... as follows:", "The list includes:").
@@ -242,6 +288,42 @@ def asks_for_metadata(question: str) -> Literal["author", "title", ""]:
     if _ASKS_AUTHOR.search(question):
         return "author"
     return "title" if _ASKS_TITLE.search(question) else ""
+
+
+# A line of code or a command, not prose: a shell prompt, a statement, or text dense in
+# the symbols code is made of. Options explained in words ("-q, --quiet: Do not print
+# the welcome.") are prose: they end like a sentence or hold several plain words per
+# symbol.
+_CODE_START = re.compile(
+    r"^\s*(\$ |# |> |>>> |#include\b|import |from \S+ import |def |class |return\b"
+    r"|(for|while|if)\s*\(|[A-Za-z_][\w.]*\s*(=|\+=|:=)\s*\S)"
+)
+_CODE_SYMBOLS = set("{}()[];=<>|&$\\/*`~^%")
+# Questions that ask for a command, code or its syntax: then a code line may answer.
+_ASKS_CODE = re.compile(
+    r"\b(command|commands|syntax|example|examples|usage|invoke|invocation|code|snippet"
+    r"|script|type|run|write|call|print|shell|how (do|can|would|should) (i|you|one)"
+    r"|how to)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_code(line: str) -> bool:
+    """Whether `line` is a line of code or a command rather than a sentence."""
+    text = line.strip()
+    if not text or (text.endswith(_SENTENCE_END) and len(text.split()) >= 6):
+        return False
+    if _CODE_START.match(text):
+        return True
+    visible = [ch for ch in text if not ch.isspace()]
+    symbols = sum(ch in _CODE_SYMBOLS for ch in visible)
+    plain_words = sum(1 for w in text.split() if w.isalpha() and len(w) > 2)
+    return symbols >= 3 and symbols > 0.08 * len(visible) and plain_words < 2 * symbols
+
+
+def asks_for_code(question: str) -> bool:
+    """Whether a question asks for a command, code or syntax (which a code line answers)."""
+    return bool(_ASKS_CODE.search(question))
 
 
 def is_furniture(line: str, title: str = "") -> bool:

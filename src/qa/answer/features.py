@@ -22,10 +22,12 @@ from ..documents.chunking import context
 from ..documents.corpus import Document
 from ..encoder.interface import Reading
 from ..language import (
+    asks_for_code,
     asks_for_metadata,
     is_furniture,
     is_lead_in,
     is_list,
+    looks_like_code,
     mentions_number,
     mentions_time,
     names,
@@ -177,6 +179,8 @@ def candidates(
     # A heading, title line, byline or page footer is never the answer, unless the
     # question asks for a title or an author.
     keep_furniture = asks_for_metadata(question.text)
+    # A code line or command answers only a question asking for one.
+    keep_code = asks_for_code(question.text)
     for h, hit in enumerate(pool):
         chunk = hit.chunk
         document = documents[chunk.doc_id]
@@ -194,7 +198,9 @@ def candidates(
             )
         )
         for i, (span, text) in enumerate(zip(spans, texts, strict=True)):
-            if keep_furniture or not is_furniture(text, document.title):
+            if (keep_furniture or not is_furniture(text, document.title)) and (
+                keep_code or not looks_like_code(text)
+            ):
                 read_before = (previous, previous_words)
                 found.append(_candidate(question, h, span, text, words[i], read_before, i))
                 following = texts[i + 1] if i + 1 < len(spans) else ""

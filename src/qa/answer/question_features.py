@@ -25,6 +25,9 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "best_coverage_passage",
     "best_novelty",
     "best_type_match",  # the chosen sentence holds the kind of answer asked for
+    # ... and the share of candidates that do: a question asking for a number (a port, a
+    # year, a name) that no candidate holds is a near miss, whatever the words match.
+    "share_type_match",
     "best_passage_rank",
     "max_cosine",
     "max_coverage",
@@ -108,9 +111,8 @@ def _candidate_side(pool: Pool, logits: np.ndarray) -> dict[str, float]:
     if not len(found):
         # Nothing to choose: nothing found, not even the question's terms in the pool.
         nothing = (*(f"best_{n}" for n in _CHOSEN), *(f"max_{n}" for n in _MAX), *_COVERED)
-        return {"best_logit": -10.0, "margin_logit": 0.0, "best_type_match": 0.0} | dict.fromkeys(
-            nothing, 0.0
-        )
+        empty = {"best_logit": -10.0, "margin_logit": 0.0, "best_type_match": 0.0}
+        return empty | {"share_type_match": 0.0} | dict.fromkeys(nothing, 0.0)
     features = dict(zip(_COVERED, pool.covered, strict=True))
     order = np.argsort(-logits)
     best = int(order[0])
@@ -119,6 +121,7 @@ def _candidate_side(pool: Pool, logits: np.ndarray) -> dict[str, float]:
     features["best_logit"] = float(logits[best])
     features["margin_logit"] = float(logits[best]) - runner_up
     features["best_type_match"] = float(found[best].type_match)
+    features["share_type_match"] = sum(c.type_match for c in found) / len(found)
     for name in _CHOSEN:
         features[f"best_{name}"] = float(row[COLUMN[name]])
     for name in _MAX:

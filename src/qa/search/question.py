@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..index.bm25 import SparseBM25
-from ..language import QUESTION_FRAMING, AnswerKind, answer_kind, names
+from ..language import QUESTION_FRAMING, AnswerKind, answer_kind, names, role_nouns
 from ..text import tokenize, variants
 
 
@@ -83,13 +83,14 @@ def analyze(
 ) -> Question:
     """Analyse a (whitespace-folded) question against an index's vocabulary."""
     tokens = tokenize(text, keep_stopwords=True)
-    terms = search_terms(text, acronyms, bm25.vocabulary)
+    kind = answer_kind(text)
+    terms = search_terms(text, acronyms, bm25.vocabulary, roles=kind == "person")
     found = names(text)
     return Question(
         text=text,
         search_terms=tuple(terms),
-        terms=tuple(weighted_terms(text, bm25, acronyms)),
-        kind=answer_kind(text),
+        terms=tuple(weighted_terms(text, bm25, acronyms, roles=kind == "person")),
+        kind=kind,
         tokens=frozenset(tokens),
         names=frozenset(found),
         unknown_names=(
@@ -106,16 +107,21 @@ def analyze(
 
 
 def search_terms(
-    question: str, acronyms: dict[str, str], vocabulary: Collection[str] = ()
+    question: str,
+    acronyms: dict[str, str],
+    vocabulary: Collection[str] = (),
+    roles: bool = False,
 ) -> list[str]:
     """The question's BM25 terms: its own, the inflections of them that the corpus uses,
     and acronyms defined in the corpus expanded both ways (the articles name an
-    organisation in full in one place and by acronym in another)."""
+    organisation in full in one place and by acronym in another). With `roles` (a "who"
+    question), a verb naming a role brings the nouns for it that the corpus uses: "Who
+    chairs ..." searches "chairperson" too, and "who heads ..." "chair"."""
     terms = tokenize(question)
     present = set(terms)
     extra: list[str] = []
     for term in terms:
-        extra.extend(sorted(variants(term, vocabulary) - present - set(extra)))
+        extra.extend(sorted(_forms(term, vocabulary, roles) - present - set(extra)))
     for acronym, full in acronyms.items():
         full_terms = tokenize(full)
         if acronym in present:
@@ -125,17 +131,29 @@ def search_terms(
     return terms + extra
 
 
-def weighted_terms(question: str, bm25: SparseBM25, acronyms: dict[str, str]) -> list[Term]:
+def _forms(term: str, vocabulary: Collection[str], roles: bool) -> set[str]:
+    """`term`'s inflections the corpus uses and, with `roles`, the role nouns it uses for a
+    role verb (language.ROLE_VERBS)."""
+    forms = variants(term, vocabulary)
+    if roles:
+        forms |= {noun for noun in role_nouns(term) if noun in vocabulary}
+    return forms
+
+
+def weighted_terms(
+    question: str, bm25: SparseBM25, acronyms: dict[str, str], roles: bool = False
+) -> list[Term]:
     """The informative terms of a question, weighted by IDF. A term the corpus never uses
     weighs as much as the rarest one it does (it is informative, and it is missing);
-    words that only frame the question ("name", "roughly") are left out."""
+    words that only frame the question ("name", "roughly") are left out. With `roles`, a
+    role verb is found where a noun for its role is (search_terms)."""
     vocabulary, idf = bm25.vocabulary, bm25.idf
     ceiling = float(idf.max()) if len(idf) else 1.0
     terms = []
     for term in dict.fromkeys(tokenize(question)):
         if term in QUESTION_FRAMING:
             continue
-        forms = [frozenset([form]) for form in sorted(variants(term, vocabulary))]
+        forms = [frozenset([form]) for form in sorted(_forms(term, vocabulary, roles))]
         if term in acronyms:
             forms.append(frozenset(tokenize(acronyms[term])))
         known = [
