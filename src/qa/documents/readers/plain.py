@@ -6,6 +6,9 @@ Three kinds of text files are common and read differently:
   paragraph are joined back, so a sentence is never cut at a line break; a term line
   followed by its indented description ("-q, --quiet" / "Do not print ...") is one
   paragraph, "term: description";
+- a formatted man page (`man ls > ls.txt`): its header and footer lines are not text, its
+  NAME line is the title, its sections ("DESCRIPTION") are headings, and a word groff
+  hyphenated at the margin ("speci‐" / "fied") is joined back;
 - either may carry headings underlined with a row of =, *, - or . (texinfo's info files,
   reStructuredText, Markdown's setext): each is a `Heading`, its level by the order in
   which the underline characters first appear, and the underline is not text.
@@ -44,6 +47,7 @@ _NAVIGATION = (
 )
 # A line opening a list item, which starts a paragraph of its own even in wrapped text.
 _LIST_ITEM = re.compile(r"^\s*([-*•+]|\d{1,3}[.)]|[a-z][.)])\s+\S")
+_OPTION_AND_TEXT = re.compile(r"^\s*(--?\w[\w=\[\]-]*(?:,\s*--?\w[\w=\[\]-]*)*)\s{2,}(\S.*)$")
 _NUMBERED = re.compile(r"^(\d+|[A-Z])(\.\d+)*\.?\s+\S")
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*$")
 
@@ -57,6 +61,9 @@ def read_plain(path: Path) -> Extracted:
         raw = _INFO_MARKERS.sub(b"", raw).replace(b"\x1f", b"")
     text = decode_text(raw)
     lines = text.split("\n")
+    man_title = None
+    if _is_man_page(lines):
+        lines, man_title = _man_page(lines)
     if info:
         # An info file ends with its tag table (node offsets) and an Emacs trailer.
         lines = _without_navigation(_INFO_TRAILER.split(text, maxsplit=1)[0].split("\n"))
@@ -70,7 +77,48 @@ def read_plain(path: Path) -> Extracted:
     # else the file's name.
     first = next((p for p in paragraphs if p.strip()), "")
     title = first if isinstance(first, Heading) and not _NUMBERED.match(first) else None
-    return Extracted(paragraphs=paragraphs, title=title)
+    return Extracted(paragraphs=paragraphs, title=man_title or title)
+
+
+# A formatted man page (`man ls > ls.txt`): "LS(1)   User Commands   LS(1)" opens it and
+# the same name closes its last line; its sections ("NAME", "DESCRIPTION") stand at the
+# margin, its text is indented.
+_MAN_HEADER = re.compile(r"^(\S+)\((\w+)\)\s{2,}.*\S\s{2,}\1\(\2\)\s*$")
+_MAN_FOOTER = re.compile(r"^\S.*\s{2,}\S+\(\w+\)\s*$")
+_MAN_SECTION = re.compile(r"^[A-Z][A-Z0-9 /_-]{1,40}$")
+_MAN_SUBSECTION = re.compile(r"^ {2,4}[A-Z][\w /-]{1,40}:?$")
+
+
+def _is_man_page(lines: list[str]) -> bool:
+    first = next((line for line in lines if line.strip()), "")
+    return bool(_MAN_HEADER.match(first))
+
+
+def _man_page(lines: list[str]) -> tuple[list[str], str | None]:
+    """A man page's lines without its header and footer, its sections as Headings, and its
+    title: the NAME section's line ("ls - list directory contents")."""
+    header = next(line for line in lines if line.strip())
+    name = _MAN_HEADER.match(header)
+    assert name is not None
+    out: list[str] = []
+    title = None
+    in_name = False
+    for line in lines:
+        if _MAN_HEADER.match(line) or (
+            _MAN_FOOTER.match(line) and line.rstrip().endswith(f"{name.group(1)}({name.group(2)})")
+        ):
+            continue
+        if _MAN_SECTION.match(line):
+            in_name = line.strip() == "NAME"
+            out.append(Heading(line.strip(), 1))
+            continue
+        if _MAN_SUBSECTION.match(line) and not line.strip().startswith("-"):
+            out.append(Heading(line.strip().rstrip(":"), 2))
+            continue
+        if in_name and line.strip() and title is None:
+            title = " ".join(line.split())
+        out.append(line)
+    return out, title
 
 
 def _without_navigation(lines: list[str]) -> list[str]:
@@ -172,6 +220,9 @@ def _block_paragraphs(block: list[str], width: int) -> list[str]:
     ):
         description = _prose(rest)
         return [f"{first.strip()}: {description[0]}", *description[1:]] if description else [first]
+    # An option and its description on one line, apart by a gap: "-c     with -lt: ...".
+    if m := _OPTION_AND_TEXT.match(first):
+        return _prose([f"{m.group(1)}: {m.group(2)}", *rest])
     # Code or an example: every line indented and none reaching the margin.
     base = min(_indent(line) for line in block)
     if base >= 4 and all(len(line) < width - 12 for line in block) and len(block) > 1:
@@ -188,7 +239,10 @@ def _prose(block: list[str]) -> list[str]:
         if current and _LIST_ITEM.match(line):
             paragraphs.append(current)
             current = ""
-        if current.endswith("-") and text[:1].isalpha() and current[-2:-1].isalpha():
+        if current.endswith("\u2010") and text[:1].isalpha():
+            # groff marks a word it hyphenated at the margin with U+2010: "speci‐" / "fied".
+            current = current[:-1] + text
+        elif current.endswith("-") and text[:1].isalpha() and current[-2:-1].isalpha():
             # "command-" / "line": a compound broken at its hyphen (plain text is wrapped
             # at spaces and hyphens, not hyphenated), so the hyphen stays.
             current += text
