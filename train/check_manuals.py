@@ -31,7 +31,7 @@ from check_splits import LIMIT, leaks, read  # noqa: E402
 from qa import load_documents  # noqa: E402
 
 HERE = ROOT / "data" / "manuals"
-CORPUS = HERE / "corpus"
+CORPUS = HERE / "manuals"
 SPLITS = ["train", "dev", "test"]
 KEYS_ANSWERED = ["id", "question", "answers", "kind", "doc_id", "file"]
 KEYS_OFF = ["id", "question", "answers", "kind"]

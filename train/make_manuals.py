@@ -1,6 +1,6 @@
-"""Regenerate data/manuals/corpus/: GNU manuals and man pages the way users keep them.
+"""Regenerate data/manuals/manuals/: GNU manuals and man pages the way users keep them.
 
-    python train/make_manuals.py            # writes data/manuals/corpus/ afresh
+    python train/make_manuals.py            # writes data/manuals/manuals/ afresh
     python train/make_manuals.py --out DIR  # the same into DIR (to compare)
 
 Sources (read only): the info manuals in /usr/share/info (*.info*.gz) and the man pages

@@ -142,7 +142,7 @@ NOT_IN_SAMPLES = frozenset(
 CORPUS = {
     "squad": ROOT / "data/squad/articles",
     "news": ROOT / "corpus",
-    "manuals": ROOT / "data/manuals/corpus",
+    "manuals": ROOT / "data/manuals/manuals",
     "typed": ROOT / "data/squad/articles",
 }
 DOMAINS = tuple(CORPUS)
