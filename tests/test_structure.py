@@ -161,9 +161,7 @@ def test_an_info_manual_reads_as_whole_sentences_without_its_navigation(manual_f
 def test_an_option_and_its_indented_description_are_one_line(manual_folder: Path):
     calc = _document(manual_folder, "calc")
     lines = calc.text.split("\n")
-    assert (
-        "'-q, --quiet': Do not print the normal welcome banner when the program starts." in lines
-    )
+    assert "'-q, --quiet': Do not print the normal welcome banner when the program starts." in lines
     # The example command under an option stays a line of its own, not glued to prose.
     assert "calc -l prog.calc" in lines
 

@@ -117,3 +117,23 @@ def find_acronyms(text: str) -> dict[str, str]:
             continue
         found[acronym.lower()] = " ".join(words[start:])
     return found
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Words shorter than this are not respelled: one edit turns too many short words into
+# other real ones ("cat" -> "car").
+MIN_RESPELLED = 5
+
+
+def respellings(term: str, vocabulary: Collection[str]) -> set[str]:
+    """The words of `vocabulary` one edit (a letter dropped, added, changed or two swapped)
+    away from `term`, when `term` itself is not in it: a word typed into a search box
+    misspelt ("oficer" -> "officer"). Empty for a known, short or non-alphabetic term."""
+    if term in vocabulary or len(term) < MIN_RESPELLED or not term.isalpha():
+        return set()
+    splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    edits |= {a + c + b for a, b in splits for c in _LETTERS}
+    return {word for word in edits if word in vocabulary}

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..index.bm25 import SparseBM25
 from ..language import QUESTION_FRAMING, AnswerKind, answer_kind, names, role_nouns
-from ..text import tokenize, variants
+from ..text import respellings, tokenize, variants
 
 
 @dataclass(frozen=True)
@@ -132,9 +132,12 @@ def search_terms(
 
 
 def _forms(term: str, vocabulary: Collection[str], roles: bool) -> set[str]:
-    """`term`'s inflections the corpus uses and, with `roles`, the role nouns it uses for a
-    role verb (language.ROLE_VERBS)."""
+    """`term`'s inflections the corpus uses, or the words it uses one edit away when it uses
+    none ("oficer" -> "officer": a word typed misspelt); with `roles`, the role nouns it
+    uses for a role verb (language.ROLE_VERBS)."""
     forms = variants(term, vocabulary)
+    if forms == {term} and term not in vocabulary:
+        forms |= respellings(term, vocabulary)
     if roles:
         forms |= {noun for noun in role_nouns(term) if noun in vocabulary}
     return forms

@@ -1,13 +1,19 @@
-"""PDF through pypdf: page by page, printed lines joined into paragraphs, running
-headers and footers dropped."""
+"""PDF through pypdf, page by page: each page's printed lines (`pdf_layout`) without what
+the page prints around its text (a running header or footer, a page number) and without
+navigation (a table of contents, an index), joined into paragraphs and headings
+(`pdf_paragraphs`); and the title the document gives itself."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from .base import Extracted, ReadError, clean_text, first_line, iso_date
+from .pdf_layout import Line, PageLines, page_lines
+from .pdf_paragraphs import LARGER, Style, is_numbered_heading, paragraphs, style_of
 
 
 def read_pdf(path: Path) -> Extracted:
@@ -24,9 +30,7 @@ def read_pdf(path: Path) -> Extracted:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReadError("encrypted (it needs a password)")
-        printed = [
-            (page.extract_text() or "").replace("\r", "\n").split("\n") for page in reader.pages
-        ]
+        printed = [page_lines(page) for page in reader.pages]
         info = reader.metadata
     except ReadError:
         raise
@@ -38,99 +42,278 @@ def read_pdf(path: Path) -> Extracted:
         raise ReadError(f"damaged or truncated PDF ({type(e).__name__})") from e
     if not printed:
         raise ReadError("a PDF with no pages")
-    kept, running = _without_page_furniture(printed)
-    pages = [_pdf_paragraphs("\n".join(lines)) for lines in kept]
-    if not any(p for p in pages):
-        raise ReadError("no text layer (a scanned PDF? qa does no OCR)")
+    kept, running = _without_furniture(printed)
+    kept = [_without_navigation(lines) for lines in kept]
+    style = style_of(kept)
     title = author = date = None
     if info is not None:
-        title, author = clean_text(info.title), clean_text(info.author)
+        title, author = _own_title(info.title), clean_text(info.author)
         try:
             date = iso_date(info.creation_date)
         except (ValueError, TypeError):
             date = None
-    # A running header is often the document's title: kept once, as its title.
-    return Extracted(pages=pages, title=title or running, author=author, date=date)
+    title = title or _outline_title(reader)
+    heading = _first_page_heading(kept, style)
+    # The page that prints the title in its largest font is a title page: its title,
+    # subtitle and authors are no headings of sections (see `paragraphs`).
+    title_page = next((p for p, lines in enumerate(kept) if lines), -1) if heading else -1
+    pages = [paragraphs(lines, style, title_page=p == title_page) for p, lines in enumerate(kept)]
+    if not any(p for p in pages):
+        raise ReadError("no text layer (a scanned PDF? qa does no OCR)")
+    title = title or heading or running or _first_page_line(kept)
+    return Extracted(pages=pages, title=title, author=author, date=date)
 
 
-# How many lines at the top and at the bottom of a page may be a running header or footer.
+# Page furniture. A header or footer stands in the page's top or bottom margin band (this
+# share of the page's height); in a file whose pages have no margins to speak of, it is
+# one of the first or last lines of the page (at most this many).
+_BAND = 0.12
 _EDGE_LINES = 3
+# The share of pages a line outside the bands repeats on, to be a header or footer.
+_OUTER_REPEATS = 0.3
 _PAGE_NUMBER = re.compile(
     r"\s*[-–—|·•]*\s*\b(page|p\.)\s*\d+(\s*(of|/)\s*\d+)?\s*[-–—|·•]*\s*$|^\s*[-–—]?\s*\d{1,4}\s*[-–—]?\s*$",
     re.IGNORECASE,
 )
-
-
-_ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)]*\s*$")
 # "... - Page 2 of 3" ending a line at a page's edge: a footer even on a one-page file.
 _PAGE_OF = re.compile(r"\bpage\s+\d+\s+of\s+\d+\s*$", re.IGNORECASE)
+# Front matter is numbered i, ii, iii, ...
+_ROMAN = re.compile(
+    r"^\s*[-–—]?\s*(?=[ivxlcdm])m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})\s*[-–—]?\s*$",
+    re.IGNORECASE,
+)
+# A header that prints its page number at its start or end: "Chapter 2: Naming 5".
+_NUMBERED_END = re.compile(r"^\s*\d{1,4}\s|\s\d{1,4}\s*$")
+# A man page's header, its name at both ends: "LS(1) User Commands LS(1)".
+_MAN_HEADER = re.compile(r"^(\S+ ?\(\d\w*\))\s.*\s\1$")
+_ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)]*\s*$")
 
 
-def _without_page_furniture(pages: list[list[str]]) -> tuple[list[list[str]], str | None]:
-    """Each page's printed lines without its running header and footer, and the running
-    header with its page number cut off (a title, if the file names none).
+def _without_furniture(pages: list[PageLines]) -> tuple[list[list[Line]], str | None]:
+    """Each page's lines without its running header and footer, and the running header
+    that may be the document's title (see `_running_title`).
 
-    A line near the top or bottom of a page is furniture when it is a page number
-    ("Page 2 of 3", "- 7 -", "12") or when the same line, digits aside, stands near the
-    same edge of another page: a header or footer repeats, text does not."""
-
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", " ".join(line.lower().split()))
-
-    edges = []
-    for lines in pages:
-        # A line that ends a sentence is text, wherever it stands.
-        filled = [i for i, line in enumerate(lines) if line.strip()]
-        near = min(_EDGE_LINES, max(1, len(filled) // 3))
-        edge = [i for i in filled[:near] + filled[-near:] if not _ENDS_SENTENCE.search(lines[i])]
-        edges.append(
-            ([i for i in edge if i in filled[:near]], [i for i in edge if i not in filled[:near]])
-        )
+    A line in the top or bottom margin band of a page (or among its first or last lines,
+    on a page with nothing in that band) is furniture when it is a page number ("Page 2 of
+    3", "- 7 -", "12", "iv"), when the same line, digits aside, stands at the same edge of
+    another page in the same size (a header or footer repeats, text does not; outside
+    the bands it must repeat on a third of the pages), when it prints a number where
+    another page prints its furniture (the header of a chapter one page long, the footer
+    of a two-page man page), or when it is a man page's header ("LS(1) User Commands
+    LS(1)"). A line that ends a sentence is text, wherever it stands."""
+    edges = [_edge_lines(page) for page in pages]
     seen: dict[tuple[int, str], set[int]] = {}
-    for p, (top, bottom) in enumerate(edges):
-        for side, at in ((0, top), (1, bottom)):
-            for i in at:
-                seen.setdefault((side, key(pages[p][i])), set()).add(p)
-    running = None
-    kept = []
-    for p, (top, bottom) in enumerate(edges):
-        drop = set()
-        for side, at in ((0, top), (1, bottom)):
-            for i in at:
-                line = pages[p][i]
-                repeated = len(seen[(side, key(line))]) > 1
-                if repeated or _PAGE_NUMBER.match(line.strip()) or _PAGE_OF.search(line):
-                    drop.add(i)
-                    if repeated and side == 0 and running is None:
-                        running = _PAGE_NUMBER.sub("", line).strip(" -–—|·•") or None
-        kept.append([line for i, line in enumerate(pages[p]) if i not in drop])
-    return kept, running
+    for p, edge in enumerate(edges):
+        for i, (side, _) in edge.items():
+            seen.setdefault((side, _key(pages[p].lines[i])), set()).add(p)
+    # Outside the margin bands a line must repeat on more pages: two pages of a manual
+    # may well end on the same line of code ("}").
+    often = max(2, round(_OUTER_REPEATS * sum(1 for page in pages if page.lines)))
+    dropped: list[set[int]] = [set() for _ in pages]
+    slots: dict[tuple[int, int], set[int]] = {}
+    for p, edge in enumerate(edges):
+        for i, (side, banded) in edge.items():
+            line = pages[p].lines[i]
+            repeats = len(seen[(side, _key(line))]) >= (2 if banded else often)
+            if repeats or _is_page_number(line.text):
+                dropped[p].add(i)
+                if banded:
+                    slots.setdefault((side, round(line.y)), set()).add(p)
+    for p, edge in enumerate(edges):
+        for i, (side, banded) in edge.items():
+            line = pages[p].lines[i]
+            if not banded or i in dropped[p]:
+                continue
+            at = round(line.y)
+            elsewhere = set().union(*(slots.get((side, y), set()) for y in (at - 1, at, at + 1)))
+            if _MAN_HEADER.match(line.text) or (
+                _NUMBERED_END.search(line.text) and elsewhere - {p}
+            ):
+                dropped[p].add(i)
+    kept = [
+        [line for i, line in enumerate(page.lines) if i not in dropped[p]]
+        for p, page in enumerate(pages)
+    ]
+    headers = [
+        [page.lines[i].text for i in sorted(dropped[p]) if edges[p][i][0] == 0]
+        for p, page in enumerate(pages)
+    ]
+    return kept, _running_title(headers, sum(1 for page in pages if page.lines))
 
 
-def _pdf_paragraphs(text: str) -> list[str]:
-    """pypdf gives one line per printed line. A line break inside a paragraph is joined
-    (a hyphen at the break is the word's: "manu-\\nfacturing" -> "manufacturing"); a
-    paragraph ends at a blank line, or at a line that ends a sentence well short of the
-    page's measure (the ragged last line of a paragraph), or at a short line without
-    sentence punctuation (a heading)."""
-    lines = [line.strip() for line in text.split("\n")]
-    width = max((len(line) for line in lines), default=0)
-    paragraphs: list[str] = []
-    current = ""
-    for line in lines:
-        if not line:
-            if current:
-                paragraphs.append(current)
-            current = ""
-            continue
-        if current.endswith("-") and line[:1].islower():
-            current = current[:-1] + line
-        else:
-            current = f"{current} {line}" if current else line
-        short = len(line) < 0.75 * width
-        if short and (line.endswith((".", "!", "?", ":", "。")) or len(line.split()) <= 8):
-            paragraphs.append(current)
-            current = ""
-    if current:
-        paragraphs.append(current)
-    return paragraphs
+def _edge_lines(page: PageLines) -> dict[int, tuple[int, bool]]:
+    """The lines of a page that may be furniture: index -> (0 at the top, 1 at the
+    bottom; whether it stands in the margin band)."""
+    lines = page.lines
+    height = page.top - page.bottom
+    order = sorted(range(len(lines)), key=lambda i: -lines[i].y)
+    near = min(_EDGE_LINES, max(1, len(lines) // 3))
+    top = [i for i in order if lines[i].y >= page.top - _BAND * height]
+    bottom = [i for i in order if lines[i].y <= page.bottom + _BAND * height]
+    edge: dict[int, tuple[int, bool]] = {}
+    for side, banded, outer in ((0, top, order[:near]), (1, bottom, order[-near:])):
+        for i in banded or outer:
+            if not _ENDS_SENTENCE.search(lines[i].text):
+                edge.setdefault(i, (side, bool(banded)))
+    return edge
+
+
+def _key(line: Line) -> str:
+    """What two pages' furniture share: the words, digits aside, in the same size (a
+    title printed large on the first page is not the header that repeats it)."""
+    return f"{round(line.size)} " + re.sub(r"\d+", "#", " ".join(line.text.lower().split()))
+
+
+def _is_page_number(line: str) -> bool:
+    text = line.strip()
+    return bool(_PAGE_NUMBER.match(text) or _PAGE_OF.search(text) or _ROMAN.match(text))
+
+
+def _running_title(headers: list[list[str]], pages: int) -> str | None:
+    """A running header printed the same (its page number aside) on at least half of the
+    pages with text, which does not name a chapter or a section: a document's name, as
+    report tools print it on every page. Digits that are the same on every page ("Annual
+    Report 2024") are the title's; those that change are page numbers. A man page's
+    header names its page ("LS(1)") even when it is printed once."""
+    for text in (text for on_page in headers for text in on_page):
+        if man := _MAN_HEADER.match(text):
+            return man.group(1)
+    for strip in (False, True):
+        counts: Counter[str] = Counter()
+        for on_page in headers:
+            counts.update({_without_page_number(t) if strip else t for t in on_page} - {""})
+        if not counts:
+            return None
+        header, n = counts.most_common(1)[0]
+        if n >= 2 and n * 2 >= pages:
+            return None if is_numbered_heading(header) else header
+    return None
+
+
+def _without_page_number(header: str) -> str:
+    text = _PAGE_OF.sub("", header)
+    text = re.sub(r"^\s*\d{1,4}\s+|\s+\d{1,4}\s*$|\b(page|p\.)\s*\d+\s*$", "", text, flags=re.I)
+    return " ".join(text.strip(" -–—|·•").split())
+
+
+# Navigation: a table of contents or an index points into the document and says nothing.
+# Dot leaders ("Introduction . . . . . 1", "Header file libtasn1.h ........ 4").
+_LEADERS = re.compile(r"(?:\.\s?){4,}\.|…{2,}")
+# A line that ends in the pages it points to, after its term: "asn1_create_element: 12",
+# "gzip, options of 7, 12-14", "2.1 ASN.1 syntax 3", "Preface iii".
+_PAGES = r"\d{1,4}(?:\s*[-–]\s*\d{1,4})?(?:\s*,\s*\d{1,4}(?:\s*[-–]\s*\d{1,4})?)*"
+_ENTRY = re.compile(rf"^(?P<term>.*?[^\d\s,:.])[\s,:.]+(?P<pages>{_PAGES}|[ivxlc]{{1,6}})$")
+# An index's letter ("A", "B", ...) and page numbers alone, one or a run of them.
+_LETTER = re.compile(r"^[A-Z]$")
+_NUMBERS = re.compile(r"^\d{1,4}(?:[\s,]+\d{1,4})*$")
+_NUMBER_RUN = re.compile(r"^\d{1,4}(?:[\s,]+\d{1,4}){2,}$")
+# A page is navigation when at least this share of its lines are entries, letters or page
+# numbers, and its entries are a contents' or an index's: three with dot leaders, or five
+# or more whose pages (a table of contents) or terms (an index) mostly come in order. A
+# table of figures ("Revenue 48", "Costs 41") is in neither order, and stays.
+_NAVIGATION_SHARE = 0.6
+_IN_ORDER = 0.8
+
+
+def _without_navigation(lines: list[Line]) -> list[Line]:
+    """A page's lines without its navigation: no line with dot leaders or that is only
+    a run of page numbers, and nothing at all of a page that is mostly navigation (a
+    table of contents, an index)."""
+    led = [bool(_LEADERS.search(line.text)) for line in lines]
+    entries = []
+    others = 0  # lines with leaders but no page, letters, page numbers
+    for line, with_leaders in zip(lines, led, strict=True):
+        text = _LEADERS.sub(" ", line.text).rstrip() if with_leaders else line.text
+        if text and (text[-1].isdigit() or text[-1] in "ivxlc") and (entry := _ENTRY.match(text)):
+            entries.append(entry)
+        elif with_leaders or len(text) == 1 and _LETTER.match(text) or _NUMBERS.match(text):
+            others += 1
+    leaders = sum(led)
+    if len(entries) + others >= _NAVIGATION_SHARE * len(lines) and (
+        leaders >= 3
+        or len(entries) >= 5
+        and (
+            _in_order([_first_page(e["pages"]) for e in entries])
+            or _in_order([re.sub(r"\W+", "", e["term"].casefold()) for e in entries])
+        )
+    ):
+        return []
+    return [
+        line
+        for line, with_leaders in zip(lines, led, strict=True)
+        if not (with_leaders or _NUMBER_RUN.match(line.text))
+    ]
+
+
+def _first_page(pages: str) -> int:
+    number = re.match(r"\d+", pages)
+    return int(number.group(0)) if number else 0  # front matter (i, ii, ...) comes first
+
+
+def _in_order(keys: list[Any]) -> bool:
+    steps = list(zip(keys, keys[1:], strict=False))
+    return sum(1 for a, b in steps if a <= b) >= _IN_ORDER * len(steps)
+
+
+# Titles that name the file or nothing ("report.docx", "Microsoft Word - memo.doc",
+# "Untitled"), as tools write them.
+_NOT_A_TITLE = re.compile(
+    r"^(untitled|document\d*|.*\.(docx?|odt|rtf|pdf|tex|dvi|ps|indd|pages|txt|html?))$",
+    re.IGNORECASE,
+)
+
+
+def _own_title(value: Any) -> str | None:
+    """The Title property, unless it only names a file or nothing."""
+    title = clean_text(value)
+    return None if title is None or _NOT_A_TITLE.match(title) else title
+
+
+def _outline_title(reader: Any) -> str | None:
+    """The title of an outline whose one root entry holds all the others and points at
+    the first pages (a manual's outline whose first entry is chapter 1 names no title)."""
+    try:
+        outline = reader.outline
+        roots = [entry for entry in outline if not isinstance(entry, list)]
+        if len(roots) != 1 or not any(isinstance(entry, list) for entry in outline):
+            return None
+        title = clean_text(roots[0].title)
+        page = reader.get_destination_page_number(roots[0])
+    except Exception:  # an outline is optional and often damaged: it only offers a title
+        return None
+    if title is None or page is None or page > 1 or is_numbered_heading(title):
+        return None
+    return title
+
+
+def _first_page_heading(pages: list[list[Line]], style: Style) -> str | None:
+    """The first page's heading: its lines in the largest font, when that font is
+    clearly larger than the body's (a title set over two lines is one title)."""
+    first = next((lines for lines in pages if lines), [])
+    if not first:
+        return None
+    largest = max(line.size for line in first)
+    if largest < LARGER * style.body:
+        return None
+    at = next(i for i, line in enumerate(first) if line.size > largest - 0.5)
+    parts = [first[at].text]
+    for above, line in zip(first[at:], first[at + 1 :], strict=False):
+        if line.size < largest - 0.5 or not 0 < above.y - line.y <= 1.6 * line.size:
+            break
+        parts.append(line.text)
+    title = " ".join(parts)
+    if is_numbered_heading(title) or len(title.split()) > 20 or title.isdigit():
+        return None
+    return title
+
+
+def _first_page_line(pages: list[list[Line]]) -> str | None:
+    """The first line of the first page, when it is short, is no sentence and no
+    numbered heading, and text follows it (a title in the body's font)."""
+    first = next((lines for lines in pages if lines), [])
+    if len(first) < 2:
+        return None
+    text = first[0].text
+    if _ENDS_SENTENCE.search(text) or len(text.split()) > 12 or is_numbered_heading(text):
+        return None
+    return text
