@@ -269,3 +269,38 @@ def write_placed_pdf(
     out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
     path.write_bytes(bytes(out))
     return path
+
+
+def write_stream_pdf(path: Path, content: str, fonts: dict[str, str]) -> Path:
+    """A one-page PDF (595 x 842) whose content stream is `content`, as a generator
+    writes it (groff's word spacing, kerning moves and TJ arrays), with the base-14
+    `fonts` it names (resource name -> font, in WinAnsi)."""
+    font_objects = {name: 3 + i for i, name in enumerate(fonts)}
+    stream = content.encode("cp1252")
+    resources = " ".join(f"/{name} {n} 0 R" for name, n in font_objects.items())
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % (3 + len(fonts)),
+        *(
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>"
+            % font.encode()
+            for font in fonts.values()
+        ),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << %s >> "
+        b">> /Contents %d 0 R >>" % (resources.encode(), 4 + len(fonts)),
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    path.write_bytes(bytes(out))
+    return path

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from documents import Placed, write_placed_pdf
+from documents import Placed, write_placed_pdf, write_stream_pdf
 
 from qa.documents.corpus import load_documents
 from qa.documents.readers.base import Heading
@@ -364,3 +364,79 @@ def test_a_two_page_man_pages_header_and_footer_are_not_text(tmp_path: Path):
     extracted = read_pdf(write_placed_pdf(tmp_path / "ln.1.pdf", pages, size=(595, 842)))
     assert extracted.pages == [first, second]
     assert extracted.title == "LN(1)"
+
+
+# Glyph widths (thousandths of an em) of Times-Roman, for the words set below.
+TIMES = {" ": 250, "I": 333, "T": 611, "t": 278, "i": 278, "s": 389, "e": 444, "h": 500}
+TIMES |= {"b": 500, "y": 500, "d": 500, "f": 333}
+
+
+def times_width(text: str, size: float) -> float:
+    return sum(TIMES[c] for c in text) * size / 1000
+
+
+def test_a_word_split_at_a_kerning_pair_is_one_word(tmp_path: Path):
+    """groff sets a kerning pair as two strings, the second moved back a little from
+    where the first ends ("def" + "ault"), in a line justified by word spacing (Tw),
+    which widens the first string's spaces: the gap between them is no space."""
+    first = "It is set by def"
+    # Where "ault" starts: the end of the first string (its glyphs, and 0.9 pt of word
+    # spacing at each of its 4 spaces), less 0.15 pt of kerning.
+    move = times_width(first, 10) + 4 * 0.9 - 0.15
+    content = (
+        f"BT /F0 10 Tf 1 0 0 1 72 700 Tm 0.9 Tw ({first}) Tj {move:.3f} 0 Td "
+        "0 Tw (ault, and it runs every 2 seconds.) Tj ET"
+    )
+    path = write_stream_pdf(tmp_path / "watch.pdf", content, {"F0": "Times-Roman"})
+    assert read_pdf(path).pages == [["It is set by default, and it runs every 2 seconds."]]
+
+
+def test_strings_a_space_apart_are_two_words(tmp_path: Path):
+    """texinfo (through groff) sets a command in the code font and leaves the space after
+    it as a move in a TJ array, narrower than half the code font's space: 0.26 em is a
+    space between words all the same. So is a string placed a space's width (0.25 em)
+    after the one before."""
+    turns = 72 + times_width("The tide", 11) + 0.25 * 11
+    content = (
+        "BT /F1 11 Tf 1 0 0 1 72 700 Tm [(bc) -262.636] TJ /F0 11 Tf "
+        "[(starts) -262.636 (by) -262.636 (reading) -262.636 (its) -262.636 (files.)] TJ ET "
+        f"BT /F0 11 Tf 1 0 0 1 72 686 Tm (The tide) Tj ET "
+        f"BT /F0 11 Tf 1 0 0 1 {turns:.3f} 686 Tm (turns.) Tj ET"
+    )
+    fonts = {"F0": "Times-Roman", "F1": "Courier"}
+    path = write_stream_pdf(tmp_path / "bc.pdf", content, fonts)
+    assert read_pdf(path).pages == [["bc starts by reading its files. The tide turns."]]
+
+
+def test_a_man_pages_bold_section_names_are_headings(tmp_path: Path):
+    """groff sets a man page's section names in bold at the page's left margin, a little
+    larger than the body, which stands indented: each is a heading of level 1. A bold
+    option ("-a, --all") and a bold sentence at the margin are text."""
+    bold = "Times-Bold"
+    page = [
+        Placed("NAME", 72, 758, 10.95, bold),
+        Placed("watch - execute a program periodically", 108, 746, 10, "Times-Roman"),
+        Placed("DESCRIPTION", 72, 729, 10.95, bold),
+        Placed("watch runs a command again and again.", 108, 717, 10, "Times-Roman"),
+        Placed("OPTIONS", 72, 700, 10.95, bold),
+        Placed("-a, --all", 108, 688, 10, bold),
+        Placed("Show every change.", 144, 676, 10, "Times-Roman"),
+        Placed("Exit Status", 72, 659, 10.95, bold),
+        Placed("It exits with 0 on success.", 108, 647, 10, "Times-Roman"),
+        Placed("Never run it as root.", 72, 630, 10, bold),
+    ]
+    extracted = read_pdf(write_placed_pdf(tmp_path / "watch.1.pdf", [page], size=(595, 842)))
+    (paragraphs,) = extracted.pages
+    assert paragraphs == [
+        "NAME",
+        "watch - execute a program periodically",
+        "DESCRIPTION",
+        "watch runs a command again and again.",
+        "OPTIONS",
+        "-a, --all Show every change.",
+        "Exit Status",
+        "It exits with 0 on success.",
+        "Never run it as root.",
+    ]
+    headings = [(p, p.level) for p in paragraphs if isinstance(p, Heading)]
+    assert headings == [("NAME", 1), ("DESCRIPTION", 1), ("OPTIONS", 1), ("Exit Status", 2)]

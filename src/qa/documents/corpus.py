@@ -433,7 +433,8 @@ def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> 
 
 def _sections(text: str, paragraphs: list[str]) -> tuple[tuple[int, int, str], ...]:
     """Where each Heading of `paragraphs` stands in `text` (which joins them, in order):
-    (offset, level, heading), found by walking the text from one heading to the next."""
+    (offset, level, heading), found by walking the text from one heading's line to the
+    next."""
     found = []
     at = 0
     for paragraph in paragraphs:
@@ -442,11 +443,12 @@ def _sections(text: str, paragraphs: list[str]) -> tuple[tuple[int, int, str], .
         words = paragraph.strip()
         if not words:
             continue
-        where = text.find(words, at)
-        if where < 0:
+        # The heading is a line of its own: the same words inside a paragraph are not it.
+        line = re.compile(rf"^{re.escape(words)}$", re.MULTILINE).search(text, at)
+        if line is None:
             continue
-        found.append((where, paragraph.level, words))
-        at = where + len(words)
+        found.append((line.start(), paragraph.level, words))
+        at = line.end()
     return tuple(found)
 
 

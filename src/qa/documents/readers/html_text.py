@@ -10,8 +10,11 @@ here is one item, holding whole sentences:
 - a definition list entry (`<dt>` + `<dd>`) is one item, "term: definition", so an
   option and its meaning stay together ("-q, --quiet: print nothing");
 - a table row is one item, its cells joined by " | " (as the Word reader does), unless a
-  cell holds headings or code: then the table lays out the page, and each cell is read
-  as blocks of its own.
+  cell holds headings, code or more than two blocks: then the table lays out the page,
+  and each cell is read as blocks of its own;
+- a man page's hanging indent (groff -Thtml: a paragraph naming an option, then one
+  further in saying what it does) is one item, as a definition is;
+- a line made only of links within the page (an in-page table of contents) is dropped.
 
 A heading's anchor link (Sphinx's "¶", texinfo's "¶", a "#" or "Permalink") is not text,
 nor are scripts, forms, buttons or hidden elements. What is the page's furniture
@@ -43,12 +46,13 @@ Skip = Callable[[etree._Element], bool]
 
 # Never text: what a browser does not show as words, and controls.
 _NEVER_TEXT = frozenset(
-    "head script style noscript template svg math canvas iframe object embed video audio "
-    "img picture map area button input select option textarea datalist meter progress".split()
+    "head script style noscript template svg canvas iframe object embed video audio img "
+    "picture map area button input select option textarea datalist meter progress "
+    "annotation annotation-xml".split()
 )
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _PREFORMATTED = frozenset({"pre", "listing", "xmp", "plaintext"})
-_BLOCKS = frozenset(
+BLOCKS = frozenset(
     "address article aside blockquote body caption center details dialog dd dir div dl dt "
     "fieldset figcaption figure footer form header hgroup hr html legend li main menu nav ol "
     "p section summary table tbody td tfoot th thead tr ul".split()
@@ -62,23 +66,28 @@ _ANCHOR_GLYPHS = frozenset(
 _ANCHOR_CLASSES = re.compile(r"headerlink|anchor|permalink|copiable|hash-link", re.IGNORECASE)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 # Line-number gutters of highlighted code (Pygments, texinfo): not part of the code.
-_LINE_NUMBERS = re.compile(r"(?:^|\s)(?:linenos?|lineno|line-numbers?|gutter)(?:$|\s)")
+_LINE_NUMBERS = re.compile(r"(?:^|\s)(?:linenos?|line-numbers?|gutter)(?:$|\s)")
+# A man page's option, as the term of a hanging indent: "-c, --changes", "--reference=RFILE".
+_OPTION = re.compile(r"^[-+]{1,2}[\w?#]\S*(?:[ ,]+\S+){0,6}$(?<![.;:!?])")
+_INDENT = re.compile(r"margin-left\s*:\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
-def blocks(root: etree._Element, skip: Skip | None = None) -> list[str]:
+def blocks(root: etree._Element, skip: Skip | None = None, keep_links: bool = False) -> list[str]:
     """The text under `root`, one item per block the browser shows.
 
     Args:
         root: an lxml.html element (a page's `<body>`, `<main>`, ...).
         skip: says of an element that it and everything in it is not text (the page's
             navigation, say); called once for each element met.
+        keep_links: keep a line made only of links within the page (dropped as an
+            in-page table of contents otherwise); a table cell keeps them.
 
     Returns:
         Items in page order: `Heading` for h1-h6, `Code` for `<pre>`, str otherwise,
         white space collapsed, none empty.
     """
-    walker = _Walker(skip or _never)
+    walker = _Walker(skip or _never, drop_link_lines=not keep_links)
     walker.walk(root)
     walker.flush()
     return walker.items
@@ -107,9 +116,11 @@ def is_not_text(element: etree._Element) -> bool:
     tag = _tag(element)
     if not tag or tag in _NEVER_TEXT:
         return True
-    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+    if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style") or ""):
         return True
-    if _HIDDEN_STYLE.search(element.get("style") or ""):
+    # An icon is hidden from screen readers; a block so marked is often the page behind
+    # an open dialog, still shown.
+    if element.get("aria-hidden") == "true" and tag not in BLOCKS:
         return True
     if tag == "a" and (element.get("href") or "").startswith("#"):
         text = " ".join("".join(element.itertext()).translate(_ZERO_WIDTH).split()).casefold()
@@ -121,18 +132,37 @@ def is_not_text(element: etree._Element) -> bool:
 
 
 class _Walker:
-    """Walks a tree in page order, gathering inline text into the block being read."""
+    """Walks a tree in page order, gathering inline text into the block being read.
 
-    def __init__(self, skip: Skip) -> None:
+    With `drop_link_lines`, a line made only of links within the page (an in-page table
+    of contents: groff's "NAME / SYNOPSIS / ..." list) is not text.
+    """
+
+    def __init__(self, skip: Skip, drop_link_lines: bool = False) -> None:
         self.skip = skip
+        self.drop_link_lines = drop_link_lines
         self.items: list[str] = []
         self.line: list[str] = []
+        self.in_link = 0
+        self.linked = self.plain = False
+        # The last item, where it is an option a hanging indent may define, and its indent.
+        self.term: tuple[int, float] | None = None
+
+    def add(self, text: str | None) -> None:
+        if not text:
+            return
+        self.line.append(text)
+        if self.in_link:
+            self.linked = True
+        elif not self.plain and any(c.isalnum() for c in text):
+            self.plain = True
 
     def flush(self) -> None:
         text = " ".join("".join(self.line).split())
-        if text:
+        if text and not (self.drop_link_lines and self.linked and not self.plain):
             self.items.append(text)
         self.line = []
+        self.linked = self.plain = False
 
     def walk(self, element: etree._Element) -> None:
         tag = _tag(element)
@@ -160,21 +190,51 @@ class _Walker:
         if tag == "br":
             self.flush()
             return
-        block = tag in _BLOCKS
+        if tag == "p":
+            self.paragraph(element)
+            return
+        in_page = tag == "a" and (element.get("href") or "").startswith("#")
+        block = tag in BLOCKS
         if block:
             self.flush()
+        self.in_link += in_page
         self.descend(element)
+        self.in_link -= in_page
         if block:
             self.flush()
 
     def descend(self, element: etree._Element) -> None:
         """The text and children of `element`, in order, whatever `element` itself is."""
-        if element.text:
-            self.line.append(element.text)
+        self.add(element.text)
         for child in element:
             self.walk(child)
-            if child.tail:
-                self.line.append(child.tail)
+            self.add(child.tail)
+
+    def paragraph(self, p: etree._Element) -> None:
+        """A `<p>`. A man page (groff -Thtml) sets an option list as hanging indents: a
+        paragraph naming the option ("-c, --changes"), then one further in that says what
+        it does. The two are one item, "-c, --changes: like verbose but ...", as for a
+        definition list."""
+        self.flush()
+        start = len(self.items)
+        self.descend(p)
+        self.flush()
+        indent = _indent(p)
+        if indent is None or len(self.items) == start:
+            self.term = None
+            return
+        if self.term and self.term[0] == start - 1 and indent > self.term[1]:
+            definition = self.items.pop(start)
+            self.items[start - 1] = f"{self.items[start - 1]}: {definition}"
+            self.term = None
+        elif type(self.items[-1]) is str and _OPTION.match(self.items[-1]):
+            self.term = (len(self.items) - 1, indent)
+
+
+def _indent(element: etree._Element) -> float | None:
+    """The left margin a `<p>`'s style sets, in its own unit; None where it sets none."""
+    m = _INDENT.search(element.get("style") or "")
+    return float(m.group(1)) if m else None
 
 
 def _level(value: str | None) -> int:
@@ -243,7 +303,8 @@ def _entries(dl: etree._Element) -> list[etree._Element]:
 
 def _table(table: etree._Element, skip: Skip) -> list[str]:
     """Each row of a table as one item, its cells joined by " | "; a row whose cells hold
-    headings or code lays out a page, and its cells are read as blocks."""
+    headings, code or more than two blocks lays out a page, and its cells are read as
+    blocks."""
     items: list[str] = []
     for child in table:
         tag = _tag(child)
@@ -265,7 +326,7 @@ def _rows(section: etree._Element, skip: Skip, only: etree._Element | None = Non
         if is_not_text(row) or skip(row):
             continue
         cells = [
-            blocks(cell, skip)
+            blocks(cell, skip, keep_links=True)
             for cell in row
             if _tag(cell) in ("td", "th") and not (is_not_text(cell) or skip(cell))
         ]

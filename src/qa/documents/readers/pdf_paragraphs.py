@@ -34,6 +34,23 @@ _NUMBERED = re.compile(
 _ITEM = re.compile(r"^(?:[•◦▪▫‣●○■□►▸–—*·-]\s|\(?(?:\d{1,2}|[a-z])[.)]\s|-{1,2}[A-Za-z0-9?])")
 
 
+# A heading set in bold at the body's size is short ("EXIT STATUS", "See Also").
+_BOLD_HEADING_WORDS = 6
+# Words Title Case leaves in lower case after the first.
+_MINOR_WORDS = frozenset(
+    "a an and as at but by for from in into nor of on or per the to vs via with".split()
+)
+
+
+def _title_case(text: str) -> bool:
+    """Whether each word of `text` that starts with a letter starts with a capital (but
+    for the small words of Title Case after the first: "Return Values", "Use of Tabs")."""
+    words = [word for word in text.split() if word[:1].isalpha()]
+    if not words or not words[0][0].isupper():
+        return False
+    return all(word[0].isupper() or word in _MINOR_WORDS for word in words[1:])
+
+
 def is_numbered_heading(text: str) -> bool:
     """Whether `text` names a chapter or a numbered section ("Chapter 2: Naming", "4.3
     Encoding functions"), which is never a document's title."""
@@ -47,6 +64,8 @@ class Style:
 
     body: float
     heading_sizes: tuple[float, ...] = ()
+    # Where the body's lines start at the left (x), when the document shows it.
+    margin: float | None = None
 
     def heading(self, line: Line) -> int:
         """The level of `line` as a heading, or 0 when it is text."""
@@ -74,7 +93,24 @@ class Style:
             return number.count(".") + 1
         if large and words <= _LARGE_HEADING_WORDS:
             return self.level_of(line.size)
+        if self._bold_heading(line, words):
+            # A man page's "DESCRIPTION" heads a section; a bold "Return Values" at the
+            # margin is a heading under the large-font ones.
+            return 1 if text.isupper() else max(2, self.level_of(line.size))
         return 0
+
+    def _bold_heading(self, line: Line, words: int) -> bool:
+        """Whether `line` is a heading in bold at the body's size: short (at most
+        `_BOLD_HEADING_WORDS`), set at the left margin, in capitals or Title Case, and
+        no sentence, list item or option ("-a, --all")."""
+        text = line.text
+        if not line.bold or self.margin is None or words > _BOLD_HEADING_WORDS:
+            return False
+        if abs(line.x - self.margin) > 0.5 * max(line.size, 1.0) or line.size < 0.9 * self.body:
+            return False
+        if _ENDS_SENTENCE.search(text) or text.endswith((",", ";", ":")) or _ITEM.match(text):
+            return False
+        return text.isupper() or _title_case(text)
 
     def level_of(self, size: float) -> int:
         """The level of a heading printed at `size` (1 when it is the largest)."""
@@ -98,7 +134,20 @@ def style_of(pages: Sequence[Sequence[Line]]) -> Style:
             if line.size >= LARGER * body and len(line.text.split()) <= _LARGE_HEADING_WORDS:
                 heads[round(line.size * 2) / 2] += 1
     sizes = sorted((size for size, n in heads.items() if n >= 2), reverse=True)
-    return Style(body=body, heading_sizes=tuple(sizes))
+    return Style(body=body, heading_sizes=tuple(sizes), margin=_margin(pages))
+
+
+# The body's left margin is the leftmost x that at least this many lines start at (a
+# stray line further left does not set it; a man page's section names, a dozen lines
+# among a thousand, do).
+_MARGIN_LINES = 3
+
+
+def _margin(pages: Sequence[Sequence[Line]]) -> float | None:
+    """Where the document's lines start at the left (see `_MARGIN_SHARE`)."""
+    starts: Counter[float] = Counter(round(line.x) for lines in pages for line in lines)
+    held = [x for x, n in starts.items() if n >= _MARGIN_LINES] or list(starts)
+    return float(min(held)) if held else None
 
 
 def paragraphs(lines: Sequence[Line], style: Style, title_page: bool = False) -> list[str]:
