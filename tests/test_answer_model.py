@@ -39,8 +39,10 @@ def test_the_shipped_model_loads_offline_and_says_what_it_was_learned_from():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     # Learned from the train splits, thresholds from the dev splits, never the test splits.
-    assert sorted(model.meta["trained_on"]) == ["data/squad/train.jsonl", "tests/gold/train.jsonl"]
-    assert sorted(model.meta["thresholds_on"]) == ["data/squad/dev.jsonl", "tests/gold/dev.jsonl"]
+    # Four domains: news, SQuAD, manuals and typed questions.
+    domains = ["data/manuals", "data/squad", "data/typed", "tests/gold"]
+    assert sorted(model.meta["trained_on"]) == [f"{d}/train.jsonl" for d in domains]
+    assert sorted(model.meta["thresholds_on"]) == [f"{d}/dev.jsonl" for d in domains]
     assert 0.0 < model.hedge <= model.threshold < 1.0
     assert set(model.meta["versions"]) == {"scikit-learn", "scipy"}
 

@@ -103,6 +103,7 @@ SENTENCE_FEATURES = (
     "asks_time_has_time",
     "asks_person_has_name",
     "asks_place_has_name",
+    "asks_identifier_has_identifier",
     "lead_in",
     "pair",
     # A sentence followed by the list it announces: the list (its pair) is the answer.
@@ -212,7 +213,8 @@ def _cross_group(item: dict) -> str:
 def extract(domain: str, split: str, say: Callable[[str], None] = log) -> list[Sample]:
     # One index a corpus folder: the typed questions share the SQuAD articles' index.
     folder = CORPUS[domain]
-    settings = Settings(corpus_dir=folder, index_dir=ROOT / "index" / f"train-{folder.parent.name}")
+    name = folder.relative_to(ROOT).as_posix().replace("/", "-")
+    settings = Settings(corpus_dir=folder, index_dir=ROOT / "index" / f"train-{name}")
     qa = QA.open(settings, progress=False, log=say)
     index = qa.index
     read = qa.embedder.read

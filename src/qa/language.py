@@ -308,6 +308,34 @@ _ASKS_CODE = re.compile(
 )
 
 
+# Questions that ask for a name of the kind manuals print in code: an option, a command, a
+# variable, a function, a file ("Which du option ...", "What environment variable ...").
+_ASKS_IDENTIFIER = re.compile(
+    r"\b(which|what)\s+(\S+\s+){0,3}?(option|options|flag|flags|switch|command|commands"
+    r"|function|functions|macro|variable|variables|header|file|files|program|action|format"
+    r"|value|argument|parameter|setting|key|library|directive|sequence|signal|mode|suffix"
+    r"|extension|keyword|operator|field|method|class|type)\b",
+    re.IGNORECASE,
+)
+# Such a name in running text: "--summarize", "-print0", "FFI_DEFAULT_ABI", "gpg-error.h",
+# "/proc/meminfo", "gpgrt_check_version", "%s".
+_IDENTIFIER = re.compile(
+    r"(?<![\w-])(--?[A-Za-z][\w=-]*|[A-Z][A-Z0-9]*_[A-Z0-9_]+|[A-Z]{2,}[0-9]+[A-Z0-9]*"
+    r"|[\w-]+\.(?:h|c|cc|conf|pc|m4|so|py|sh|cfg|ini|info|gz|bz2|xz)\b|/[\w.-]+(?:/[\w.-]+)+"
+    r"|[a-z][a-z0-9]*_[a-z0-9_]+|%[A-Za-z])"
+)
+
+
+def asks_identifier(question: str) -> bool:
+    """Whether a question asks for an option, command, variable, function or file name."""
+    return bool(_ASKS_IDENTIFIER.search(question))
+
+
+def identifiers(text: str) -> set[str]:
+    """The option, variable, function and file names `text` holds, as written."""
+    return {m.group(1).rstrip(".,;:") for m in _IDENTIFIER.finditer(text)}
+
+
 def looks_like_code(line: str) -> bool:
     """Whether `line` is a line of code or a command rather than a sentence."""
     text = line.strip()

@@ -24,6 +24,7 @@ from ..encoder.interface import Reading
 from ..language import (
     asks_for_code,
     asks_for_metadata,
+    identifiers,
     is_furniture,
     is_lead_in,
     is_list,
@@ -74,6 +75,8 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "asks_time_has_time",
     "asks_person_has_name",
     "asks_place_has_name",
+    # Asks for an option, variable, function or file name, and holds one it does not.
+    "asks_identifier_has_identifier",
     "asks_reason",
     "asks_other",
     "lead_in",  # announces what follows
@@ -313,6 +316,9 @@ def _own_features(
         "asks_time_has_time": float(kind == "time" and has_time),
         "asks_person_has_name": float(kind == "person" and bool(new_names)),
         "asks_place_has_name": float(kind == "place" and bool(new_names)),
+        "asks_identifier_has_identifier": float(
+            question.asks_identifier and bool(identifiers(c.text) - identifiers(question.text))
+        ),
         "asks_reason": float(kind == "reason"),
         "asks_other": float(kind == "other"),
         "lead_in": float(is_lead_in(c.text) and not c.pair),

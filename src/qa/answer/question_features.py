@@ -50,6 +50,7 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "asks_person",
     "asks_place",
     "asks_other",
+    "asks_identifier",
     # Word-level evidence (alignment.py) of the chosen candidate, and the best of any.
     "best_align_sentence_min",
     "best_align_sentence_mean",
@@ -148,4 +149,5 @@ def _retrieval_side(question: Question, hits: list[Hit]) -> dict[str, float]:
         "asks_person": float(kind == "person"),
         "asks_place": float(kind == "place"),
         "asks_other": float(kind == "other"),
+        "asks_identifier": float(question.asks_identifier),
     }

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..index.bm25 import SparseBM25
-from ..language import QUESTION_FRAMING, AnswerKind, answer_kind, names, role_nouns
+from ..language import (
+    QUESTION_FRAMING,
+    AnswerKind,
+    answer_kind,
+    asks_identifier,
+    names,
+    role_nouns,
+)
 from ..text import respellings, tokenize, variants
 
 
@@ -41,6 +48,8 @@ class Question:
     # Informative terms (no stopwords, no question framing), IDF-weighted.
     terms: tuple[Term, ...]
     kind: AnswerKind
+    # It asks for an option, command, variable, function or file name (language.py).
+    asks_identifier: bool
     # Every token of the question, stopwords included: what an answer must add to.
     tokens: frozenset[str]
     names: frozenset[str]
@@ -91,6 +100,7 @@ def analyze(
         search_terms=tuple(terms),
         terms=tuple(weighted_terms(text, bm25, acronyms, roles=kind == "person")),
         kind=kind,
+        asks_identifier=asks_identifier(text),
         tokens=frozenset(tokens),
         names=frozenset(found),
         unknown_names=(

@@ -15,7 +15,8 @@ Three kinds of text files are common and read differently:
 
 An info file's navigation (node lines, menus, index entries, the directory entry, the tag
 table) is not text; those rules apply only to a file that is an info file (its nodes are
-separated by 0x1f), so a note's "* Item: value." list stays. The
+separated by 0x1f, or it has info's node lines or menus), so a note's "* Item: value."
+list stays. The
 header of a saved page (title, dateline) is read by corpus.py (`has_header`).
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from .base import Extracted, Heading, decode_text
 
 _INFO_MARKERS = re.compile(rb"\x00\x08\[[^\x00]*\x00\x08\]")
+_INFO_SIGNS = re.compile(rb"^(\* Menu:|File: \S+\.info,\s+Node: )", re.MULTILINE)
 _INFO_TRAILER = re.compile(r"^Tag Table:\s*$", re.MULTILINE)
 _UNDERLINE = re.compile(r"^\s*([=*\-.~^#+])\1{2,}\s*$")
 # An info file's navigation: node headers, menus and their entries, the directory entry,
@@ -56,7 +58,9 @@ def read_plain(path: Path) -> Extracted:
     # An info file marks its index nodes with NUL-backspace brackets and separates its
     # nodes with 0x1f: markup, not binary content.
     raw = path.read_bytes()
-    info = b"\x1f\nFile: " in raw
+    # An info file as makeinfo writes it (nodes apart by 0x1f), or as `info` prints it or
+    # a converter saves it (node lines or menus, no 0x1f).
+    info = b"\x1f\nFile: " in raw or bool(_INFO_SIGNS.search(raw))
     if info:
         raw = _INFO_MARKERS.sub(b"", raw).replace(b"\x1f", b"")
     text = decode_text(raw)
