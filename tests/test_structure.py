@@ -13,7 +13,15 @@ import pytest
 from qa import QA, Settings
 from qa.documents.chunking import chunk_document, context, split_sentences
 from qa.documents.corpus import load_documents
-from qa.language import asks_for_code, looks_like_code
+from qa.language import (
+    asks_for_code,
+    asks_identifier,
+    asks_several,
+    identifiers,
+    joins_names,
+    looks_like_code,
+)
+from qa.text import respellings
 
 # An info manual saved as text (`info bc > bc.txt` keeps the node lines and menus; an
 # .info file also separates nodes with 0x1f): hard-wrapped at 72 columns, underlined
@@ -216,3 +224,33 @@ def test_code_lines_answer_only_questions_asking_for_code():
     assert asks_for_code("What command loads the math library?")
     assert asks_for_code("how do i load the math library")
     assert not asks_for_code("What is the largest scale in calc?")
+
+
+def test_a_misspelt_question_word_finds_the_corpus_word():
+    vocabulary = {"officer", "offices", "presiding", "parliament"}
+    assert respellings("oficer", vocabulary) == {"officer"}
+    assert respellings("parliment", vocabulary) == {"parliament"}
+    # A known word, a short one, or one two edits away is left as it is.
+    assert respellings("officer", vocabulary) == set()
+    assert respellings("ofce", vocabulary) == set()
+    assert respellings("ofisser", vocabulary) == set()
+
+
+def test_questions_asking_for_names_manuals_print_in_code():
+    assert asks_identifier("Which du option is the same as --max-depth=0?")
+    assert asks_identifier("what environment variable sets the locate database")
+    assert not asks_identifier("What is the largest scale in calc?")
+    assert identifiers("normally FFI_DEFAULT_ABI is what you want") == {"FFI_DEFAULT_ABI"}
+    assert identifiers("-s, --summarize: display only a total") == {"-s", "--summarize"}
+    assert identifiers("parse /proc/meminfo and include gpg-error.h") == {
+        "/proc/meminfo",
+        "gpg-error.h",
+    }
+    assert identifiers("Changsha County and Liuyang City ranked 7th and 18th.") == set()
+
+
+def test_questions_asking_for_several_things():
+    assert asks_several("Which two factories in Changsha were chosen?")
+    assert not asks_several("Which factory in Changsha was chosen?")
+    assert joins_names("Bosch Changsha Factory and Sany Group No. 18 Factory were selected.")
+    assert not joins_names("Bosch Auto Parts, a company based in Changsha County, was selected.")

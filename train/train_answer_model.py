@@ -104,6 +104,7 @@ SENTENCE_FEATURES = (
     "asks_person_has_name",
     "asks_place_has_name",
     "asks_identifier_has_identifier",
+    "asks_several_joins_names",
     "lead_in",
     "pair",
     # A sentence followed by the list it announces: the list (its pair) is the answer.

@@ -326,6 +326,29 @@ _IDENTIFIER = re.compile(
 )
 
 
+# Questions that ask for several things at once ("Which two factories ...", "both"), and
+# text that names several: names joined by "and" or listed with commas.
+_ASKS_SEVERAL = re.compile(
+    r"\b(which|what|name|list)\s+(the\s+)?(two|three|four|five|six|both|[2-9])\b|\bboth\b",
+    re.IGNORECASE,
+)
+_NAMES_JOINED = re.compile(
+    r"[A-Z][\w.’'-]*(?:\s+\d+)?\s*(?:,\s*[A-Z][\w.’'-]*\s*)*(?:,\s*)?(?:and|&)\s+[A-Z]"
+)
+
+
+def asks_several(question: str) -> bool:
+    """Whether a question asks for two or more things ("Which two factories ...?")."""
+    return bool(_ASKS_SEVERAL.search(question))
+
+
+def joins_names(text: str) -> bool:
+    """Whether `text` names several things together ("Bosch Changsha Factory and Sany Group
+    No. 18 Factory", "Fuzhou, Xiamen and Quanzhou"); the first word, capitalised whatever
+    it is, does not count."""
+    return bool(_NAMES_JOINED.search(text, 1))
+
+
 def asks_identifier(question: str) -> bool:
     """Whether a question asks for an option, command, variable, function or file name."""
     return bool(_ASKS_IDENTIFIER.search(question))

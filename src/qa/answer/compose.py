@@ -269,8 +269,14 @@ def _prefer_newer(
 ) -> int:
     """The best candidate; but when another one from a newer dated document holds a
     figure and the model scores the two as close, the newer statement ("79 digital
-    workshops" on 2023-04-24 over an undated "60"). Dates decide only near-ties."""
-    probabilities = sigmoid(scored.logits)
+    workshops" on 2023-04-24 over an undated "60"). Dates decide only near-ties.
+
+    Close is measured by the sentence model's own choice probabilities, a softmax over the
+    question's candidates: a sigmoid of each score saturates near 1, where two sentences
+    the model tells apart clearly (logits 5.0 and 4.5: chosen 62% against 38%) differ by
+    0.004, and a newer sentence that does not answer was quoted instead."""
+    shifted = np.exp(scored.logits - scored.logits.max())
+    probabilities = shifted / shifted.sum()
     best = int(np.argmax(probabilities))
     number = COLUMN["new_number"]
 

@@ -24,10 +24,12 @@ from ..encoder.interface import Reading
 from ..language import (
     asks_for_code,
     asks_for_metadata,
+    asks_several,
     identifiers,
     is_furniture,
     is_lead_in,
     is_list,
+    joins_names,
     looks_like_code,
     mentions_number,
     mentions_time,
@@ -77,6 +79,8 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "asks_place_has_name",
     # Asks for an option, variable, function or file name, and holds one it does not.
     "asks_identifier_has_identifier",
+    # Asks for several things ("Which two ...?"), and names several together.
+    "asks_several_joins_names",
     "asks_reason",
     "asks_other",
     "lead_in",  # announces what follows
@@ -319,6 +323,7 @@ def _own_features(
         "asks_identifier_has_identifier": float(
             question.asks_identifier and bool(identifiers(c.text) - identifiers(question.text))
         ),
+        "asks_several_joins_names": float(asks_several(question.text) and joins_names(c.text)),
         "asks_reason": float(kind == "reason"),
         "asks_other": float(kind == "other"),
         "lead_in": float(is_lead_in(c.text) and not c.pair),
