@@ -58,6 +58,12 @@ test-stages:
 	  --fail-under abstention_off_corpus=0.80 --fail-over mean_answer_chars=300
 	$(TIMED) "eval squad on news" $(BIN)/qa eval data/squad/cross_test.jsonl \
 	  --fail-under abstention_cross=0.99
+	$(TIMED) "eval manuals test" $(BIN)/qa eval data/manuals/test.jsonl --corpus data/manuals/manuals \
+	  --fail-under sentence_accuracy=0.45 --fail-over false_abstention=0.05 \
+	  --fail-under abstention_off_corpus=0.30
+	$(TIMED) "eval typed test" $(BIN)/qa eval data/typed/test.jsonl --corpus data/squad/articles \
+	  --fail-under sentence_accuracy=0.65 --fail-over false_abstention=0.04 \
+	  --fail-under abstention_off_corpus=0.60
 
 test-fast: setup-test
 	$(BIN)/pytest -q -m "not browser"
@@ -66,17 +72,20 @@ lint: setup-test
 	$(BIN)/ruff check src tests app.py
 	$(BIN)/mypy src
 
-# Both domains, on the parts never trained or tuned on: the news and SQuAD test splits, and
-# each one's questions asked of the other's corpus (certain off-corpus questions).
+# Every domain, on the parts never trained or tuned on: the news, SQuAD, manuals and typed
+# test splits, and news and SQuAD questions asked of each other's corpus (certain
+# off-corpus questions).
 eval: setup
 	$(BIN)/qa eval tests/gold/test.jsonl
 	$(BIN)/qa eval data/squad/test.jsonl --corpus data/squad/articles
+	$(BIN)/qa eval data/manuals/test.jsonl --corpus data/manuals/manuals
+	$(BIN)/qa eval data/typed/test.jsonl --corpus data/squad/articles
 	$(BIN)/qa eval data/squad/cross_test.jsonl
 	$(BIN)/qa eval tests/gold/cross_test.jsonl --corpus data/squad/articles
 
 # Learn the answer model (src/qa/models/answer_model.json) from the training questions of
-# both domains, its thresholds from their dev questions; about 20 minutes on 2 cores the
-# first time (extracting features), 2 once they are cached. Never run by `make test`.
+# the four domains, its thresholds from their dev questions; about 20 minutes on 2 cores
+# the first time (extracting features), 2 once they are cached. Never run by `make test`.
 train: setup
 	$(BIN)/pip install --quiet -e '.[train]'
 	$(BIN)/python train/check_splits.py
