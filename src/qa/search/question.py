@@ -124,14 +124,22 @@ def search_terms(
 ) -> list[str]:
     """The question's BM25 terms: its own, the inflections of them that the corpus uses,
     and acronyms defined in the corpus expanded both ways (the articles name an
-    organisation in full in one place and by acronym in another). With `roles` (a "who"
+    organisation in full in one place and by acronym in another); a word it never uses,
+    its one-edit respellings it does. With `roles` (a "who"
     question), a verb naming a role brings the nouns for it that the corpus uses: "Who
     chairs ..." searches "chairperson" too, and "who heads ..." "chair"."""
     terms = tokenize(question)
     present = set(terms)
     extra: list[str] = []
     for term in terms:
-        extra.extend(sorted(_forms(term, vocabulary, roles) - present - set(extra)))
+        forms = _forms(term, vocabulary, roles)
+        if forms == {term} and term not in vocabulary:
+            # A word the corpus never uses: the words it uses one edit away are searched
+            # too ("oficer" -> "officer", typed misspelt). Only searched: the term stays
+            # unknown to coverage and to the answer model, since "mayor" one edit from
+            # "major" is no misspelling, and a question about a mayor stays unanswerable.
+            forms |= respellings(term, vocabulary)
+        extra.extend(sorted(forms - present - set(extra)))
     for acronym, full in acronyms.items():
         full_terms = tokenize(full)
         if acronym in present:
@@ -142,12 +150,9 @@ def search_terms(
 
 
 def _forms(term: str, vocabulary: Collection[str], roles: bool) -> set[str]:
-    """`term`'s inflections the corpus uses, or the words it uses one edit away when it uses
-    none ("oficer" -> "officer": a word typed misspelt); with `roles`, the role nouns it
-    uses for a role verb (language.ROLE_VERBS)."""
+    """`term`'s inflections the corpus uses; with `roles`, the role nouns it uses for a
+    role verb (language.ROLE_VERBS)."""
     forms = variants(term, vocabulary)
-    if forms == {term} and term not in vocabulary:
-        forms |= respellings(term, vocabulary)
     if roles:
         forms |= {noun for noun in role_nouns(term) if noun in vocabulary}
     return forms
