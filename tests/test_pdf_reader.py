@@ -440,3 +440,24 @@ def test_a_man_pages_bold_section_names_are_headings(tmp_path: Path):
     ]
     headings = [(p, p.level) for p in paragraphs if isinstance(p, Heading)]
     assert headings == [("NAME", 1), ("DESCRIPTION", 1), ("OPTIONS", 1), ("Exit Status", 2)]
+
+
+def test_a_number_wrapped_to_the_start_of_a_line_is_no_list_item(tmp_path: Path):
+    # bc's manual: "... the default SCALE is set to" / "20. The math functions ...": the
+    # sentence runs on; a numbered line after a sentence's end is still an item.
+    lines = [
+        "If calc is invoked with the -l option, a math library is preloaded and its scale "
+        "is set to",
+        "20. The math functions use the scale set.",
+        "The steps are these ones, in order:",
+        "1. Open the file and read it.",
+        "2. Close the file when done.",
+    ]
+    page = [Placed(text, 72, 700 - 14 * i) for i, text in enumerate(lines)]
+    paragraphs = read_pdf(write_placed_pdf(tmp_path / "calc.pdf", [page])).pages[0]
+    assert (
+        "If calc is invoked with the -l option, a math library is preloaded and its scale is "
+        "set to 20. The math functions use the scale set." in paragraphs
+    )
+    assert "1. Open the file and read it." in paragraphs
+    assert "2. Close the file when done." in paragraphs

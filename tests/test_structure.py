@@ -78,7 +78,8 @@ File: calc.info,  Node: Limits,  Prev: Options,  Up: Top
 ********
 
    The following are the limits currently in place for this 'calc'
-processor.  The largest number of digits in a single number is
+processor.  With the math library, the default scale is set to
+20.  The largest exponent is the largest C long.  The largest number of digits in a single number is
 2147483647, and the largest scale that a computation may carry is the
 same.  This version doesn't handle numbers written in bases above
 sixteen on input.
@@ -172,6 +173,8 @@ def test_an_option_and_its_indented_description_are_one_line(manual_folder: Path
     assert "'-q, --quiet': Do not print the normal welcome banner when the program starts." in lines
     # The example command under an option stays a line of its own, not glued to prose.
     assert "calc -l prog.calc" in lines
+    # A number wrapped to a line's start ("set to" / "20.  The ...") is no list item.
+    assert any("the default scale is set to 20. The largest" in line for line in lines)
 
 
 def test_each_passage_stands_under_one_section_named_in_its_context(manual_folder: Path):

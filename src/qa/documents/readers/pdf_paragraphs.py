@@ -31,6 +31,10 @@ _NUMBERED = re.compile(
 )
 # A list item or a command-line option: "• text", "- text", "2) text", "(b) text",
 # "-q, --quiet   print nothing".
+# A numbered or lettered item ("20. ", "(a) "), which wrapped text can start a line with,
+# and the end of a line that an item may follow.
+_NUMBER_ITEM = re.compile(r"^\(?(?:\d{1,2}|[a-z])[.)]\s")
+_ENDS_CLAUSE = re.compile(r"[.!?:;。！？：；][\"'”’)]*\s*$")
 _ITEM = re.compile(r"^(?:[•◦▪▫‣●○■□►▸–—*·-]\s|\(?(?:\d{1,2}|[a-z])[.)]\s|-{1,2}[A-Za-z0-9?])")
 
 
@@ -211,7 +215,9 @@ def _breaks(previous: Line, line: Line, leading: _Leading, item_x: float | None)
     """Whether the layout ends the paragraph between `previous` and `line`."""
     size = max(line.size, 1.0)
     if _ITEM.match(line.text):
-        return True
+        # "... the default SCALE is set to" / "20. The math functions ...": a number that
+        # wrapped to the line's start, not an item, when the line before runs on.
+        return not (_NUMBER_ITEM.match(line.text) and not _ENDS_CLAUSE.search(previous.text))
     if abs(previous.size - line.size) > (LARGER - 1) * max(previous.size, line.size):
         return True
     hanging = item_x is not None and line.x >= item_x + 0.8 * size

@@ -50,6 +50,8 @@ _NAVIGATION = (
 # A line opening a list item, which starts a paragraph of its own even in wrapped text.
 _LIST_ITEM = re.compile(r"^\s*([-*•+]|\d{1,3}[.)]|[a-z][.)])\s+\S")
 _OPTION_AND_TEXT = re.compile(r"^\s*(--?\w[\w=\[\]-]*(?:,\s*--?\w[\w=\[\]-]*)*)\s{2,}(\S.*)$")
+_NUMBER_ITEM = re.compile(r"^\s*(\d{1,3}|[a-z])[.)]\s")
+_ENDS_CLAUSE = re.compile(r"[.!?:;][\"'”’)\]]*$")
 _NUMBERED = re.compile(r"^(\d+|[A-Z])(\.\d+)*\.?\s+\S")
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*$")
 
@@ -240,7 +242,11 @@ def _prose(block: list[str]) -> list[str]:
     current = ""
     for line in block:
         text = line.strip()
-        if current and _LIST_ITEM.match(line):
+        # A list item starts a paragraph, but a number the text wrapped to the line's start
+        # ("... is set to" / "20. The functions ...") continues the one before.
+        if current and _LIST_ITEM.match(line) and not (
+            _NUMBER_ITEM.match(line) and not _ENDS_CLAUSE.search(current)
+        ):
             paragraphs.append(current)
             current = ""
         if current.endswith("\u2010") and text[:1].isalpha():
