@@ -265,6 +265,10 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = (".", "!", "?", "。", "！", "？")
+# A line that ends a sentence, or a clause (then a list item may follow it), closing quotes
+# and brackets aside: what the readers test a printed line against.
+ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)\]）]*\s*$")
+ENDS_CLAUSE = re.compile(r"[.!?:;。！？：；][\"'”’)\]）]*\s*$")
 # A heading is short: longer lines without closing punctuation are list items or captions.
 HEADING_WORDS = 10
 # "Who wrote ...?", "What is the title of ...?": questions about a document's metadata.

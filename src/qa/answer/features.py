@@ -24,7 +24,6 @@ from ..encoder.interface import Reading
 from ..language import (
     asks_for_code,
     asks_for_metadata,
-    asks_several,
     identifiers,
     is_furniture,
     is_lead_in,
@@ -321,9 +320,9 @@ def _own_features(
         "asks_person_has_name": float(kind == "person" and bool(new_names)),
         "asks_place_has_name": float(kind == "place" and bool(new_names)),
         "asks_identifier_has_identifier": float(
-            question.asks_identifier and bool(identifiers(c.text) - identifiers(question.text))
+            question.asks_identifier and bool(identifiers(c.text) - question.identifiers)
         ),
-        "asks_several_joins_names": float(asks_several(question.text) and joins_names(c.text)),
+        "asks_several_joins_names": float(question.asks_several and joins_names(c.text)),
         "asks_reason": float(kind == "reason"),
         "asks_other": float(kind == "other"),
         "lead_in": float(is_lead_in(c.text) and not c.pair),

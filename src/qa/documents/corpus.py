@@ -55,12 +55,7 @@ class Document:
         # Rows read back from documents.jsonl carry pages and sections as lists.
         if not isinstance(self.pages, tuple):
             object.__setattr__(self, "pages", tuple(self.pages))
-        if self.sections and not isinstance(self.sections[0], tuple):
-            object.__setattr__(
-                self, "sections", tuple((int(a), int(b), str(c)) for a, b, c in self.sections)
-            )
-        elif not isinstance(self.sections, tuple):
-            object.__setattr__(self, "sections", tuple(self.sections))
+        object.__setattr__(self, "sections", tuple((a, b, c) for a, b, c in self.sections))
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page that `offset` of `text` is on, or None when unpaged."""

@@ -18,6 +18,8 @@ from ..language import (
     AnswerKind,
     answer_kind,
     asks_identifier,
+    asks_several,
+    identifiers,
     names,
     role_nouns,
 )
@@ -48,8 +50,11 @@ class Question:
     # Informative terms (no stopwords, no question framing), IDF-weighted.
     terms: tuple[Term, ...]
     kind: AnswerKind
-    # It asks for an option, command, variable, function or file name (language.py).
+    # It asks for an option, command, variable, function or file name, and the ones it
+    # names itself; it asks for several things at once ("Which two ...?"). language.py.
     asks_identifier: bool
+    identifiers: frozenset[str]
+    asks_several: bool
     # Every token of the question, stopwords included: what an answer must add to.
     tokens: frozenset[str]
     names: frozenset[str]
@@ -101,6 +106,8 @@ def analyze(
         terms=tuple(weighted_terms(text, bm25, acronyms, roles=kind == "person")),
         kind=kind,
         asks_identifier=asks_identifier(text),
+        identifiers=frozenset(identifiers(text)),
+        asks_several=asks_several(text),
         tokens=frozenset(tokens),
         names=frozenset(found),
         unknown_names=(

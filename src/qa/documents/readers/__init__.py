@@ -13,34 +13,45 @@ the rest of the folder is indexed either way.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 from .base import Extracted, Heading, ReadError, read_text_file
-from .html import read_html
-from .markdown import read_markdown
-from .pdf import read_pdf
-from .plain import read_plain
-from .word import read_docx
 
-READERS: dict[str, Callable[[Path], Extracted]] = {
-    ".txt": read_plain,
-    ".md": read_markdown,
-    ".markdown": read_markdown,
-    ".html": read_html,
-    ".htm": read_html,
-    ".pdf": read_pdf,
-    ".docx": read_docx,
+# Each suffix's reader, as "module.function" of this package. A module is imported when a
+# file of its format is first read: lxml and pypdf cost about 250 ms to import, which
+# `qa --help` and a corpus without HTML or PDF never need to pay.
+READERS: dict[str, str] = {
+    ".txt": "plain.read_plain",
+    ".md": "markdown.read_markdown",
+    ".markdown": "markdown.read_markdown",
+    ".html": "html.read_html",
+    ".htm": "html.read_html",
+    ".pdf": "pdf.read_pdf",
+    ".docx": "word.read_docx",
 }
+
+
+def reader_for(suffix: str) -> Callable[[Path], Extracted] | None:
+    """The reader of files with `suffix` (lower case), or None for an unsupported one."""
+    name = READERS.get(suffix)
+    if name is None:
+        return None
+    module, function = name.rsplit(".", 1)
+    reader: Callable[[Path], Extracted] = getattr(
+        importlib.import_module(f".{module}", __name__), function
+    )
+    return reader
 
 
 def read(path: Path) -> Extracted:
     """Read `path` with the reader for its suffix. Raises ReadError, or OSError when the
     file cannot be opened at all."""
-    reader = READERS.get(path.suffix.lower())
+    reader = reader_for(path.suffix.lower())
     if reader is None:
         raise ReadError(f"unsupported file type {path.suffix or '(none)'}")
     return reader(path)
 
 
-__all__ = ["READERS", "Extracted", "Heading", "ReadError", "read", "read_text_file"]
+__all__ = ["READERS", "Extracted", "Heading", "ReadError", "read", "read_text_file", "reader_for"]

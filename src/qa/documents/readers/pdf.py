@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ...language import ENDS_SENTENCE
 from .base import Extracted, ReadError, clean_text, first_line, iso_date
 from .pdf_layout import Line, PageLines, page_lines
 from .pdf_paragraphs import LARGER, Style, is_numbered_heading, paragraphs, style_of
@@ -86,7 +87,6 @@ _ROMAN = re.compile(
 _NUMBERED_END = re.compile(r"^\s*\d{1,4}\s|\s\d{1,4}\s*$")
 # A man page's header, its name at both ends: "LS(1) User Commands LS(1)".
 _MAN_HEADER = re.compile(r"^(\S+ ?\(\d\w*\))\s.*\s\1$")
-_ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)]*\s*$")
 
 
 def _without_furniture(pages: list[PageLines]) -> tuple[list[list[Line]], str | None]:
@@ -153,7 +153,7 @@ def _edge_lines(page: PageLines) -> dict[int, tuple[int, bool]]:
     edge: dict[int, tuple[int, bool]] = {}
     for side, banded, outer in ((0, top, order[:near]), (1, bottom, order[-near:])):
         for i in banded or outer:
-            if not _ENDS_SENTENCE.search(lines[i].text):
+            if not ENDS_SENTENCE.search(lines[i].text):
                 edge.setdefault(i, (side, bool(banded)))
     return edge
 
@@ -314,6 +314,6 @@ def _first_page_line(pages: list[list[Line]]) -> str | None:
     if len(first) < 2:
         return None
     text = first[0].text
-    if _ENDS_SENTENCE.search(text) or len(text.split()) > 12 or is_numbered_heading(text):
+    if ENDS_SENTENCE.search(text) or len(text.split()) > 12 or is_numbered_heading(text):
         return None
     return text

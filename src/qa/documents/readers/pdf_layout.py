@@ -305,6 +305,7 @@ def _get(dictionary: Any, key: str) -> Any:
         return None
 
 
+_Font: Any
 try:  # pypdf's reading of a font dict: its encoding, ToUnicode map and glyph widths
     from pypdf.generic._font import Font as _Font
 except ImportError:  # pragma: no cover - another pypdf: its own runs, as before

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ...language import HEADING_WORDS
+from ...language import ENDS_CLAUSE, ENDS_SENTENCE, HEADING_WORDS
 from .base import Heading
 from .pdf_layout import Line
 
@@ -22,7 +22,6 @@ from .pdf_layout import Line
 LARGER = 1.15
 # A heading in a large font may run longer than a numbered one (a report's title).
 _LARGE_HEADING_WORDS = 15
-_ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)]*\s*$")
 _STATES = re.compile(r"[.!。！][\"'”’)]*\s*$")
 # "4.3 Encoding functions", "A.2 Licence", "1. Introduction", "Chapter 4: Encoding".
 _NUMBERED = re.compile(
@@ -31,10 +30,8 @@ _NUMBERED = re.compile(
 )
 # A list item or a command-line option: "• text", "- text", "2) text", "(b) text",
 # "-q, --quiet   print nothing".
-# A numbered or lettered item ("20. ", "(a) "), which wrapped text can start a line with,
-# and the end of a line that an item may follow.
+# A numbered or lettered item ("20. ", "(a) "), which wrapped text can start a line with.
 _NUMBER_ITEM = re.compile(r"^\(?(?:\d{1,2}|[a-z])[.)]\s")
-_ENDS_CLAUSE = re.compile(r"[.!?:;。！？：；][\"'”’)]*\s*$")
 _ITEM = re.compile(r"^(?:[•◦▪▫‣●○■□►▸–—*·-]\s|\(?(?:\d{1,2}|[a-z])[.)]\s|-{1,2}[A-Za-z0-9?])")
 
 
@@ -112,7 +109,7 @@ class Style:
             return False
         if abs(line.x - self.margin) > 0.5 * max(line.size, 1.0) or line.size < 0.9 * self.body:
             return False
-        if _ENDS_SENTENCE.search(text) or text.endswith((",", ";", ":")) or _ITEM.match(text):
+        if ENDS_SENTENCE.search(text) or text.endswith((",", ";", ":")) or _ITEM.match(text):
             return False
         return text.isupper() or _title_case(text)
 
@@ -217,7 +214,7 @@ def _breaks(previous: Line, line: Line, leading: _Leading, item_x: float | None)
     if _ITEM.match(line.text):
         # "... the default SCALE is set to" / "20. The math functions ...": a number that
         # wrapped to the line's start, not an item, when the line before runs on.
-        return not (_NUMBER_ITEM.match(line.text) and not _ENDS_CLAUSE.search(previous.text))
+        return not (_NUMBER_ITEM.match(line.text) and not ENDS_CLAUSE.search(previous.text))
     if abs(previous.size - line.size) > (LARGER - 1) * max(previous.size, line.size):
         return True
     hanging = item_x is not None and line.x >= item_x + 0.8 * size
@@ -225,7 +222,7 @@ def _breaks(previous: Line, line: Line, leading: _Leading, item_x: float | None)
         return True
     if item_x is not None:
         return line.x < item_x - 0.3 * size
-    return line.x > previous.x + 0.8 * size and bool(_ENDS_SENTENCE.search(previous.text))
+    return line.x > previous.x + 0.8 * size and bool(ENDS_SENTENCE.search(previous.text))
 
 
 # An option's description may stand a little apart under it (groff's man pages set it a

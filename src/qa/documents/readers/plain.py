@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ...language import ENDS_CLAUSE
 from .base import Extracted, Heading, decode_text
 
 _INFO_MARKERS = re.compile(rb"\x00\x08\[[^\x00]*\x00\x08\]")
@@ -51,9 +52,7 @@ _NAVIGATION = (
 _LIST_ITEM = re.compile(r"^\s*([-*•+]|\d{1,3}[.)]|[a-z][.)])\s+\S")
 _OPTION_AND_TEXT = re.compile(r"^\s*(--?\w[\w=\[\]-]*(?:,\s*--?\w[\w=\[\]-]*)*)\s{2,}(\S.*)$")
 _NUMBER_ITEM = re.compile(r"^\s*(\d{1,3}|[a-z])[.)]\s")
-_ENDS_CLAUSE = re.compile(r"[.!?:;][\"'”’)\]]*$")
 _NUMBERED = re.compile(r"^(\d+|[A-Z])(\.\d+)*\.?\s+\S")
-_ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*$")
 
 
 def read_plain(path: Path) -> Extracted:
@@ -221,7 +220,7 @@ def _block_paragraphs(block: list[str], width: int) -> list[str]:
     if (
         rest
         and len(first.strip()) <= 0.6 * width
-        and not _ENDS_SENTENCE.search(first.strip())
+        and not ENDS_CLAUSE.search(first.strip())
         and all(_indent(line) > _indent(first) for line in rest)
     ):
         description = _prose(rest)
@@ -245,7 +244,7 @@ def _prose(block: list[str]) -> list[str]:
         # A list item starts a paragraph, but a number the text wrapped to the line's start
         # ("... is set to" / "20. The functions ...") continues the one before.
         if current and _LIST_ITEM.match(line) and not (
-            _NUMBER_ITEM.match(line) and not _ENDS_CLAUSE.search(current)
+            _NUMBER_ITEM.match(line) and not ENDS_CLAUSE.search(current)
         ):
             paragraphs.append(current)
             current = ""
