@@ -24,8 +24,9 @@ ENCODERS: tuple[Encoder, ...] = ("onnx", "torch")
 
 # The index format changes when the files in an index folder change shape. 5: BM25
 # arrays in .npy files of their own, JSONL line offsets (index_store.py). 6: each
-# document keeps its sections (headings and where they stand).
-INDEX_FORMAT_VERSION = 6
+# document keeps its sections (headings and where they stand). 7: and what its pages
+# are (slides, rows) and the numbers they are cited by.
+INDEX_FORMAT_VERSION = 7
 
 
 # The passages one question may cite (-k, the API, the UI's slider within it).
@@ -154,6 +155,15 @@ class Settings:
     # over this. On 2 cores two workers of one thread embedded 104 passages a second,
     # one of two threads 93, the in-process build 112 (docs/BENCHMARKS.md).
     ray_worker_cpus: int = 1
+    # Scanned pages and images (documents/ocr.py): rendered at ocr_dpi and read by
+    # Tesseract in ocr_language; each page's words kept in ocr_cache_dir by the file's
+    # SHA-256, so no page is read twice, whichever index reads it. None: the user's cache
+    # folder (~/.cache/qa/ocr, or under XDG_CACHE_HOME); QA_OCR_CACHE sets it. 300 dpi is
+    # what Tesseract is trained for: on test scans at 150 dpi it misread more words
+    # (docs/OCR.md).
+    ocr_dpi: int = 300
+    ocr_language: str = "eng"
+    ocr_cache_dir: Path | None = None
 
     INDEX_FIELDS: ClassVar[tuple[str, ...]] = (
         "model",
@@ -175,7 +185,7 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR / QA_UPLOADS_DIR /
-        QA_HOST / QA_PORT / QA_MAX_FILE_MB / QA_ENCODER, then explicit overrides (None
+        QA_HOST / QA_PORT / QA_MAX_FILE_MB / QA_ENCODER / QA_OCR_CACHE, then explicit overrides (None
         means "not given")."""
         values: dict[str, Any] = {}
         if os.environ.get("QA_MODEL"):
@@ -186,6 +196,10 @@ class Settings:
             values["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
         if os.environ.get("QA_UPLOADS_DIR"):
             values["uploads_dir"] = Path(os.environ["QA_UPLOADS_DIR"])
+        if os.environ.get("QA_OCR_CACHE"):
+            values["ocr_cache_dir"] = Path(os.environ["QA_OCR_CACHE"])
+        elif os.environ.get("XDG_CACHE_HOME"):
+            values["ocr_cache_dir"] = Path(os.environ["XDG_CACHE_HOME"]) / "qa" / "ocr"
         if os.environ.get("QA_AUTH"):
             values["auth"] = os.environ["QA_AUTH"]
         if os.environ.get("QA_HOST"):
@@ -210,6 +224,12 @@ class Settings:
     def index_params(self) -> dict[str, Any]:
         """The settings an index is built with, as stored in its manifest."""
         return {name: getattr(self, name) for name in self.INDEX_FIELDS}
+
+    def ocr_cache_path(self) -> Path:
+        """Where the words of scanned pages are kept (ocr_cache_dir)."""
+        if self.ocr_cache_dir is not None:
+            return Path(self.ocr_cache_dir).expanduser()
+        return Path.home() / ".cache" / "qa" / "ocr"
 
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1_000_000)

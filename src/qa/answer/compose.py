@@ -45,6 +45,12 @@ class Citation:
         return self.document.page_at(self.hit.chunk.start)
 
     @property
+    def where(self) -> str:
+        """The page as the document's kind names it: "p. 3", "slide 4", "row 12" ("" for
+        an unpaged document)."""
+        return self.document.cite_pages([self.page]) if self.page else ""
+
+    @property
     def section(self) -> str | None:
         """The section the passage stands in ("4 Encoding › 4.3 Encoding functions"), or
         None for a document without headings."""
@@ -55,7 +61,7 @@ class Citation:
     def label(self) -> str:
         """How the passage is cited: "Manual, § 4.3 Encoding functions, p. 15 (2023-04-24)"."""
         section = f", § {self.section}" if self.section else ""
-        page = f", p. {self.page}" if self.page else ""
+        page = f", {self.where}" if self.page else ""
         date = f" ({self.document.date})" if self.document.date else ""
         return f"{self.document.title}{section}{page}{date}"
 
@@ -119,6 +125,9 @@ class Answer:
                     "source": c.document.source,
                     "author": c.document.author,
                     "page": c.page,
+                    # What the page is, and how the citation names it ("slide 4").
+                    "page_kind": c.document.page_kind if c.page else None,
+                    "where": c.where or None,
                     "section": c.section,
                     "chunk_id": c.hit.chunk.id,
                     "start": c.hit.chunk.start,

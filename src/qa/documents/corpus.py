@@ -9,13 +9,15 @@ into that text.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import hashlib
 import os
 import re
 import stat
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -50,12 +52,32 @@ class Document:
     # The headings of the document's structure: (offset in `text` where the heading line
     # starts, level, heading text), in text order. Empty for a document without any.
     sections: tuple[tuple[int, int, str], ...] = ()
+    # What a page is ("page", "slide", "row": readers.base.Extracted.page_kind), and the
+    # number each page is cited by where that is not its position (a row's number in its
+    # sheet); empty when it is.
+    page_kind: str = "page"
+    page_labels: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         # Rows read back from documents.jsonl carry pages and sections as lists.
         if not isinstance(self.pages, tuple):
             object.__setattr__(self, "pages", tuple(self.pages))
+        if not isinstance(self.page_labels, tuple):
+            object.__setattr__(self, "page_labels", tuple(self.page_labels))
         object.__setattr__(self, "sections", tuple((a, b, c) for a, b, c in self.sections))
+
+    def cite_pages(self, pages: Iterable[int]) -> str:
+        """Pages (1-based positions) as a citation names them: "p. 3", "pp. 2, 5",
+        "slide 4", "rows 12, 15" ("" for none)."""
+        numbers = sorted(set(pages))
+        if not numbers:
+            return ""
+        if self.page_labels:
+            numbers = [
+                self.page_labels[p - 1] if p <= len(self.page_labels) else p for p in numbers
+            ]
+        one, many = PAGE_NAMES.get(self.page_kind, PAGE_NAMES["page"])
+        return f"{one if len(numbers) == 1 else many} {', '.join(map(str, numbers))}"
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page that `offset` of `text` is on, or None when unpaged."""
@@ -94,6 +116,10 @@ class Document:
         tested against. Worked out on first use and kept with the document, which lives as
         long as its index: a long PDF is not tokenized again for each question."""
         return frozenset(tokenize(f"{self.title} {self.text}"))
+
+
+# How a citation names a page of each kind, one and several.
+PAGE_NAMES = {"page": ("p.", "pp."), "slide": ("slide", "slides"), "row": ("row", "rows")}
 
 
 # An upload's name in the corpus starts with this folder: its citations and the documents
@@ -139,10 +165,10 @@ def load_documents(
     documents: list[Document] = []
     for file in files:
         read = read_file(file, max_file_bytes)
-        if isinstance(read, Document):
-            documents.append(read)
-        else:
+        if isinstance(read, str):
             warnings.append(read)
+        else:
+            documents.extend(read)
     return sorted_documents(root, documents, warnings), warnings
 
 
@@ -203,10 +229,11 @@ def corpus_root(folder: Path | str) -> Path:
 
 def read_file(
     file: CorpusFile, max_file_bytes: int | None, opened: Path | None = None
-) -> Document | str:
-    """One file of `corpus_files` as a Document, or the one-line warning saying why it is
-    skipped. `opened` is where to open it (default file.path, the path recorded and
-    named): a worker on a cluster opens the absolute path of the file its driver lists."""
+) -> list[Document] | str:
+    """One file of `corpus_files` as its Documents (the file's own, then one per
+    attachment read: `read_document`), or the one-line warning saying why it is skipped.
+    `opened` is where to open it (default file.path, the path recorded and named): a
+    worker on a cluster opens the absolute path of the file its driver lists."""
     name, path, size, doc_id = file.path, opened or file.path, file.size, file.doc_id
     if max_file_bytes is not None and size > max_file_bytes:
         return (
@@ -214,14 +241,15 @@ def read_file(
             "limit (raise it with QA_MAX_FILE_MB or Settings.max_file_mb)."
         )
     try:
-        document = _read_document(path, doc_id, str(name))
+        documents = _read_documents(path, doc_id, str(name))
     except ReadError as e:
         return f"Skipped {name}: {e}."
     except OSError as e:
         return f"Skipped {name}: cannot read it ({e.strerror or e})."
+    document = documents[0]
     if not document.text.strip():
         return f"Skipped {name}: no text."
-    text_bytes = len(document.text.encode("utf-8"))
+    text_bytes = sum(len(d.text.encode("utf-8")) for d in documents)
     if max_file_bytes is not None and text_bytes > max_file_bytes:
         # A Word file is a zip: a small file can hold far more text than its size.
         return (
@@ -229,7 +257,7 @@ def read_file(
             f"{_megabytes(max_file_bytes)} limit (raise it with QA_MAX_FILE_MB or "
             "Settings.max_file_mb)."
         )
-    return document
+    return [d for d in documents if d.text.strip()]
 
 
 # When no file of a corpus is readable, the error names this many of the reasons.
@@ -276,12 +304,37 @@ def sorted_documents(
 
 def read_document(path: Path, doc_id: str) -> Document:
     """One file as a Document. Raises ReadError (or OSError) when it cannot be read."""
-    return _read_document(path, doc_id, str(path))
+    return _read_documents(path, doc_id, str(path))[0]
 
 
-def _read_document(path: Path, doc_id: str, shown: str) -> Document:
+def _read_documents(path: Path, doc_id: str, shown: str) -> list[Document]:
+    """The file's Document, then its attachments' (an e-mail's): each named
+    "<file's id>#<attachment's file name>" and cited by its own title, with the file it
+    came in as its source. An attachment that cannot be read, or of a format qa does not
+    read, is left out; attachments inside attachments are not opened."""
     extracted = read(path)
-    return document_from(doc_id, extracted, shown, file_sha256(path))
+    document = document_from(doc_id, extracted, shown, file_sha256(path))
+    documents = [document]
+    for name, data in extracted.attachments:
+        with tempfile.TemporaryDirectory(prefix="qa-attachment-") as folder:
+            # Readers choose by suffix and some need a file: a copy under its own name.
+            copy = Path(folder) / (PurePosixPath(name.replace("\\", "/")).name or "attachment")
+            copy.write_bytes(data)
+            try:
+                inner = read(copy)
+            except (ReadError, OSError):
+                continue
+        inner.attachments = []
+        inner.title = inner.title or _title_from_id(copy.stem)
+        attached = document_from(
+            f"{doc_id}#{copy.stem}",
+            inner,
+            f"{shown}#{copy.name}",
+            hashlib.sha256(data).hexdigest(),
+        )
+        source = f"attached to “{document.title}”"
+        documents.append(dataclasses.replace(attached, source=source))
+    return documents
 
 
 # A file whose size and modification time are the ones recorded keeps its recorded
@@ -396,6 +449,8 @@ def document_from(doc_id: str, extracted: Extracted, path: str, sha256: str) -> 
             author=extracted.author,
             pages=pages,
             sections=sections,
+            page_kind=extracted.page_kind,
+            page_labels=tuple(extracted.page_labels or ()),
         )
     if extracted.has_header:
         parsed = parse_document(doc_id, "\n".join(extracted.paragraphs), path=path)

@@ -50,7 +50,7 @@ from .shards import (
     TEXT_COLUMNS,
     PassageEncoder,
     PassageShard,
-    document_from_json,
+    documents_from_json,
     passage_shard,
     read_files,
     shard_from_row,
@@ -135,7 +135,7 @@ class RayBuild:
         documents = []
         for _, document, warning in sorted(results, key=lambda r: r[0]):
             if document is not None:
-                documents.append(document_from_json(document))
+                documents.extend(documents_from_json(document))
             elif warning is not None:
                 warnings.append(warning)
         documents = sorted_documents(root, documents, warnings)

@@ -76,12 +76,13 @@ def read_files(batch: pa.Table, folders: list[str], max_file_bytes: int | None) 
         strict=True,
     ):
         read = read_file(CorpusFile(Path(shown), size, name), max_file_bytes, Path(opened))
-        if isinstance(read, Document) and sha256 not in (None, "unreadable", read.sha256):
+        if not isinstance(read, str) and sha256 not in (None, "unreadable", read[0].sha256):
             raise CorpusError(
                 f"{shown} on the Ray node {_node()} is not the file the driver read (its "
                 "SHA-256 differs): every node must see the same corpus folder."
             )
-        documents.append(json.dumps(asdict(read)) if isinstance(read, Document) else None)
+        # The file's documents (an e-mail's attachments are documents of their own).
+        documents.append(None if isinstance(read, str) else json.dumps([asdict(d) for d in read]))
         warnings.append(read if isinstance(read, str) else None)
     return pa.table(
         {
@@ -157,6 +158,11 @@ def shard_from_row(table: pa.Table, i: int) -> PassageShard:
 
 def document_from_json(text: str) -> Document:
     return Document(**json.loads(text))
+
+
+def documents_from_json(text: str) -> list[Document]:
+    """A file's documents, as `read_files` writes them."""
+    return [Document(**row) for row in json.loads(text)]
 
 
 class PassageEncoder:

@@ -1,5 +1,6 @@
 """A cited PDF page as printed: the page rendered to a PNG by pdfium, with the quoted
-text highlighted over the characters that print it.
+text highlighted over the characters that print it; a scanned page (or an image of one)
+is marked over the words OCR read on it, from the OCR cache (documents/ocr.py).
 
 The quote comes from the index, whose text pypdf extracted (line breaks joined, a
 hyphen at a line break dropped, running headers removed), while pdfium reports the page
@@ -19,13 +20,13 @@ import functools
 import io
 import logging
 import os
-import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..digest import file_sha256
+from ..documents.ocr import PDFIUM_LOCK, OcrPage, cached_page
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,12 @@ Box = tuple[float, float, float, float]  # left, bottom, right, top in PDF point
 
 # pdfium may not be called from two threads at once, even on two documents (it crashes
 # or corrupts the process: pypdfium2's "Incompatibility with Threading"), and the UI
-# answers several questions in parallel threads. One render at a time, process-wide.
-_PDFIUM = threading.Lock()
+# answers several questions in parallel threads, and reads uploads (whose scans are
+# rendered for OCR). One call at a time, process-wide: the lock the readers take too.
+_PDFIUM = PDFIUM_LOCK
+
+# Images of pages (scans, photos), drawn from the file and marked over their OCR'd words.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 
 
 @dataclass(frozen=True)
@@ -93,11 +98,14 @@ def _cached_page(
 ) -> PageImage | None:
     """`page_image` for one version of the file: its time and size make a changed file
     a new key, so an old render is never shown for it."""
-    if sha256 and _file_sha256(path, mtime_ns, size) != sha256:
+    actual = _file_sha256(path, mtime_ns, size)
+    if sha256 and actual != sha256:
         log.debug("No page image for %s: the file changed since it was indexed", path)
         return None
     try:
-        return _render(path, page, quote)
+        if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES:
+            return _render_image(path, page, quote, actual or "")
+        return _render(path, page, quote, actual or "")
     except Exception as e:  # pdfium and Pillow raise many kinds on broken files
         log.debug("No page image for %s, page %d: %r", path, page, e)
         return None
@@ -112,8 +120,9 @@ def _file_sha256(path: str, mtime_ns: int, size: int) -> str | None:
         return None
 
 
-def _render(path: str, page_number: int, quote: str) -> PageImage | None:
-    """Draw the page about WIDTH_PX wide and mark the quote (None: no such page)."""
+def _render(path: str, page_number: int, quote: str, sha256: str) -> PageImage | None:
+    """Draw the page about WIDTH_PX wide and mark the quote (None: no such page): over
+    the characters that print it, or on a scanned page over the words OCR read there."""
     import pypdfium2 as pdfium
 
     with _PDFIUM:
@@ -127,13 +136,67 @@ def _render(path: str, page_number: int, quote: str) -> PageImage | None:
             scale = min(WIDTH_PX / width, MAX_HEIGHT_PX / height)
             # A copy: the bitmap's memory goes when the document is closed.
             image = page.render(scale=scale).to_pil().convert("RGB")
-            boxes = _quote_lines(page.get_textpage(), quote)
+            textpage = page.get_textpage()
+            boxes = _quote_lines(textpage, quote)
             rects = [_to_pixels(page, image.size, box) for box in boxes]
+            scanned = textpage.count_chars() == 0
         finally:
             pdf.close()
+    if scanned and (read := cached_page(sha256, page_number)) is not None:
+        rects = _scaled(quote_boxes(read, quote), read, image.size)
     if rects:
         _highlight(image, rects)
     return PageImage(_png(image), image.width, image.height, bool(rects))
+
+
+def _render_image(path: str, page_number: int, quote: str, sha256: str) -> PageImage | None:
+    """An image of a page (frame `page_number` of it) about WIDTH_PX wide, the quote
+    marked over the words OCR read there."""
+    from PIL import Image
+
+    with Image.open(path) as opened:
+        if page_number > getattr(opened, "n_frames", 1):
+            return None
+        opened.seek(page_number - 1)
+        image = opened.convert("RGB")
+    scale = min(WIDTH_PX / image.width, MAX_HEIGHT_PX / image.height)
+    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+    read = cached_page(sha256, page_number)
+    rects = _scaled(quote_boxes(read, quote), read, image.size) if read is not None else []
+    if rects:
+        _highlight(image, rects)
+    return PageImage(_png(image), image.width, image.height, bool(rects))
+
+
+def quote_boxes(page: OcrPage, quote: str) -> list[tuple[int, int, int, int]]:
+    """The boxes (left, top, right, bottom in pixels of the image OCR read), one per
+    printed line, of the OCR'd words that print `quote`; [] when the quote is not on the
+    page in full. Matched as `_quote_lines` matches characters."""
+    chars: list[str] = []
+    word_of: list[int] = []
+    for i, word in enumerate(page.words):
+        chars.extend(word.text + " ")
+        word_of.extend([i] * (len(word.text) + 1))
+    page_key, at = _key(chars)
+    quote_key, _ = _key(quote)
+    found = page_key.find(quote_key) if quote_key else -1
+    if found < 0:
+        return []
+    first, last = word_of[at[found]], word_of[at[found + len(quote_key) - 1]]
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for word in page.words[first : last + 1]:
+        x, y, w, h = word.box
+        box = lines.setdefault((*word.paragraph, word.line), [x, y, x + w, y + h])
+        box[:] = [min(box[0], x), min(box[1], y), max(box[2], x + w), max(box[3], y + h)]
+    return [(a, b, c, d) for a, b, c, d in lines.values()]
+
+
+def _scaled(
+    rects: list[tuple[int, int, int, int]], read: OcrPage, size: tuple[int, int]
+) -> list[tuple[int, int, int, int]]:
+    """Boxes in pixels of the image OCR read, as pixels of the image drawn (`size`)."""
+    sx, sy = size[0] / read.width, size[1] / read.height
+    return [(round(a * sx), round(b * sy), round(c * sx), round(d * sy)) for a, b, c, d in rects]
 
 
 def _quote_lines(textpage: Any, quote: str) -> list[Box]:

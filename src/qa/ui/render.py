@@ -66,10 +66,8 @@ def citation_refs(citations: Iterable[Citation]) -> str:
     for group in by_document.values():
         document = group[0].document
         refs = " ".join(_ref(c) for c in group)
-        pages = sorted({c.page for c in group if c.page})
-        where = ""
-        if pages:
-            where = f", {'p.' if len(pages) == 1 else 'pp.'} {', '.join(map(str, pages))}"
+        pages = document.cite_pages(c.page for c in group if c.page)
+        where = f", {pages}" if pages else ""
         date = f' <span class="qa-date">({text(document.date)})</span>' if document.date else ""
         lines.append(f"<li>{refs} {text(document.title + where)}{date}</li>")
     return "".join(lines)
@@ -194,7 +192,7 @@ def _source_html(citation: Citation, score: str | None, anchor: str) -> str:
     explanation)."""
     document, hit = citation.document, citation.hit
     classes = "qa-source qa-answering" if citation.answer_span else "qa-source"
-    page = f"p. {citation.page}" if citation.page else None
+    page = citation.where or None
     section = f"§ {citation.section}" if citation.section else None
     meta = " · ".join(
         text(part) for part in (section, page, document.date, document.source) if part
@@ -225,8 +223,8 @@ def _page_html(citation: Citation) -> str:
     from .pdf_page import page_image
 
     document, chunk = citation.document, citation.hit.chunk
-    if not document.pages or not document.path:
-        return ""
+    if not document.pages or not document.path or document.page_kind != "page":
+        return ""  # slides and rows are not drawn: their text is the whole of them
     start, end = citation.answer_span or (0, len(chunk.text))
     # The sentence may begin on the page after the one the passage begins on.
     page = document.page_at(chunk.start + start) or citation.page

@@ -2,10 +2,12 @@
 
 One reader per format, each in a module of its own (as LlamaIndex keeps its readers), so
 each format's rules stand apart; chosen by suffix. Each returns the body as paragraphs
-(one per line, joined by `corpus.py`; a `Heading` marks the document's structure) and
-whatever metadata the format carries: PDF and Word keep a title, author and date in their
-properties, an HTML page in its markup, Markdown in its front matter. Plain text carries
-none, so `corpus.py` reads its header lines.
+(one per line, joined by `corpus.py`; a `Heading` marks the document's structure), or as
+pages (a PDF's pages, a presentation's slides, a spreadsheet's rows), and whatever
+metadata the format carries: PDF, Word, PowerPoint, Excel, OpenDocument and EPUB keep a
+title, author and date in their properties, an HTML page in its markup, Markdown in its
+front matter, an e-mail in its headers. Plain text and CSV carry none, so `corpus.py`
+reads a text's header lines and names a CSV after its file.
 
 A file that cannot be read raises `ReadError` with a reason fit for a one-line warning;
 the rest of the folder is indexed either way.
@@ -30,6 +32,18 @@ READERS: dict[str, str] = {
     ".htm": "html.read_html",
     ".pdf": "pdf.read_pdf",
     ".docx": "word.read_docx",
+    ".pptx": "powerpoint.read_pptx",
+    ".xlsx": "spreadsheet.read_xlsx",
+    ".csv": "spreadsheet.read_csv",
+    ".epub": "epub.read_epub",
+    ".odt": "opendocument.read_odt",
+    ".eml": "mail.read_eml",
+    # Scans and photos of pages, read by OCR (ocr.py: Tesseract, an optional install).
+    ".png": "image.read_image",
+    ".jpg": "image.read_image",
+    ".jpeg": "image.read_image",
+    ".tif": "image.read_image",
+    ".tiff": "image.read_image",
 }
 
 

@@ -41,6 +41,15 @@ class Extracted:
     author: str | None = None
     source: str | None = None
     has_header: bool = False
+    # What a page is, so a citation names it as the reader of the file would: "page" (PDF,
+    # scan), "slide" (a presentation), "row" (a spreadsheet, each row a page of its own).
+    # `page_labels`: the number each page is cited by where that is not its position (a
+    # row's number in its sheet), else None.
+    page_kind: str = "page"
+    page_labels: list[int] | None = None
+    # Files carried inside this one, read as documents of their own (an e-mail's
+    # attachments): (file name, bytes).
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def read_text_file(path: Path) -> str:
@@ -82,3 +91,33 @@ def first_line(error: BaseException) -> str:
     """The first line of an error's message (at most 120 characters), for a warning."""
     lines = str(error).strip().splitlines()
     return lines[0][:120] if lines else type(error).__name__
+
+
+# An Office file is a zip; one that unpacks to more than this is a zip bomb, not a
+# document (a 20 MB workbook of text unpacks to some 200 MB).
+MAX_UNPACKED_BYTES = 1_000_000_000
+# An Office file saved with a password is not a zip but an OLE compound file holding the
+# encrypted package (MS-OFFCRYPTO), named in UTF-16 in its directory.
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
+def check_package(path: Path, kind: str) -> None:
+    """Raise ReadError, naming `kind` ("presentation", "workbook", ...), for a zip-based
+    file that is encrypted, an old binary Office file under a new suffix, not a zip at
+    all, or a zip bomb: one line each, before the format's library sees it."""
+    import zipfile
+
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if head == _OLE_SIGNATURE:
+            if _ENCRYPTED_PACKAGE in f.read(4_000_000):
+                raise ReadError(f"an encrypted {kind} (it needs a password)")
+            raise ReadError(f"an old binary Office file, not a {path.suffix} {kind}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise ReadError(f"a damaged {kind} (not a readable zip: {first_line(e)})") from e
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ReadError(f"a {kind} that unpacks to {unpacked / 1e9:,.1f} GB, too large")

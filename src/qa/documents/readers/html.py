@@ -86,9 +86,13 @@ def read_html(path: Path) -> Extracted:
     suffix) or its first `<h1>`; the date comes from its metadata or a dateline only; the
     author and site name from its markup (trafilatura). A page in a charset it declares
     (ISO-8859-1, windows-1252, ...) is read in it; one that declares none must be UTF-8."""
+    return read_markup(decode_markup(path.read_bytes()))
+
+
+def read_markup(content: str) -> Extracted:
+    """A page's markup, decoded, as `read_html` reads it (an EPUB's chapters come here)."""
     import lxml.html
 
-    content = _decode(path.read_bytes())
     content = _XML_DECLARATION.sub("", content, count=1)
     try:
         tree = lxml.html.document_fromstring(content)
@@ -119,7 +123,7 @@ def read_html(path: Path) -> Extracted:
     )
 
 
-def _decode(raw: bytes) -> str:
+def decode_markup(raw: bytes) -> str:
     """The page as text, in the charset its BOM or markup declares, else UTF-8."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = raw.decode("utf-16")

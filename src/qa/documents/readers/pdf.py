@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ...language import ENDS_SENTENCE
+from ...log import to_stderr
 from .base import Extracted, ReadError, clean_text, first_line, iso_date
 from .pdf_layout import Line, PageLines, page_lines
 from .pdf_paragraphs import LARGER, Style, is_numbered_heading, paragraphs, style_of
@@ -20,8 +21,10 @@ from .pdf_paragraphs import LARGER, Style, is_numbered_heading, paragraphs, styl
 def read_pdf(path: Path) -> Extracted:
     """A PDF through pypdf: the text of each page, its lines joined into paragraphs.
 
+    A page without a text layer that prints an image is a scan, read by OCR (ocr.py).
+
     Raises ReadError for a file that is encrypted, damaged or truncated, or that has no
-    text layer (a scan: its pages are images, and qa does no OCR)."""
+    text on any page (nor a scan that OCR could read)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -59,10 +62,82 @@ def read_pdf(path: Path) -> Extracted:
     # subtitle and authors are no headings of sections (see `paragraphs`).
     title_page = next((p for p, lines in enumerate(kept) if lines), -1) if heading else -1
     pages = [paragraphs(lines, style, title_page=p == title_page) for p, lines in enumerate(kept)]
+    _read_scans(path, pages, [i for i, page in enumerate(printed) if not page.lines])
     if not any(p for p in pages):
-        raise ReadError("no text layer (a scanned PDF? qa does no OCR)")
+        raise ReadError("no text layer, and no scanned image on its pages")
     title = title or heading or running or _first_page_line(kept)
     return Extracted(pages=pages, title=title, author=author, date=date)
+
+
+def _read_scans(path: Path, pages: list[list[str]], textless: list[int]) -> None:
+    """Fill in `pages` (0-based) without a text layer that print an image: a scan, read
+    by OCR (ocr.py). Without Tesseract a wholly scanned file is skipped, saying how to
+    install it; a file that has text on other pages is read without its scans, saying so.
+    """
+    from ...digest import file_sha256
+    from ..ocr import INSTALL_HINT, ocr_pages
+    from ..ocr import missing as ocr_missing
+
+    scanned = _image_pages(path, textless)
+    if not scanned:
+        return
+    if any(pages) and (reason := ocr_missing()):
+        to_stderr(
+            f"Reading {path.name} without its {len(scanned)} scanned "
+            f"{'page' if len(scanned) == 1 else 'pages'}: {reason}; {INSTALL_HINT}."
+        )
+        return
+    read = ocr_pages(path.name, file_sha256(path), [i + 1 for i in scanned], _renderer(path))
+    for i in scanned:
+        if i + 1 in read:
+            pages[i] = read[i + 1].paragraphs()
+
+
+def _image_pages(path: Path, candidates: list[int]) -> list[int]:
+    """The pages among `candidates` (0-based) that print an image: a page with neither
+    text nor image is blank, and not worth OCR's seconds."""
+    if not candidates:
+        return []
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    from ..ocr import PDFIUM_LOCK
+
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except Exception:  # pdfium refuses a file pypdf read: nothing to OCR then
+            return []
+        try:
+            return [
+                i
+                for i in candidates
+                if i < len(pdf)
+                and next(
+                    iter(pdf[i].get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3)), None
+                )
+                is not None
+            ]
+        finally:
+            pdf.close()
+
+
+def _renderer(path: Path) -> Any:
+    """page (1-based), dpi -> the page drawn in grey at that resolution (a PIL image)."""
+
+    def render(page: int, dpi: int) -> Any:
+        import pypdfium2 as pdfium
+
+        from ..ocr import PDFIUM_LOCK
+
+        with PDFIUM_LOCK:
+            pdf = pdfium.PdfDocument(str(path))
+            try:
+                return pdf[page - 1].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+            finally:
+                pdf.close()
+
+    return render
 
 
 # Page furniture. A header or footer stands in the page's top or bottom margin band (this
