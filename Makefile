@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.test-installed-stamp
 PYTHON ?= python3
 
-.PHONY: setup setup-test run test test-stages test-fast browser-deps lint eval train bench bench-smoke clean
+.PHONY: setup setup-test run test test-stages test-fast browser-deps ocr-deps lint eval train bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,10 +39,20 @@ browser-deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
+# Debian's Tesseract with its English data and the ocr extra, for scanned pages and
+# images: `make test` reads test scans. Without them qa runs and skips scans, saying how
+# to install them.
+ocr-deps: setup
+	@$(BIN)/python -c "import pytesseract" 2>/dev/null || $(BIN)/pip install --quiet -e '.[ocr]'
+	@command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx eng || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
+
 # Each stage is timed (.ci/timed); the summary comes last, or after the stage that failed.
 TIMED := QA_TIMES=$(VENV)/.test-times .ci/timed
 
-test: setup-test browser-deps
+test: setup-test browser-deps ocr-deps
 	@rm -f $(VENV)/.test-times
 	@$(MAKE) --no-print-directory test-stages || { QA_TIMES=$(VENV)/.test-times .ci/timed --summary; exit 1; }
 	@QA_TIMES=$(VENV)/.test-times .ci/timed --summary

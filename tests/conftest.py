@@ -19,6 +19,20 @@ CORPUS = ROOT / "corpus"
 GOLD = ROOT / "tests" / "gold"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ocr_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Scans are read by OCR into a cache of the session's own (QA_OCR_CACHE), not the
+    user's: each test's first reading of a scan really runs Tesseract."""
+    folder = tmp_path_factory.mktemp("ocr-cache")
+    before = os.environ.get("QA_OCR_CACHE")
+    os.environ["QA_OCR_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("QA_OCR_CACHE", None)
+    else:
+        os.environ["QA_OCR_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the real corpus (tests may not touch the project's own)."""

@@ -185,8 +185,8 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Defaults, then QA_MODEL / QA_CORPUS_DIR / QA_INDEX_DIR / QA_UPLOADS_DIR /
-        QA_HOST / QA_PORT / QA_MAX_FILE_MB / QA_ENCODER / QA_OCR_CACHE, then explicit overrides (None
-        means "not given")."""
+        QA_HOST / QA_PORT / QA_MAX_FILE_MB / QA_ENCODER / QA_OCR_CACHE, then explicit
+        overrides (None means "not given")."""
         values: dict[str, Any] = {}
         if os.environ.get("QA_MODEL"):
             values["model"] = os.environ["QA_MODEL"]

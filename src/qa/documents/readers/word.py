@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .base import Extracted, Heading, ReadError, clean_text, iso_date
+from .base import Extracted, Heading, ReadError, check_package, clean_text, iso_date
 
 
 def read_docx(path: Path) -> Extracted:
@@ -18,6 +18,7 @@ def read_docx(path: Path) -> Extracted:
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
+    check_package(path, "Word file")
     try:
         document = docx.Document(str(path))
         # Paragraphs and tables in body order (python-docx's `paragraphs` and `tables`
