@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/formats.py [--mb 2]
 
-Writes one file of about --mb megabytes per format (the same article text, repeated),
-reads each with qa's reader (best of 3, after one warm-up that pays the library import),
-and prints the table. Embedding, not reading, is what indexing spends its time on: about
-25 kB of text a second on 2 cores (docs/BENCHMARKS.md); the last column puts the two
-side by side.
+Writes one file of about --mb megabytes per format (the same article text, repeated;
+the formats of round 3 grown by their test makers' fillers), reads each with qa's reader
+(best of 3, after one warm-up that pays the library import), and prints the table; then
+a scanned page read by OCR (seconds a page, then from the OCR cache). Embedding, not
+reading, is what indexing spends its time on: about 25 kB of text a second on 2 cores
+(docs/BENCHMARKS.md); the last column puts the two side by side.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
+import office_documents as od  # noqa: E402
 from documents import write_docx, write_pdf  # noqa: E402
 
 from qa.documents.corpus import read_document  # noqa: E402
@@ -65,7 +67,32 @@ def make(folder: Path, mb: float) -> dict[str, Path]:
         line = f"{line} {word}".strip()
     pages = [lines[i : i + 40] for i in range(0, len(lines), 40)]
     files["pdf"] = write_pdf(folder / "a.pdf", pages)
+    # The formats of round 3, grown to about `mb` of text by their makers' fillers
+    # (tests/office_documents.py): counts from the text one unit of each adds.
+    units = max(1, int(mb * 1_000_000))
+    files["pptx"] = od.write_pptx(folder / "a.pptx", extra_slides=units // 400)
+    files["xlsx"] = od.write_xlsx(folder / "a.xlsx", extra_rows=units // 60)
+    files["csv"] = od.write_csv(folder / "a.csv", extra_rows=units // 60)
+    files["epub"] = od.write_epub(folder / "a.epub", filler=text)
+    files["odt"] = od.write_odt(folder / "a.odt", filler=text[: len(text) // 4])
+    files["eml"] = od.write_eml(folder / "a.eml", attachment=files["csv"])
     return files
+
+
+def ocr_seconds_per_page(folder: Path) -> tuple[float, float]:
+    """(first reading, cached reading) of a one-page scan at 200 dpi, in seconds: the
+    first runs Tesseract, the second takes the page's words from the OCR cache."""
+    import os
+
+    os.environ["QA_OCR_CACHE"] = str(folder / "ocr-cache")
+    source = od.write_scan_source(folder / "scan-source.pdf")
+    scan = od.write_scanned_pdf(folder / "scan.pdf", source)
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        read_document(scan, "scan")
+        times.append(time.perf_counter() - started)
+    return times[0], times[1]
 
 
 def main() -> None:
@@ -91,6 +118,11 @@ def main() -> None:
                 f"{name:6} {size:8.2f} {text:8.2f} {best:8.2f} {best / size:10.3f} "
                 f"{best / text:10.3f} {text * 1e6 / EMBED_BYTES_PER_S:8.0f}"
             )
+        first, cached = ocr_seconds_per_page(Path(tmp))
+        print(
+            f"\nscanned PDF page (200 dpi scan, OCR at 300 dpi): {first:.2f} s a page; "
+            f"from the OCR cache {cached:.3f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -376,3 +376,60 @@ def test_a_thumb_on_a_reply_is_kept_beside_the_index(page: Page, served: Setting
     record = json.loads(lines[-1])
     assert record["question"] == "What is the capital of Peru?" and record["liked"] is False
     assert record["should_answer"] == (record["answer"] is None)
+
+
+def test_no_thumbs_under_a_notice(page: Page, served: Settings) -> None:
+    """An empty or over-long question gets a notice, not an answer: nothing to judge."""
+    ask(page, "What is the capital of Peru?")
+    ask(page, "   ")
+    ask(page, "Why " * (served.max_question_chars // 4 + 1))
+    notices = page.locator("#qa-chat .qa-notice")
+    expect(notices).to_have_count(2)
+    assert "Please type a question" in notices.first.inner_text()
+    assert "Ask a shorter question" in notices.last.inner_text()
+    # Gradio draws the thumbs under all three bot messages; only the answer's are shown.
+    thumbs = page.locator("#qa-chat button[aria-label='Like']")
+    expect(thumbs).to_have_count(3)
+    assert [thumbs.nth(i).is_visible() for i in range(3)] == [True, False, False]
+
+
+def test_an_uploaded_scan_is_read_by_ocr_and_its_sentence_highlighted_on_the_page(
+    page: Page, tmp_path: Path
+) -> None:
+    """A scanned newsletter (an image-only PDF, noisy and slightly rotated) uploaded as a
+    user does, asked about, and its page opened in the sources panel: the sentence is
+    marked where Tesseract read it. QA_SCAN_SCREENSHOT=path saves the panel's source."""
+    import office_documents as od
+
+    source = od.write_scan_source(tmp_path / "source.pdf")
+    scan = od.write_scanned_pdf(tmp_path / "club newsletter.pdf", source, seed=3)
+    page.get_by_role("tab", name="Documents").click()
+    with page.expect_file_chooser() as chooser:
+        page.locator("#qa-upload").get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(scan))
+    page.locator("#qa-upload").get_by_text("club newsletter.pdf").wait_for()
+    page.locator("#qa-add").click()
+    status = page.locator("#qa-upload-status .qa-status")
+    status.wait_for(timeout=120_000)  # OCR: seconds a page
+    assert "Added club-newsletter.pdf" in status.inner_text()
+
+    page.get_by_role("tab", name="Ask").click()
+    question, expected = od.FACTS["scan"]
+    reply = ask(page, question)
+    assert expected in reply.inner_text()
+    source_item = page.locator("#qa-sources .qa-source").first
+    assert "p. 1" in source_item.locator(".qa-meta").inner_text()
+    viewer = source_item.locator("details.qa-page")
+    viewer.locator("summary").click()
+    image = viewer.locator("img")
+    expect(image).to_be_visible()
+    assert "the answering sentence highlighted" in (image.get_attribute("alt") or "")
+    if os.environ.get("QA_SCAN_SCREENSHOT"):
+        source_item.scroll_into_view_if_needed()
+        source_item.screenshot(path=os.environ["QA_SCAN_SCREENSHOT"])
+
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#qa-uploaded input").click()
+    page.get_by_role("option", name="club-newsletter.pdf").click()
+    page.locator("#qa-remove").click()
+    page.locator("#qa-upload-status .qa-status", has_text="Removed").wait_for()
