@@ -306,7 +306,7 @@ def test_safe_names_are_kept(name: str, saved: str) -> None:
         ("C:evil.txt", "plain file name"),
         ("a/b.txt", "plain file name"),
         (".hidden.txt", "hidden"),
-        ("slides.pptx", "not a file type qa reads"),
+        ("slides.key", "not a file type qa reads"),
         ("run.exe", "not a file type qa reads"),
         ("notes.txt.exe", "not a file type qa reads"),
         ("noext", "not a file type qa reads"),
@@ -516,7 +516,7 @@ def test_upload_becomes_answerable_without_breaking_questions_in_flight(
         "The Zorblax lighthouse on Pemberly Island was repainted teal by 37 volunteers.",
         encoding="utf-8",
     )
-    bad = tmp_path / "upload" / "slides.pptx"
+    bad = tmp_path / "upload" / "slides.key"
     bad.write_text("<p>no</p>", encoding="utf-8")
 
     failures: list[BaseException] = []
@@ -543,7 +543,7 @@ def test_upload_becomes_answerable_without_breaking_questions_in_flight(
     assert failures == [] and answers
     assert all(a.citations[0].document.id == COUNTIES_DOC for a in answers)
     assert "Added zorblax-lighthouse.txt" in visible(status)
-    assert "slides.pptx" in visible(status) and "not a file type qa reads" in visible(status)
+    assert "slides.key" in visible(status) and "not a file type qa reads" in visible(status)
     assert "Zorblax lighthouse repainted" in visible(documents) and cleared is None
     assert menu["choices"] == ["zorblax-lighthouse.txt"]
     answer = private_qa.ask("How many volunteers repainted the Zorblax lighthouse?")
