@@ -158,6 +158,39 @@ def test_bad_corpus_folders(tmp_path: Path, capsys, make):
     assert not (tmp_path / "idx").exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("scan.txt", b"\x00\xff\x00\xfe", "not UTF-8 text"),
+        ("photo.pdf", b"%PDF-1.4", "damaged or truncated PDF"),
+        ("blank.md", b"  \n", "no text."),
+    ],
+)
+def test_an_unreadable_one_file_corpus_is_named_with_its_reason(
+    tmp_path: Path, capsys, name, content, reason
+):
+    path = tmp_path / "docs" / name
+    path.parent.mkdir()
+    path.write_bytes(content)
+    assert main(["index", str(path), "--index-dir", str(tmp_path / "idx")]) == 1
+    err = capsys.readouterr().err
+    # One line, the file's, not "No readable documents in docs/".
+    assert err.strip().splitlines() == [err.strip()]
+    assert err.startswith(f"Error: Cannot read {path}: {reason}")
+    assert not (tmp_path / "idx").exists()
+
+
+def test_one_document_of_one_passage_is_counted_in_the_singular(tmp_path: Path, capsys):
+    note = tmp_path / "note.txt"
+    note.write_text("Bridge news\n\nThe Yellow River bridge is 1,200 metres long.\n")
+    index_dir = tmp_path / "idx"
+    assert main(["index", str(note), "--index-dir", str(index_dir)]) == 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert read_manifest(index_dir).chunks == 1
+    assert "Embedding 1 passage from 1 file ..." in lines
+    assert lines[-1].startswith("Indexed 1 document, 1 passage (0 reused, 1 embedded) into ")
+
+
 def test_non_utf8_file_is_skipped_with_a_warning(tmp_path: Path, capsys):
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -5,6 +5,7 @@ SQuAD copy in data/squad for the per-kind and span metrics."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from qa.evaluation.judge import (
     percentile,
     wilson,
 )
-from qa.evaluation.report import format_report
+from qa.evaluation.report import format_report, format_table
 from qa.evaluation.run import Evaluation, ModeRun, Result, evaluate, to_json
 from qa.evaluation.thresholds import broken_thresholds, parse_thresholds
 
@@ -383,6 +384,31 @@ def test_report_marks_failures_and_fits_100_columns() -> None:
     assert "ANSWERED though unanswerable" in report
     assert report.count("Failures, ") == 3
     assert max(len(line) for line in report.splitlines()) <= 100
+
+
+def test_an_interval_never_prints_as_one_number_twice() -> None:
+    # 1,998 of 2,000 at rank 1 and 2 abstained: hit@1 0.999, Wilson [0.9964, 0.9997],
+    # which two decimals print "1.00-1.00"; false abstention 0.001, [0.0003, 0.0036],
+    # "0.00-0.00".
+    nearly_all = [_judgement(True, 1, False, True, 100, 1)] * 1998
+    nearly_all += [_judgement(True, None, True, False, 100, 1)] * 2
+    rows = _table_rows(_fake_evaluation(nearly_all))
+    assert rows["hit@1"][1:3] == ["0.999", "0.996-1.000"]
+    assert rows["false_abstention"][1:3] == ["0.001", "0.000-0.004"]
+    # Where two decimals tell the bounds apart, two it is: hit@1 of TINY is [0.0362, 0.6245].
+    assert _table_rows(_fake_evaluation(TINY))["hit@1"][1:3] == ["0.200", "0.04-0.62"]
+
+
+def test_a_gold_file_of_one_question_is_counted_in_the_singular() -> None:
+    one = replace(_fake_evaluation(TINY[:1]), k=1)
+    assert format_table(one).splitlines()[0] == (
+        "tiny.jsonl: 1 question (1 answerable, 0 unanswerable), 1 passage each"
+    )
+
+
+def _table_rows(evaluation: Evaluation) -> dict[str, list[str]]:
+    """The report table's rows by metric name, split into words."""
+    return {line.split()[0]: line.split() for line in format_table(evaluation).splitlines() if line}
 
 
 def _write_gold(path: Path, *items: dict) -> Path:

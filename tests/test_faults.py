@@ -369,6 +369,59 @@ def test_the_estimate_comes_from_measured_throughput(monkeypatch, seconds_per_ch
     np.testing.assert_array_equal(vectors[:, 1], np.arange(200))
 
 
+class TokenEmbedder:
+    """Takes `seconds_per_token` of a fake clock per word piece it reads: a text's
+    characters / 4, cut at the model's 256, as the real model truncates."""
+
+    batch_size = 10
+    dimension = 2
+    max_seq_length = 256
+
+    def __init__(self, seconds_per_token: float) -> None:
+        self.seconds_per_token = seconds_per_token
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        tokens = sum(min(len(t) / 4, self.max_seq_length) for t in texts)
+        self.now += self.seconds_per_token * tokens
+        return np.zeros((len(texts), self.dimension), dtype=np.float32)
+
+
+def _seconds(duration: str) -> float:
+    """ "1 min 24 s" -> 84.0 (qa_index._duration, read back)."""
+    units = {"h": 3600, "min": 60, "s": 1}
+    parts = duration.split()
+    return float(sum(int(n) * units[u] for n, u in zip(parts[::2], parts[1::2], strict=True)))
+
+
+def test_the_estimate_weighs_what_is_left_by_its_tokens_not_its_characters(monkeypatch):
+    """Texts go longest first, and the model reads at most 256 word pieces of one: the
+    first, truncated texts cost less per character than the rest, so characters done per
+    second would promise far too little time left."""
+    embedder = TokenEmbedder(0.01)
+    monkeypatch.setattr(qa_index, "_clock", embedder.clock)
+    monkeypatch.setattr(qa_index, "SLICE_BATCHES", 2)
+    monkeypatch.setattr(qa_index, "PROGRESS_EVERY_S", 0.0)
+    # 60 texts of 4,000 characters (256 tokens read), 60 of 800 (200), 80 of 200 (50).
+    lengths = [4000] * 60 + [800] * 60 + [200] * 80
+    texts = ["x" * n for n in lengths[1::2] + lengths[::2]]  # no order: the build sorts
+    lines: list[str] = []
+    embed_with_progress(embedder, texts, files=1, reused=0, log=lines.append)  # type: ignore[arg-type]
+    halfway = next(line for line in lines if line.startswith("Embedded 100 of 200 "))
+    # Done: the 60 longest and 40 of 800 characters, 60 x 256 + 40 x 200 = 23,360
+    # tokens in 233.6 s. Left: 20 x 200 + 80 x 50 = 8,000 tokens, 80 s.
+    elapsed, truth = 233.6, 80.0
+    assert f" in {qa_index._duration(elapsed)}; " in halfway
+    estimate = _seconds(halfway.split("; about ")[1].removesuffix(" left ..."))
+    assert abs(estimate - truth) <= 0.3 * truth, halfway
+    # Per character, 272,000 done in 233.6 s and 32,000 left said 27 s: a third of it.
+    by_characters = (20 * 800 + 80 * 200) * elapsed / (60 * 4000 + 40 * 800)
+    assert abs(by_characters - truth) > 0.3 * truth
+
+
 def test_slices_keep_the_texts_in_order(monkeypatch):
     embedder = SlowEmbedder(0.0)
     monkeypatch.setattr(qa_index, "SLICE_BATCHES", 1)

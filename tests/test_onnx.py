@@ -106,6 +106,38 @@ def test_qa_ask_in_a_fresh_process_imports_no_torch(qa: QA, settings: Settings, 
     assert "Exporting" not in done.stderr  # the cached export was found
 
 
+def test_a_fresh_export_leaves_no_torch_in_the_process(settings: Settings, tmp_path: Path):
+    """The export runs in a child process: the first start of a server, which exports,
+    does not keep torch and its copy of the model (some 700 MB) for the rest of its life."""
+    probe = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from qa.encoder.engines import export_model\n"
+        "from qa.encoder.onnx_encoder import Exports, load_or_export\n"
+        f"encoder = load_or_export(Path({str(settings.model_path())!r}), "
+        f"Path({str(tmp_path / CACHE_DIRNAME)!r}), None, print, export_model, Exports())\n"
+        f"found = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})\n"
+        "print(json.dumps({'folder': str(encoder.folder), 'forbidden': found}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines and lines[0].startswith("Exporting the model at "), done.stderr
+    report = json.loads(lines[-1])
+    assert report["forbidden"] == []
+    # The child's export passed its check and is the one now loaded.
+    folder = tmp_path / CACHE_DIRNAME / model_sha256(settings.model_path())[:16]
+    assert report["folder"] == str(folder) and (folder / "model.onnx").is_file()
+
+
+def test_an_export_refused_in_its_process_is_one_line_here(tmp_path: Path):
+    with pytest.raises(ModelError) as error:
+        export_model(tmp_path / "no-model", "0" * 64, tmp_path)
+    assert str(error.value).startswith(f"No sentence-transformers model at {tmp_path / 'no-model'}")
+    assert "\n" not in str(error.value) and "Traceback" not in str(error.value)
+
+
 def test_the_manifest_records_the_export_cached_beside_the_index(qa: QA, settings: Settings):
     record = read_manifest(settings.index_path()).encoder
     assert record is not None
@@ -166,7 +198,6 @@ def test_a_damaged_export_is_made_again(qa: QA, settings: Settings, tmp_path: Pa
         settings.model_path(),
         cache,
         None,
-        load_model=lambda: None,
         log=lambda m: None,
         export=export_model,
     )
@@ -182,7 +213,6 @@ def test_an_unwritable_cache_exports_for_this_run_only(qa: QA, settings: Setting
         settings.model_path(),
         blocked / CACHE_DIRNAME,
         None,
-        lambda: None,
         messages.append,
         export_model,
     )

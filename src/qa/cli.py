@@ -17,6 +17,7 @@ from . import __version__
 from .config import MAX_K, MODES, Settings
 from .documents.corpus import SUPPORTED_SUFFIXES
 from .errors import QAError, UsageError
+from .language import plural
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -337,8 +338,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     points = read_points(source)
     answer = sum(p.should_answer for p in points)
     print(
-        f"{len(points)} verdicts in {source} ({answer} should have answered, "
-        f"{len(points) - answer} should not)."
+        f"{len(points)} {plural(len(points), 'verdict')} in {source} ({answer} should have "
+        f"answered, {len(points) - answer} should not)."
     )
     cut = choose_threshold(points, shipped, model.false_abstention) if enough(points) else None
     if points:

@@ -140,6 +140,12 @@ ROLE_VERBS: dict[str, tuple[str, ...]] = {
 }
 
 
+def plural(n: int, noun: str) -> str:
+    """`noun` as a message counts `n` of it: "1 document", "2 documents". Regular
+    plurals only, which every noun qa counts has."""
+    return noun if n == 1 else f"{noun}s"
+
+
 def role_nouns(term: str) -> tuple[str, ...]:
     """The nouns naming the role the verb `term` ("chair", as tokenized) describes, or ()."""
     return ROLE_VERBS.get(term, ())

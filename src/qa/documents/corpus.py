@@ -169,7 +169,7 @@ def load_documents(
             warnings.append(read)
         else:
             documents.extend(read)
-    return sorted_documents(root, documents, warnings), warnings
+    return sorted_documents(root, documents, warnings, Path(folder)), warnings
 
 
 def corpus_files(
@@ -264,16 +264,33 @@ def read_file(
 NAMED_FAILURES = 20
 
 
+def _unreadable_file(path: Path, warnings: list[str] | tuple[str, ...]) -> str:
+    """The error of a one-file corpus that cannot be read: the file, not the folder it
+    is in, and why (read_file's warning about it)."""
+    skipped = f"Skipped {path}: "
+    reason = next((w.removeprefix(skipped) for w in warnings if w.startswith(skipped)), "")
+    return (
+        f"Cannot read {path}: {reason or 'no text.'} Point qa at another file, or at a "
+        "folder of documents."
+    )
+
+
 def sorted_documents(
-    root: Path, documents: list[Document], warnings: list[str] | tuple[str, ...] = ()
+    root: Path,
+    documents: list[Document],
+    warnings: list[str] | tuple[str, ...] = (),
+    given: Path | None = None,
 ) -> list[Document]:
     """The documents read from `root` (in path order) sorted by id, as `load_documents`
-    returns them.
+    returns them; `given` is the corpus as given, when it may be one file.
 
     Raises:
         CorpusError: there are none; its message names why each file was skipped (the
-            first NAMED_FAILURES, then how many more), one a line below the first.
+            first NAMED_FAILURES, then how many more), one a line below the first; for a
+            one-file corpus, that file and why, in one line.
     """
+    if not documents and given is not None and given.is_file():
+        raise CorpusError(_unreadable_file(given, warnings))
     if not documents:
         reasons = [f"  {w}" for w in warnings[:NAMED_FAILURES]]
         if len(warnings) > NAMED_FAILURES:

@@ -31,8 +31,9 @@ class Embedder:
     The encoder is loaded on first use, so building an Embedder is free and `qa --help`
     never pays for it. With engine "onnx" (the default) that is onnxruntime on the
     model's ONNX export, found in `onnx_cache` (onnx_encoder.cache_root(), beside the
-    index; None: a temporary folder) or exported there first, which alone imports torch.
-    With engine "torch" it is sentence-transformers, and torch, every time.
+    index; None: a temporary folder) or exported there first by a child process, which
+    alone imports torch. With engine "torch" it is sentence-transformers, and torch,
+    every time.
     """
 
     def __init__(
@@ -46,12 +47,10 @@ class Embedder:
         self.model_path = Path(model_path)
         self.batch_size = batch_size
         self.cache_size = cache_size
-        # Both engines cost nothing until used; the ONNX one borrows the torch one's
-        # model to export, and `model` and `encoder` reach either whatever the engine.
+        # Both engines cost nothing until used; `model` and `encoder` reach either
+        # whatever the engine.
         self._torch = TorchEngine(self.model_path)
-        self._onnx = OnnxEngine(
-            self.model_path, self._torch.model_for_export, _path_or_none(onnx_cache)
-        )
+        self._onnx = OnnxEngine(self.model_path, _path_or_none(onnx_cache))
         self._engine = self._choose(engine)
         # Readings of recent candidate sentences (features.py), least recently used
         # dropped first: the same passages answer question after question. Token vectors
@@ -113,6 +112,11 @@ class Embedder:
     @property
     def dimension(self) -> int:
         return self._engine.dimension
+
+    @property
+    def max_seq_length(self) -> int:
+        """The most tokens of a text the model reads (256 for all-MiniLM-L6-v2)."""
+        return self._engine.max_seq_length
 
     def read(self, texts: list[str]) -> list[Reading]:
         """Each text's vector and token vectors (Reading), from one run of the model per

@@ -1,7 +1,7 @@
 """The two engines that run the model, behind one interface (interface.Engine):
 
     OnnxEngine    onnxruntime on the model's ONNX export (onnx_encoder.py): the default,
-                  and the one that never imports torch once the export exists
+                  and the one that never imports torch (a child process exports)
     TorchEngine   sentence-transformers itself: torch, every time, for a model the
                   export cannot run (QA_ENCODER=torch)
 
@@ -12,8 +12,11 @@ use, so that making one is free and `qa --help` never pays for it.
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +27,7 @@ from ..errors import ModelError
 from ..log import Log, to_stderr
 from .interface import RawReading
 from .model_folder import check_model_folder
-from .onnx_encoder import OnnxEncoder, load_or_export, record_of
+from .onnx_encoder import EXPORT_ERROR, OnnxEncoder, load_or_export, record_of
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -48,11 +51,6 @@ class TorchEngine:
                 self._model = load_model(self.model_path)
             return self._model
 
-    def model_for_export(self) -> SentenceTransformer:
-        """The model if it is loaded, else one loaded now and not kept: the ONNX export
-        replaces it, so a process on the ONNX engine does not hold torch's copy."""
-        return self._model or load_model(self.model_path)
-
     @property
     def dimension(self) -> int:
         model = self.model
@@ -65,6 +63,12 @@ class TorchEngine:
         if dim is None:
             raise ModelError(f"Model at {self.model_path} does not report an embedding dimension.")
         return int(dim)
+
+    @property
+    def max_seq_length(self) -> int:
+        # None: sentence-transformers sets no limit of its own, the tokenizer's holds.
+        length = self.model.max_seq_length
+        return int(length if length is not None else self.model.tokenizer.model_max_length)
 
     def encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         if not texts:
@@ -88,15 +92,14 @@ class TorchEngine:
 
 class OnnxEngine:
     """onnxruntime on the model's ONNX export, found in `cache` (onnx_encoder.cache_root(),
-    beside the index; None: a temporary folder) or exported there first, which alone
-    imports torch (through `load_model`, which returns the SentenceTransformer)."""
+    beside the index; None: a temporary folder) or exported there first, by a child
+    process (export_model): this one never imports torch."""
 
     name: Encoder = "onnx"
 
     def __init__(
         self,
         model_path: Path,
-        load_model: Callable[[], Any],
         cache: Path | None = None,
         log: Log = to_stderr,
     ) -> None:
@@ -106,7 +109,6 @@ class OnnxEngine:
         # it is, and the model's hash while the model folder is unchanged.
         self.recorded: dict[str, Any] | None = None
         self.log = log
-        self._load_model = load_model
         self._encoder: OnnxEncoder | None = None
         self._lock = threading.Lock()
 
@@ -135,7 +137,6 @@ class OnnxEngine:
                     self.model_path,
                     self.cache,
                     self.recorded,
-                    load_model=self._load_model,
                     log=self.log,
                     # Looked up now, not bound at import, so that tests can refuse it.
                     export=export_model,
@@ -145,6 +146,10 @@ class OnnxEngine:
     @property
     def dimension(self) -> int:
         return self.encoder.dimension
+
+    @property
+    def max_seq_length(self) -> int:
+        return self.encoder.max_seq_length
 
     def encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         # No bar: the index build reports progress itself (index/build.py), in slices.
@@ -211,9 +216,32 @@ def _no_progress_bar() -> Iterator[None]:
             transformers_logging.enable_progress_bar()
 
 
-def export_model(model: Any, model_path: Path, model_hash: str, folder: Path) -> None:
-    """Export the loaded model into `folder` and check it: onnx_export.py, which needs
-    torch, is imported only here, and only when there is no export to use."""
-    from .onnx_export import export
+def export_model(model_path: Path, model_hash: str, folder: Path) -> None:
+    """Export the model into `folder` and check it (onnx_export.py), in a child process:
+    torch and its copy of the model, several hundred MB, leave with it, where importing
+    them here would keep them for the life of a server that never needs them again.
 
-    export(model, model_path, model_hash, folder)
+    Raises:
+        ModelError: the export failed or was refused (its reason, in one line).
+    """
+    # The child imports this same qa, wherever this process found it.
+    source = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, path] if path else [source])}
+    args = [str(Path(model_path).absolute()), model_hash, str(Path(folder).absolute())]
+    done = subprocess.run(
+        [sys.executable, "-m", "qa.encoder.onnx_export", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+    if done.returncode == 0:
+        return
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    last = lines[-1] if lines else f"exit status {done.returncode}"
+    if last.startswith(EXPORT_ERROR):  # refused in words (ModelError): as it is
+        raise ModelError(last.removeprefix(EXPORT_ERROR))
+    raise ModelError(f"Exporting the model at {model_path} to ONNX failed: {last}")

@@ -64,6 +64,11 @@ class Engine(Protocol):
     @property
     def dimension(self) -> int: ...
 
+    @property
+    def max_seq_length(self) -> int:
+        """The most tokens of a text the model reads (it truncates the rest)."""
+        ...
+
     def encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """(len(texts), dimension) float32, unit-length rows; texts batched longest
         first, so that one long passage does not pad a whole batch of short ones."""

@@ -2,8 +2,8 @@
 
 A question is embedded by onnxruntime and the model's own tokenizer (the `tokenizers`
 package), so `qa ask` never imports torch, transformers or sentence-transformers. The
-export is made once per model, with torch, when an index is built (or on the first
-question against an index that has none), and cached in a folder beside the index,
+export is made once per model, with torch in a child process, when an index is built
+(or on the first question against an index that has none), and cached beside the index,
 named by the model folder's content hash:
 
     <index parent>/.qa-onnx/<sha256 of the model folder, 16 hex digits>/
@@ -55,6 +55,9 @@ ENCODER_FORMAT = 2
 # sentence-transformers' (max absolute difference per component, unit vectors).
 TOLERANCE = 1e-5
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# How the exporting child process (python -m qa.encoder.onnx_export) opens the line that
+# says why it refused a model, so that the parent shows that line as it is.
+EXPORT_ERROR = "Error: "
 # Tokenize in parallel (the tokenizers package's own threads) from this many texts: for
 # fewer it is no faster, and a process that has used those threads prints a warning in
 # every child it forks.
@@ -293,9 +296,8 @@ def load_or_export(
     model_path: Path,
     root: Path | None,
     record: dict[str, Any] | None,
-    load_model: Callable[[], Any],
     log: Log,
-    export: Callable[[Any, Path, str, Path], None],
+    export: Callable[[Path, str, Path], None],
     exports: Exports | None = None,
 ) -> OnnxEncoder:
     """The ONNX encoder of the model at `model_path`: from the cache, or exported now.
@@ -305,10 +307,10 @@ def load_or_export(
         record: what the index manifest recorded (record_of), if anything. While the
             model folder's files keep their sizes and times, its hash is taken from
             there rather than computed again.
-        load_model: returns the loaded SentenceTransformer; called only to export.
         log: where the one line about exporting goes.
-        export: makes the export (engines.export_model: onnx_export, which needs
-            torch); passed in so that this runtime never imports the exporter.
+        export: makes the export from (model_path, model hash, folder)
+            (engines.export_model: onnx_export, with torch, in a child process); passed
+            in so that this runtime never imports the exporter.
         exports: what is known of the exports on disk; None: PROCESS_EXPORTS.
 
     Raises:
@@ -351,13 +353,13 @@ def load_or_export(
             f"Warning: {root}/ cannot be written ({(e.strerror or str(e)).lower()}), so the "
             "ONNX export of the model is made for this run only."
         )
-        return load_or_export(model_path, fallback, None, load_model, log, export, exports)
+        return load_or_export(model_path, fallback, None, log, export, exports)
     try:
         if known is not None and _valid(known, model_hash):
             _link_files(known, tmp)
         else:
             log(f"Exporting the model at {model_path} to ONNX, once, into {target}/ ...")
-            export(load_model(), model_path, model_hash, tmp)
+            export(model_path, model_hash, tmp)
         _swap_in(tmp, target, exports)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,7 +1,11 @@
 """Making the ONNX export: the sentence-transformers pipeline as one graph, checked.
 
-Needs torch (and onnx, onnxscript), so only `engines.export_model` imports this module:
-once per model, when an index is built. Running the export needs none of it.
+Needs torch (and onnx, onnxscript), so it runs in a process of its own, started by
+`engines.export_model` once per model, when an index is built:
+
+    python -m qa.encoder.onnx_export MODEL_PATH MODEL_SHA256 FOLDER
+
+Running the export needs none of it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import io
 import json
 import logging
 import shutil
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +28,7 @@ from ..errors import ModelError
 from .onnx_encoder import (
     CONFIG_FILE,
     ENCODER_FORMAT,
+    EXPORT_ERROR,
     INPUTS,
     ONNX_FILE,
     TOKENIZER_FILE,
@@ -243,3 +249,22 @@ def _export_graph(
             failures.append(f"{exporter}: {type(e).__name__}: {e}".splitlines()[0])
         path.unlink(missing_ok=True)
     raise ModelError("The model cannot be exported to ONNX (" + "; ".join(failures) + ").")
+
+
+def main(argv: list[str]) -> int:
+    """The child process of engines.export_model: load the model at argv[0], export it
+    into argv[2] for its hash argv[1]. A refusal is one line on stderr (EXPORT_ERROR);
+    anything else keeps its traceback."""
+    from .engines import load_model
+
+    model_path, model_hash, folder = Path(argv[0]), argv[1], Path(argv[2])
+    try:
+        export(load_model(model_path), model_path, model_hash, folder)
+    except ModelError as e:
+        print(f"{EXPORT_ERROR}{e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -7,6 +7,7 @@ import textwrap
 from collections import Counter
 from typing import Any
 
+from ..language import plural
 from .gold import GoldQuestion
 from .judge import Judgement, Metric, find_metric, intervals, metrics
 from .run import Evaluation, ModeRun
@@ -41,8 +42,9 @@ def format_table(evaluation: Evaluation) -> str:
         + f"{'95% interval':>15}"
     )
     lines = [
-        f"{evaluation.gold.path}: {len(gold)} questions ({answerable} answerable, "
-        f"{len(gold) - answerable} unanswerable), {evaluation.k} passages each",
+        f"{evaluation.gold.path}: {len(gold)} {plural(len(gold), 'question')} ({answerable} "
+        f"answerable, {len(gold) - answerable} unanswerable), {evaluation.k} "
+        f"{plural(evaluation.k, 'passage')} each",
     ]
     kinds = Counter(q.kind for q in gold if not q.answerable and q.kind is not None)
     if kinds:
@@ -59,7 +61,7 @@ def format_table(evaluation: Evaluation) -> str:
                 f"{'-' if a is None or b is None else _cell(metric.name, a - b, signed=True):>10}"
             )
         low_high = spread.get(metric.name)
-        row += f"{f'{low_high[0]:.2f}-{low_high[1]:.2f}' if low_high else '':>15}"
+        row += f"{_interval(*low_high) if low_high else '':>15}"
         lines.append(_fit(f"{row}  {metric.description}"))
     lower = ", ".join(m.name for m in rows if not m.higher_is_better)
     lines += [
@@ -82,6 +84,17 @@ def _rows(values: list[dict[str, float | None]]) -> list[Metric]:
             continue
         rows.append(metric)
     return rows
+
+
+def _interval(low: float, high: float) -> str:
+    """ "0.04-0.62", with as many more decimals (up to 4) as it takes to print two
+    numbers: 1,998 right of 2,000 is "0.996-1.000", not "1.00-1.00", which would claim
+    an interval of no width that leaves out the 0.999 measured."""
+    for places in (2, 3, 4):
+        shown = f"{low:.{places}f}", f"{high:.{places}f}"
+        if shown[0] != shown[1]:
+            break
+    return "-".join(shown)
 
 
 def _cell(name: str, value: float | None, signed: bool = False) -> str:

@@ -14,6 +14,7 @@ from ..config import INDEX_FORMAT_VERSION, Settings
 from ..documents.chunking import chunk_document, context
 from ..documents.corpus import Document
 from ..encoder.interface import TextEncoder
+from ..language import plural
 from ..log import to_stderr
 from ..passage import Chunk
 from ..text import find_acronyms, tokenize
@@ -152,6 +153,15 @@ SLICE_BATCHES = 4
 PROGRESS_EVERY_S = 10.0
 _clock = time.monotonic
 
+# What a text costs to embed (embedding_costs), in tokens' time: its word pieces, about
+# one per 4 characters (3.8 in GNU manuals in HTML, 5 in the bundled corpus's news
+# prose), up to the most the model reads (an encoder that does not say is taken to read
+# 256, all-MiniLM-L6-v2's max_seq_length), and [CLS] and [SEP]. Timed on the ONNX
+# encoder (2 cores, 7 to 256 tokens a text), a text costs little besides its tokens.
+CHARS_PER_TOKEN = 4
+MAX_TOKENS = 256
+TEXT_OVERHEAD_TOKENS = 2
+
 
 def embed_with_progress(
     embedder: TextEncoder, texts: list[str], files: int, reused: int, log: Callable[[str], None]
@@ -163,57 +173,70 @@ def embed_with_progress(
     call, so the batches are the same as one call would make.
     """
     n = len(texts)
-    report = EmbeddingProgress(n, sum(len(t) for t in texts), files, reused, log)
     dimension = embedder.dimension  # loads the model first, so its loading is not timed
+    costs = embedding_costs(texts, embedder)
+    report = EmbeddingProgress(n, sum(costs), files, reused, log)
     vectors = np.zeros((n, dimension), dtype=np.float32)
     order = sorted(range(n), key=lambda i: -len(texts[i]))
     step = max(1, embedder.batch_size) * SLICE_BATCHES
-    done_chars = 0
+    done_cost = 0.0
     report.begin()
     for begin in range(0, n, step):
         part = order[begin : begin + step]
         vectors[part] = embedder.encode([texts[i] for i in part])
-        done_chars += sum(len(texts[i]) for i in part)
-        report.advance(begin + len(part), done_chars)
+        done_cost += sum(costs[i] for i in part)
+        report.advance(begin + len(part), done_cost)
     report.finish()
     return vectors
 
 
-class EmbeddingProgress:
-    """The lines a build prints while embedding `n` texts of `chars` characters: how
-    much there is, then how far it got and how long it has left.
+def embedding_costs(texts: list[str], embedder: TextEncoder) -> list[float]:
+    """What embedding each text costs, in tokens' time: its word pieces, estimated from
+    its characters, up to the most the model reads (it truncates the rest), plus
+    TEXT_OVERHEAD_TOKENS. Texts are embedded longest first, so a cost per character
+    would make the first (truncated) batches look cheap and the estimate short: 227
+    HTML manuals said 5 min 25 s left for 15 min."""
+    limit = getattr(embedder, "max_seq_length", MAX_TOKENS)
+    return [min(len(t) / CHARS_PER_TOKEN, limit) + TEXT_OVERHEAD_TOKENS for t in texts]
 
-    The estimate is measured, not assumed: the characters embedded since `begin` over
-    the time they took, applied to the characters left.
+
+class EmbeddingProgress:
+    """The lines a build prints while embedding `n` texts that cost `cost` in all
+    (embedding_costs): how much there is, then how far it got and how long it has left.
+
+    The estimate is measured, not assumed: the time taken since `begin` over the cost
+    embedded in it, applied to the cost left.
     """
 
-    def __init__(self, n: int, chars: int, files: int, reused: int, log: Callable[[str], None]):
-        self.n, self.chars, self.log = n, chars or 1, log
-        unchanged = f", {reused:,} unchanged {_plural(reused, 'passage')} reused" if reused else ""
+    def __init__(
+        self, n: int, cost: float, files: int, reused: int, log: Callable[[str], None]
+    ) -> None:
+        self.n, self.cost, self.log = n, cost or 1.0, log
+        unchanged = f", {reused:,} unchanged {plural(reused, 'passage')} reused" if reused else ""
         log(
-            f"Embedding {n:,} {_plural(n, 'passage')} from {files:,} {_plural(files, 'file')}"
+            f"Embedding {n:,} {plural(n, 'passage')} from {files:,} {plural(files, 'file')}"
             f"{unchanged} ..."
         )
         self.start = _clock()
-        self.start_chars = 0
+        self.start_cost = 0.0
         self.last_report: float | None = None
 
-    def begin(self, done_chars: int = 0) -> None:
-        """Start the clock, with `done_chars` embedded already (the model's loading, and
+    def begin(self, done_cost: float = 0.0) -> None:
+        """Start the clock, with `done_cost` embedded already (the model's loading, and
         what was embedded while it loaded, are not timed)."""
-        self.start, self.start_chars = _clock(), done_chars
+        self.start, self.start_cost = _clock(), done_cost
 
-    def advance(self, done: int, done_chars: int) -> None:
-        """`done` texts of `done_chars` characters are embedded: report if it is time."""
+    def advance(self, done: int, done_cost: float) -> None:
+        """`done` texts costing `done_cost` are embedded: report if it is time."""
         now = _clock()
-        elapsed, measured = now - self.start, done_chars - self.start_chars
+        elapsed, measured = now - self.start, done_cost - self.start_cost
         if (
             done < self.n
             and elapsed > 0
             and measured > 0
             and (self.last_report is None or now - self.last_report >= PROGRESS_EVERY_S)
         ):
-            left = (self.chars - done_chars) * elapsed / measured
+            left = (self.cost - done_cost) * elapsed / measured
             self.log(
                 f"Embedded {done:,} of {self.n:,} passages ({100 * done // self.n}%) in "
                 f"{_duration(elapsed)}; about {_duration(left)} left ..."
@@ -222,11 +245,8 @@ class EmbeddingProgress:
 
     def finish(self) -> None:
         if self.last_report is not None:
-            self.log(f"Embedded {self.n:,} passages in {_duration(_clock() - self.start)}.")
-
-
-def _plural(n: int, word: str) -> str:
-    return word if n == 1 else f"{word}s"
+            took = _duration(_clock() - self.start)
+            self.log(f"Embedded {self.n:,} {plural(self.n, 'passage')} in {took}.")
 
 
 def _duration(seconds: float) -> str:
@@ -268,6 +288,7 @@ __all__ = [
     "assemble",
     "build_index",
     "embed_with_progress",
+    "embedding_costs",
     "passages",
     "reuse_vectors",
     "scoring_text",

@@ -40,7 +40,7 @@ from ..encoder.interface import TextEncoder
 from ..errors import ClusterError, UsageError
 from ..log import Log
 from .bm25 import SparseBM25
-from .build import SLICE_BATCHES, EmbeddingProgress, assemble, reuse_vectors
+from .build import SLICE_BATCHES, EmbeddingProgress, assemble, embedding_costs, reuse_vectors
 from .data import Index
 from .ray_cluster import blocks, connect, run
 from .shards import (
@@ -106,7 +106,8 @@ class RayBuild:
         uploads = settings.indexed_uploads()
         root, files, warnings = corpus_files(settings.corpus_dir, uploads)  # missing: no Ray
         if not files:
-            return sorted_documents(root, [], warnings)  # load_documents' error, without Ray
+            # load_documents' error, without Ray
+            return sorted_documents(root, [], warnings, settings.corpus_dir)
         ray = self._connect()
         expected = corpus.get("files", {})
         columns: dict[str, list[Any]] = {
@@ -138,7 +139,7 @@ class RayBuild:
                 documents.extend(documents_from_json(document))
             elif warning is not None:
                 warnings.append(warning)
-        documents = sorted_documents(root, documents, warnings)
+        documents = sorted_documents(root, documents, warnings, settings.corpus_dir)
         for warning in warnings:
             log(warning)
         return documents
@@ -170,8 +171,8 @@ class RayBuild:
             report = None
             if progress:
                 files = len({chunks[i].doc_id for i in todo})
-                chars = sum(len(texts[i]) for i in todo)
-                report = EmbeddingProgress(len(todo), chars, files, len(chunks) - len(todo), log)
+                cost = sum(embedding_costs([texts[i] for i in todo], embedder))
+                report = EmbeddingProgress(len(todo), cost, files, len(chunks) - len(todo), log)
             vectors[todo] = self._embed(ray, [texts[i] for i in todo], embedder, settings, report)
         index = assemble(documents, chunks, vectors, bm25, acronyms, settings, embedder)
         return index, len(chunks) - len(todo)
@@ -213,7 +214,7 @@ class RayBuild:
         if not isinstance(embedder, Embedder):
             # The workers run the model's ONNX export, which only an Embedder has.
             raise UsageError("The Ray build embeds with the model itself, not a stand-in.")
-        encoder = embedder.encoder  # exported here first if it never was (the driver has torch)
+        encoder = embedder.encoder  # exported here first if it never was (by a child process)
         files = ray.put({name: (encoder.folder / name).read_bytes() for name in ENCODER_FILES})
         gpus = int(ray.cluster_resources().get("GPU", 0))
         cpus = settings.ray_worker_cpus
@@ -234,21 +235,22 @@ class RayBuild:
             num_gpus=1 if gpus else None,
         )
         vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
-        done = done_chars = 0
+        costs = embedding_costs(texts, embedder)
+        done, done_cost = 0, 0.0
         for batch in run(ray, dataset, batch_format="numpy"):
             positions = batch["position"]
             vectors[positions] = batch["vector"]
             first = done == 0
             done += len(positions)
-            done_chars += sum(len(texts[i]) for i in positions.tolist())
+            done_cost += sum(costs[i] for i in positions.tolist())
             if report is None:
                 continue
             # The clock starts with the first vectors back: the workers' start and the
             # model's loading are not embedding time.
             if first:
-                report.begin(done_chars)
+                report.begin(done_cost)
             else:
-                report.advance(done, done_chars)
+                report.advance(done, done_cost)
         if report is not None:
             report.finish()
         del files  # held until every worker is done: a restarted worker loads it again

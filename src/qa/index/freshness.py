@@ -24,6 +24,7 @@ from ..errors import (
     IndexNotFoundError,
     IndexWriteError,
 )
+from ..language import plural
 from ..log import Log, to_stderr
 from .build import build_index
 from .data import Index, rebuild_command
@@ -218,9 +219,11 @@ def _build_and_save(
             f"used from memory and built again next time. {unsaved.advice}"
         )
         return index
+    passages = len(index.chunks)
     log(
-        f"Indexed {len(documents)} documents, {len(index.chunks)} passages "
-        f"({reused} reused, {len(index.chunks) - reused} embedded) into {index_dir}/."
+        f"Indexed {len(documents)} {plural(len(documents), 'document')}, {passages} "
+        f"{plural(passages, 'passage')} ({reused} reused, {passages - reused} embedded) into "
+        f"{index_dir}/."
     )
     return index
 
