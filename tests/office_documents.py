@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import mimetypes
 import zipfile
 from collections.abc import Sequence
 from email.message import EmailMessage
@@ -337,8 +338,7 @@ def write_odt(path: Path, filler: Sequence[str] = ()) -> Path:
 def write_eml(path: Path, attachment: Path | None = None) -> Path:
     """An e-mail (RFC 5322, stdlib email): Subject, From "Name <addr>", To, Date, a plain
     body and an HTML alternative, and one attachment: a concert programme CSV with its
-    own fact (or the file `attachment`, sent as application/octet-stream unless it is
-    .csv/.txt)."""
+    own fact (or the file `attachment`, with the MIME type its name gives)."""
     message = EmailMessage()
     message["Subject"] = EML_SUBJECT
     message["From"] = EML_FROM
@@ -358,8 +358,10 @@ def write_eml(path: Path, attachment: Path | None = None) -> Path:
             subtype = "csv" if attachment.suffix == ".csv" else "plain"
             message.add_attachment(data.decode("utf-8"), subtype=subtype, filename=attachment.name)
         else:
+            guessed = mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
+            maintype, subtype = guessed.split("/")
             message.add_attachment(
-                data, maintype="application", subtype="octet-stream", filename=attachment.name
+                data, maintype=maintype, subtype=subtype, filename=attachment.name
             )
     path.write_bytes(message.as_bytes())
     return path
