@@ -17,14 +17,15 @@ and 300 dpi, "noisy" (0.7 degrees, 4% salt and pepper, the makers' defaults) and
 "clean" (no rotation, no salt and pepper; the grain every scan has stays; by default
 read at 300 dpi only, --full at every OCR dpi).
 
-Each scan is read through the product's path, `read_pdf` (pdfium render at the OCR dpi,
-median filter 3, Tesseract), with QA_OCR_CACHE at a fresh folder so that it really
-OCRs; the OCR dpi (Settings.ocr_dpi, 300) has no environment variable, so `ocr.cache` is
-wrapped to hand out settings at 150, 200 and 300 dpi. Then: the same reads without the
-median filter (pytesseract called directly), Tesseract's OpenMP threads (unset, as the
-product runs it, vs OMP_THREAD_LIMIT 2 and 1), `qa index` of a folder of the noisy 300 dpi scans
-twice with one OCR cache (the index deleted between), and, given --ocrmypdf, ocrmypdf's
-text layer on the noisy scans.
+Each scan is read through the product's path, `read_pdf` (pdfium draws the scan at its own
+resolution, at most Settings.ocr_dpi; median filter 3; Tesseract), with QA_OCR_CACHE at a
+fresh folder so that it really OCRs; Settings.ocr_dpi (300) has no environment variable, so
+`ocr.cache` is wrapped to hand out settings at 150, 200 and 300 dpi. Then: each noisy scan
+drawn at exactly 150, 200 and 300 dpi whatever its own resolution (what read_pdf did
+before), read with the median filter (ocr.read_image) and without (pytesseract called
+directly); Tesseract's OpenMP threads (OMP_THREAD_LIMIT not set, which qa makes 1, vs 2
+and 1); `qa index` of a folder of the noisy 300 dpi scans twice with one OCR cache (the
+index deleted between); and, given --ocrmypdf, ocrmypdf's text layer on the noisy scans.
 
 Word accuracy is 1 - word error rate: the word-level Levenshtein distance between the
 reference and the OCR text (lowercased, punctuation stripped, a word broken by a hyphen at
@@ -61,7 +62,7 @@ from documents import write_pdf  # noqa: E402
 from office_documents import write_scanned_pdf  # noqa: E402
 
 from qa.documents import ocr  # noqa: E402
-from qa.documents.readers.pdf import _renderer, read_pdf  # noqa: E402
+from qa.documents.readers.pdf import read_pdf  # noqa: E402
 
 MANUAL = ROOT / "data" / "manuals" / "manuals" / "gnu" / "bc.pdf"
 MANUAL_PAGES = (3, 4)  # 0-based: "2 Basic Elements", "3 Expressions"
@@ -252,22 +253,48 @@ class Clock:
         return time.perf_counter() - self.wall, self._cpu() - self.cpu
 
 
-def product_read(scan: Path, dpi: int, cache_dir: Path) -> tuple[str, tuple[float, float]]:
-    """The scan through read_pdf at OCR dpi `dpi`: its text, and the seconds it took."""
-    with ocr_at(dpi, cache_dir), contextlib.redirect_stderr(io.StringIO()):
-        clock = Clock()
-        extracted = read_pdf(scan)
-        seconds = clock.read()
+def product_read(
+    scan: Path, dpi: int, cache_dir: Path, threads: str | None = None
+) -> tuple[str, tuple[float, float]]:
+    """The scan through read_pdf at OCR dpi `dpi`: its text, and the seconds it took.
+    `threads`: OMP_THREAD_LIMIT for Tesseract (None: unset, as the product runs it)."""
+    before = os.environ.pop("OMP_THREAD_LIMIT", None)
+    if threads:
+        os.environ["OMP_THREAD_LIMIT"] = threads
+    try:
+        with ocr_at(dpi, cache_dir), contextlib.redirect_stderr(io.StringIO()):
+            clock = Clock()
+            extracted = read_pdf(scan)
+            seconds = clock.read()
+    finally:
+        os.environ.pop("OMP_THREAD_LIMIT", None)
+        if before is not None:
+            os.environ["OMP_THREAD_LIMIT"] = before
     return "\n".join(p for page in extracted.pages or [] for p in page), seconds
 
 
-def unfiltered_read(scan: Path, dpi: int) -> tuple[str, tuple[float, float]]:
-    """The scan rendered as read_pdf renders it, read by pytesseract with no median
-    filter (otherwise as ocr.read_image: the same confidence floor and paragraphs)."""
+def drawn_at(scan: Path, dpi: int) -> Any:
+    """Page 1 of the scan drawn at exactly `dpi`, whatever the scan's own resolution (what
+    read_pdf did before it drew a scan at its own resolution)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(scan))
+    try:
+        return pdf[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    finally:
+        pdf.close()
+
+
+def forced_read(scan: Path, dpi: int, median: bool) -> tuple[str, tuple[float, float]]:
+    """The scan drawn at exactly `dpi` and read as ocr.read_image reads it: with its median
+    filter, or without (pytesseract on the drawing, the same confidence floor)."""
     import pytesseract
 
     clock = Clock()
-    image = _renderer(scan)(1, dpi).convert("L")
+    image = drawn_at(scan, dpi)
+    if median:
+        page = ocr.read_image(image, "eng")
+        return "\n".join(page.paragraphs()), clock.read()
     data = pytesseract.image_to_data(image, lang="eng", output_type=pytesseract.Output.DICT)
     found = []
     for i, raw in enumerate(data["text"]):
@@ -290,19 +317,69 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)), flush=True)
 
 
-def measure(
-    pages: list[Source],
-    scans: dict[tuple[str, int, str], Path],
-    read: Callable[[Path], tuple[str, tuple[float, float]]],
-    scan_dpi: int,
-    variant: str,
-) -> Score:
-    score = Score()
-    for source in pages:
-        text, seconds = read(scans[(source.name, scan_dpi, variant)])
-        score.add(source, text, seconds)
-        LOAD.append(os.getloadavg()[0])
-    return score
+Pages = list[Source]
+Scans = dict[tuple[str, int, str], Path]  # (source page, scan dpi, variant) -> scan
+Reader = Callable[[Path], tuple[str, tuple[float, float]]]
+LOAD: list[float] = []  # the 1-minute load average after each page read
+SCORE_HEADER = ["words", "word accuracy [95%]", "news", "manual", "s/page", "CPU s/page"]
+
+
+@dataclass(frozen=True)
+class Read:
+    """One way of reading one kind of scan: (what, variant, scan dpi, OCR dpi, threads)."""
+
+    key: tuple[str, str, int, int, str]
+    read: Reader
+
+
+def plan(tmp: Path, skip: list[str], full: bool) -> list[Read]:
+    """The reads to make of each page: read_pdf at each OCR dpi (the clean scans unless
+    skipped, at 300 dpi only unless `full`), pytesseract without the filter, and read_pdf
+    with Tesseract's threads limited."""
+    reads = []
+
+    def product(variant: str, scan_dpi: int, dpi: int, threads: str = "unset") -> None:
+        cache = Path(tempfile.mkdtemp(dir=tmp, prefix="cache-"))  # fresh: it really OCRs
+        limit = None if threads == "unset" else threads
+        read = partial(product_read, dpi=dpi, cache_dir=cache, threads=limit)
+        reads.append(Read(("read_pdf", variant, scan_dpi, dpi, threads), read))
+
+    for scan_dpi in SCAN_DPIS:
+        for dpi in OCR_DPIS:
+            if "noisy" not in skip:
+                product("noisy", scan_dpi, dpi)
+            if "drawn" not in skip:
+                for what, median in (("drawn, median 3", True), ("drawn, no filter", False)):
+                    read = partial(forced_read, dpi=dpi, median=median)
+                    reads.append(Read((what, "noisy", scan_dpi, dpi, "unset"), read))
+    if "clean" not in skip:
+        for scan_dpi in SCAN_DPIS:
+            for dpi in OCR_DPIS if full else (300,):
+                product("clean", scan_dpi, dpi)
+    if "threads" not in skip:
+        for threads in ("2", "1"):
+            for dpi in (200, 300) if full else (300,):
+                product("noisy", 300, dpi, threads)
+    return reads
+
+
+def measure(pages: Pages, scans: Scans, reads: list[Read]) -> dict[tuple, Score]:
+    """Every read of every page, page by page (all the ways of reading page 1, then page
+    2, ...): a change in the machine's load falls on all of them alike."""
+    scores: dict[tuple, Score] = {read.key: Score() for read in reads}
+    clock = Clock()
+    for n, source in enumerate(pages, start=1):
+        for read in reads:
+            what, variant, scan_dpi, _, _ = read.key
+            text, seconds = read.read(scans[(source.name, scan_dpi, variant)])
+            scores[read.key].add(source, text, seconds)
+            LOAD.append(os.getloadavg()[0])
+        print(
+            f"  page {n} of {len(pages)} read {len(reads)} ways, {clock.read()[0]:.0f} s so far",
+            file=sys.stderr,
+            flush=True,
+        )
+    return scores
 
 
 def row(label: list[str], score: Score) -> list[str]:
@@ -317,87 +394,48 @@ def row(label: list[str], score: Score) -> list[str]:
     ]
 
 
-Pages = list[Source]
-Scans = dict[tuple[str, int, str], Path]  # (source page, scan dpi, variant) -> scan
-Done = dict[tuple[str, int, int], Score]  # (variant, scan dpi, OCR dpi) -> read_pdf's
-LOAD: list[float] = []  # the 1-minute load average after each page read
-SCORE_HEADER = ["words", "word accuracy [95%]", "news", "manual", "s/page", "CPU s/page"]
-
-
-def accuracy_tables(pages: Pages, scans: Scans, tmp: Path, done: Done, full: bool) -> None:
-    rows = []
-    for variant in VARIANTS:
-        for scan_dpi in SCAN_DPIS:
-            for dpi in OCR_DPIS if full or variant == "noisy" else (300,):
-                cache = Path(tempfile.mkdtemp(dir=tmp, prefix="cache-"))
-                score = measure(
-                    pages, scans, partial(product_read, dpi=dpi, cache_dir=cache), scan_dpi, variant
-                )
-                done[(variant, scan_dpi, dpi)] = score
-                rows.append(row([variant, str(scan_dpi), str(dpi)], score))
-                print(
-                    f"  {variant} scan {scan_dpi} dpi, OCR {dpi} dpi: {score.accuracy()}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+def tables(scores: dict[tuple, Score]) -> None:
+    rows = [
+        row([variant, str(scan_dpi), str(dpi)], score)
+        for (what, variant, scan_dpi, dpi, threads), score in sorted(
+            scores.items(), key=lambda kv: (kv[0][1] != "noisy", kv[0][2:])
+        )
+        if what == "read_pdf" and threads == "unset"
+    ]
     table(
-        "Word accuracy, read_pdf (median 3, Tesseract)",
-        ["scan", "scan dpi", "OCR dpi", *SCORE_HEADER],
+        "Word accuracy, read_pdf (the scan drawn at its own dpi, at most Settings.ocr_dpi; "
+        "median 3; Tesseract)",
+        ["scan", "scan dpi", "ocr_dpi", *SCORE_HEADER],
         rows,
     )
-
-
-def product(pages: Pages, scans: Scans, tmp: Path, done: Done, scan_dpi: int, dpi: int) -> Score:
-    """read_pdf's score on the noisy scans: measured by accuracy_tables, or now."""
-    if ("noisy", scan_dpi, dpi) not in done:
-        cache = Path(tempfile.mkdtemp(dir=tmp, prefix="cache-"))
-        done[("noisy", scan_dpi, dpi)] = measure(
-            pages, scans, partial(product_read, dpi=dpi, cache_dir=cache), scan_dpi, "noisy"
-        )
-    return done[("noisy", scan_dpi, dpi)]
-
-
-def filter_table(pages: Pages, scans: Scans, tmp: Path, done: dict) -> None:
     rows = []
     for scan_dpi in SCAN_DPIS:
         for dpi in OCR_DPIS:
-            score = measure(pages, scans, partial(unfiltered_read, dpi=dpi), scan_dpi, "noisy")
-            rows.append(row([str(scan_dpi), str(dpi), "none"], score))
-            score = product(pages, scans, tmp, done, scan_dpi, dpi)
-            rows.append(row([str(scan_dpi), str(dpi), "median 3"], score))
-    table(
-        "Median filter, noisy scans (median 3: read_pdf, as above; none: pytesseract on "
-        "the same render)",
-        ["scan dpi", "OCR dpi", "filter", *SCORE_HEADER],
-        rows,
-    )
-
-
-def threads_table(pages: Pages, scans: Scans, tmp: Path, done: Done, full: bool) -> None:
+            for what, name in (("drawn, no filter", "none"), ("drawn, median 3", "median 3")):
+                if score := scores.get((what, "noisy", scan_dpi, dpi, "unset")):
+                    rows.append(row([str(scan_dpi), str(dpi), name], score))
+    if rows:
+        table(
+            "Noisy scans drawn at exactly the OCR dpi, whatever their own (as read_pdf did "
+            "before it drew a scan at its own resolution); the median filter, or none",
+            ["scan dpi", "drawn at", "filter", *SCORE_HEADER],
+            rows,
+        )
     rows = []
-    before = os.environ.pop("OMP_THREAD_LIMIT", None)
-    try:
-        for limit in (None, "2", "1"):
-            if limit:
-                os.environ["OMP_THREAD_LIMIT"] = limit
-            for dpi in (200, 300) if full else (300,):
-                if limit is None:
-                    score = product(pages, scans, tmp, done, 300, dpi)
-                else:
-                    cache = Path(tempfile.mkdtemp(dir=tmp, prefix="cache-"))
-                    score = measure(
-                        pages, scans, partial(product_read, dpi=dpi, cache_dir=cache), 300, "noisy"
-                    )
-                rows.append(row([limit or "unset", str(dpi)], score))
-    finally:
-        os.environ.pop("OMP_THREAD_LIMIT", None)
-        if before is not None:
-            os.environ["OMP_THREAD_LIMIT"] = before
-    table(
-        "Tesseract's OpenMP threads, noisy 300 dpi scans, read_pdf",
-        ["OMP_THREAD_LIMIT", "OCR dpi", *SCORE_HEADER],
-        rows,
-    )
+    for dpi in OCR_DPIS:
+        for threads in ("unset", "2", "1"):
+            if (threads != "unset" or ("read_pdf", "noisy", 300, dpi, "2") in scores) and (
+                score := scores.get(("read_pdf", "noisy", 300, dpi, threads))
+            ):
+                rows.append(
+                    row(["not set (qa: 1)" if threads == "unset" else threads, str(dpi)], score)
+                )
+    if rows:
+        table(
+            "Tesseract's OpenMP threads, noisy 300 dpi scans, read_pdf",
+            ["OMP_THREAD_LIMIT", "OCR dpi", *SCORE_HEADER],
+            rows,
+        )
 
 
 def index_table(pages: Pages, scans: Scans, tmp: Path) -> None:
@@ -407,13 +445,19 @@ def index_table(pages: Pages, scans: Scans, tmp: Path) -> None:
         shutil.copy(scans[(source.name, 300, "noisy")], folder / f"{source.name}.pdf")
     env = {**os.environ, "QA_OCR_CACHE": str(tmp / "index-cache")}
     qa = ROOT / ".venv" / "bin" / "qa"
+    # The first index next to `tmp / "index"` exports the encoder to ONNX once (about
+    # 20 s here, kept in tmp/.qa-onnx): paid by a warm-up build of one text file.
+    warm = tmp / "warm-up"
+    warm.mkdir()
+    (warm / "a.txt").write_text("A title\n\n" + pages[0].text, "utf-8")
+    runs = [("warm-up: 1 text file", warm)] + [(b, folder) for b in ("first build", "rebuild")]
     index = tmp / "index"
     rows = []
-    for build in ("first build", "rebuild, same cache"):
+    for build, corpus in runs:
         shutil.rmtree(index, ignore_errors=True)
         clock = Clock()
         done = subprocess.run(
-            [str(qa), "index", str(folder), "--index-dir", str(index)],
+            [str(qa), "index", str(corpus), "--index-dir", str(index)],
             env=env,
             capture_output=True,
             text=True,
@@ -422,19 +466,29 @@ def index_table(pages: Pages, scans: Scans, tmp: Path) -> None:
         said = done.stdout + done.stderr
         if done.returncode:
             print(said, file=sys.stderr)
+        # "OCR of a.pdf: page 2 read (2 of 3) in 17 s; ...": the time so far for that file.
+        per_file: dict[str, int] = {}
+        for name, m, sec in re.findall(
+            r"^OCR of (.*?): page .* in (?:(\d+) min )?(\d+) s", said, re.MULTILINE
+        ):
+            per_file[name] = max(per_file.get(name, 0), 60 * int(m or 0) + int(sec))
+        ocr_seconds = sum(per_file.values())
         rows.append(
             [
                 build,
-                str(len(pages)),
+                str(len(list(corpus.iterdir()))),
                 f"{seconds:.1f}",
                 f"{cpu:.1f}",
                 str(said.count("OCR of")),
+                str(ocr_seconds),
+                "yes" if "to ONNX" in said else "no",
                 str(done.returncode),
             ]
         )
     table(
-        f"qa index of {len(pages)} noisy 300 dpi scans (one a file), the index deleted between",
-        ["build", "files", "seconds", "CPU s", '"OCR of" lines', "exit"],
+        f"qa index of {len(pages)} noisy 300 dpi scans (one a file), one OCR cache, the index "
+        "deleted before each build",
+        ["build", "files", "seconds", "CPU s", '"OCR of" lines', "their s", "ONNX export", "exit"],
         rows,
     )
 
@@ -498,7 +552,7 @@ def main() -> None:
         "--skip",
         nargs="*",
         default=[],
-        choices=["accuracy", "filter", "threads", "index"],
+        choices=["noisy", "clean", "drawn", "threads", "index"],
         help="parts to skip",
     )
     args = parser.parse_args()
@@ -521,15 +575,10 @@ def main() -> None:
                     write_scanned_pdf(path, source.pdf, source.page, dpi, angle, noise, seed=n)
                     scans[(source.name, dpi, variant)] = path
         start = time.perf_counter()
-        done: dict[tuple[str, int, int], Score] = {}
-        if "threads" not in args.skip:
-            os.environ.pop("OMP_THREAD_LIMIT", None)  # as the product runs Tesseract
-        if "accuracy" not in args.skip:
-            accuracy_tables(pages, scans, tmp, done, args.full)
-        if "filter" not in args.skip:
-            filter_table(pages, scans, tmp, done)
-        if "threads" not in args.skip:
-            threads_table(pages, scans, tmp, done, args.full)
+        os.environ.pop("OMP_THREAD_LIMIT", None)  # Tesseract as the product runs it
+        reads = plan(tmp, args.skip, args.full)
+        if reads:
+            tables(measure(pages, scans, reads))
         if "index" not in args.skip:
             index_table(pages, scans, tmp)
         if args.ocrmypdf:

@@ -175,6 +175,18 @@ def test_a_scanned_page_is_read_by_ocr_once(folder: Path, loaded, ocr_cache: Pat
     assert messages == [] and again.text == scan.text
 
 
+def test_a_coarse_scan_is_read_at_its_own_resolution(tmp_path: Path):
+    # A 150-dpi scan drawn at 300 dpi doubles each speck into a blob the median filter
+    # leaves: Tesseract then read about two words in three (docs/OCR.md).
+    source = od.write_scan_source(tmp_path / "source.pdf")
+    scan = od.write_scanned_pdf(tmp_path / "coarse.pdf", source, dpi=150, seed=11)
+    read = read_document(scan, "coarse")
+    expected = [w for line in od.SCAN_LINES for w in line.lower().split()]
+    found = set(read.text.lower().split())
+    assert sum(w in found for w in expected) / len(expected) >= 0.9
+    assert "64 hives" in read.text
+
+
 def test_without_tesseract_a_scan_is_skipped_saying_how_to_install_it(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
