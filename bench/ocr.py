@@ -222,8 +222,7 @@ def ocr_at(dpi: int, cache_dir: Path) -> Iterator[None]:
     def cache() -> tuple[ocr.OcrCache, Any]:
         store, settings = original()
         settings = settings.replace(ocr_dpi=dpi)
-        key = f"{store.key.rsplit(' ', 2)[0]} {dpi} dpi"
-        return ocr.OcrCache(store.folder, key), settings
+        return ocr.OcrCache(store.folder, ocr.cache_key(settings)), settings
 
     os.environ["QA_OCR_CACHE"] = str(cache_dir)
     ocr.cache = cache

@@ -208,8 +208,15 @@ def cache() -> tuple[OcrCache, Any]:
     from ..config import Settings
 
     settings = Settings.from_env()
-    key = f"tesseract {_version()} {settings.ocr_language} {settings.ocr_dpi} dpi"
-    return OcrCache(settings.ocr_cache_path(), key), settings
+    return OcrCache(settings.ocr_cache_path(), cache_key(settings)), settings
+
+
+def cache_key(settings: Any) -> str:
+    """What the words cached depend on: a page read another way is read again."""
+    return (
+        f"tesseract {_version()} {settings.ocr_language}, at most {settings.ocr_dpi} dpi, "
+        f"median {MEDIAN_FILTER}"
+    )
 
 
 def _version() -> str:
