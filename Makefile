@@ -100,6 +100,7 @@ train: setup
 	$(BIN)/pip install --quiet -e '.[train]'
 	$(BIN)/python train/check_splits.py
 	$(BIN)/python train/train_answer_model.py 2>&1 | tee train/logs/train.log
+	$(BIN)/python train/train_span_model.py 2>&1 | tee train/logs/train_span.log
 	$(BIN)/python train/plot_curves.py
 
 bench: setup-test

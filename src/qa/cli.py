@@ -234,13 +234,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
-        print(format_answer(answer, explain=args.explain))
+        # The short answer is marked **so** on a terminal; piped, the sentence is plain
+        # text (--json has the span for scripts).
+        print(format_answer(answer, explain=args.explain, mark_span=sys.stdout.isatty()))
     return 0
 
 
-def format_answer(answer: Answer, explain: bool = False) -> str:
-    """The human-readable answer: the sentence (or "the documents don't say"), then the
-    numbered citations with their passages."""
+def format_answer(answer: Answer, explain: bool = False, mark_span: bool = False) -> str:
+    """The human-readable answer: the sentence (or "the documents don't say"), with its
+    short answer in **bold** when `mark_span`, then the numbered citations with their
+    passages."""
     from .answer import HEDGE, NOT_FOUND
 
     lines = []
@@ -251,7 +254,10 @@ def format_answer(answer: Answer, explain: bool = False) -> str:
         if answer.citations:
             lines += ["", "Nearest passages (they do not answer the question):"]
     else:
-        lines += [answer.text or "", ""]
+        text, span = answer.text or "", answer.span
+        if mark_span and span is not None:
+            text = f"{text[: span.start]}**{span.text}**{text[span.end :]}"
+        lines += [text, ""]
     for c in answer.citations:
         lines.append(f"[{c.rank}] {c.label}")
         if explain:

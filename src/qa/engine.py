@@ -13,6 +13,7 @@ from typing import cast
 
 from .answer import Answer, AnswerStep
 from .answer.model import AnswerModel, load_answer_model
+from .answer.spans import SpanModel, load_span_model
 from .config import MODES, Mode, Settings, check_k
 from .encoder.embedding import Embedder
 from .errors import UsageError
@@ -45,6 +46,7 @@ class QA:
         self.embedder = embedder
         self.settings = settings
         self._answer_model = answer_model
+        self._span_model: SpanModel | None = None
         self._reindex_lock = threading.Lock()
 
     @property
@@ -53,6 +55,15 @@ class QA:
         if self._answer_model is None:
             self._answer_model = load_answer_model(self.settings.answer_model or None)
         return self._answer_model
+
+    @property
+    def span_model(self) -> SpanModel | None:
+        """The short-answer model, loaded on first use (None unless settings.show_spans)."""
+        if not self.settings.show_spans:
+            return None
+        if self._span_model is None:
+            self._span_model = load_span_model(self.settings.span_model or None)
+        return self._span_model
 
     @classmethod
     def open(
@@ -150,7 +161,11 @@ class QA:
         depth = max(query.k, self.settings.answer_passages)
         index, analysed, hits = self._retrieve(text, depth, query.mode)
         step = AnswerStep.of(
-            index.documents, self.embedder.read, self.model_for(index), self.settings
+            index.documents,
+            self.embedder.read,
+            self.model_for(index),
+            self.settings,
+            self.span_model,
         )
         return step.compose(analysed, hits, asked=query.text, k=query.k)
 

@@ -406,3 +406,44 @@ def is_furniture(line: str, title: str = "") -> bool:
     return 0 < len(text.split()) <= HEADING_WORDS and all(
         w[0].isupper() for w in words if len(w) > 3
     )
+
+
+# The short answer inside a sentence (answer/spans.py). Words before a span that say what
+# it is: a preposition ("in 1754", "by Rollo"), a copula ("is Latin"), a naming verb
+# ("called the Great Binding", "known as Hunan").
+PREPOSITIONS = frozenset(
+    "in on at by from of to for with into as since until during between than about".split()
+)
+COPULAS = frozenset("is are was were be been became becomes remains remained".split())
+NAMING_WORDS = frozenset("called named known titled dubbed termed nicknamed".split())
+# Currency signs and words, and the marks that make a number a share.
+CURRENCY = frozenset("$ € £ ¥ yuan dollars dollar euros euro pounds rmb usd".split())
+PERCENT = frozenset("% percent per cent percentage".split())
+DETERMINERS = frozenset("the a an its their his her our this that these those each every".split())
+# Finer cues of what a question asks for than its kind, read by the span step.
+ASKS_COUNT = re.compile(r"\bhow (many|much)\b", re.IGNORECASE)
+ASKS_YEAR = re.compile(r"^when\b|\b(what|which) year\b|\bin what year\b", re.IGNORECASE)
+ASKS_NAME = re.compile(r"\b(name|names|named|called|call|title|titled|known as)\b", re.IGNORECASE)
+ASKS_DEFINITION = re.compile(
+    r"^(what|who)\s+(is|are|was|were)\s+(a|an|the)?\s*\w+(\s+\w+)?\s*\??$", re.IGNORECASE
+)
+# Word shapes of verb forms and adverbs, for a span's edges (no tagger: endings only).
+VERBISH = re.compile(r"[a-z]{3,}(ed|ing)")
+ADVERBISH = re.compile(r"[a-z]{3,}ly")
+# "What type of committee ...", "Which hall ...": the noun after the wh-word names the kind
+# of thing asked for; these words before it only frame it.
+_WH_HEAD = re.compile(
+    r"\b(?:what|which)\s+(?:(?:type|kind|sort|form|name|part)s?\s+of\s+)?(?:the\s+)?"
+    r"([^\W\d_][\w'’-]*)",
+    re.IGNORECASE,
+)
+
+
+def wh_head(question: str) -> str:
+    """The noun a "what"/"which" question asks for ("committee" in "What type of committee
+    considered ...?"), lower-cased; "" when there is none (or it is a verb, "What is")."""
+    match = _WH_HEAD.search(question)
+    if not match:
+        return ""
+    word = match.group(1).lower()
+    return "" if word in STOPWORDS else word

@@ -23,6 +23,7 @@ from .alignment import Read
 from .features import COLUMN, Candidate, Pool, read_pool
 from .model import AnswerModel, sigmoid
 from .question_features import QUESTION_FEATURES, question_row
+from .spans import Span, SpanModel
 
 NOT_FOUND = "The documents don't say."
 # Said before the closest sentence when the evidence is between the two thresholds.
@@ -38,6 +39,8 @@ class Citation:
     document: Document
     # (start, end) of the answering sentence inside hit.chunk.text, or None.
     answer_span: tuple[int, int] | None = None
+    # (start, end) of the short answer inside hit.chunk.text (within answer_span), or None.
+    short_span: tuple[int, int] | None = None
 
     @property
     def page(self) -> int | None:
@@ -91,6 +94,12 @@ class Answer:
     # The answer model's input, by feature name (question_features.QUESTION_FEATURES):
     # kept with a user's verdict on this answer.
     features: Mapping[str, float] = field(default_factory=dict)
+    # The short answer inside `text` (spans.py), or None: the sentence is the answer.
+    span: Span | None = None
+
+    @property
+    def span_text(self) -> str | None:
+        return self.span.text if self.span is not None else None
 
     @property
     def rewritten(self) -> bool:
@@ -110,6 +119,11 @@ class Answer:
             "abstained": self.abstained,
             "hedged": self.hedged,
             "answer": self.text,
+            # The short answer inside it, and where it is in passages[0]["text"].
+            "answer_span_text": self.span_text,
+            "answer_span_text_range": list(self.citations[0].short_span)
+            if self.span is not None and self.citations and self.citations[0].short_span
+            else None,
             "answer_date": self.answer_document.date if self.answer_document else None,
             "confidence": round(self.confidence, 4),
             "threshold": round(self.threshold, 4),
@@ -137,6 +151,7 @@ class Answer:
                     "bm25_rank": c.hit.bm25_rank,
                     "dense_rank": c.hit.dense_rank,
                     "answer_span": list(c.answer_span) if c.answer_span else None,
+                    "answer_span_text_range": list(c.short_span) if c.short_span else None,
                 }
                 for c in self.citations
             ],
@@ -173,12 +188,19 @@ class AnswerStep:
     read: Read
     model: AnswerModel
     passages: int
+    # The short answer inside the sentence; None: no span is ever shown.
+    spans: SpanModel | None = None
 
     @classmethod
     def of(
-        cls, documents: Mapping[str, Document], read: Read, model: AnswerModel, settings: Settings
+        cls,
+        documents: Mapping[str, Document],
+        read: Read,
+        model: AnswerModel,
+        settings: Settings,
+        spans: SpanModel | None = None,
     ) -> AnswerStep:
-        return cls(documents, read, model, settings.answer_passages)
+        return cls(documents, read, model, settings.answer_passages, spans)
 
     def score(self, question: Question, hits: list[Hit]) -> Scored:
         """Score every candidate of the top passages, then the question."""
@@ -226,22 +248,37 @@ class AnswerStep:
         # At or above the threshold: the answer. Between the hedge and it: the closest
         # sentence, said to be no more than that. Below the hedge: the documents don't say.
         shown = scored.probability >= model.hedge
+        hedged = shown and scored.probability < model.threshold
         chosen = scored.found[best]
-        citations = _cite(hits, documents, chosen if shown else None)
+        span = self._span(question, scored, best) if shown and not hedged else None
+        citations = _cite(hits, documents, chosen if shown else None, span)
         return Answer(
             question=asked,
             text=chosen.text if shown else None,
             citations=citations[: k or len(citations)],
             abstained=not shown,
             searched=question.text,
-            hedged=shown and scored.probability < model.threshold,
+            hedged=hedged,
             coverage=float(scored.matrix[best, COLUMN["coverage_passage"]]),
             similarity=float(scored.matrix[:, COLUMN["cosine"]].max()),
             confidence=scored.probability,
             threshold=model.hedge,
             calibrated=model.calibrated,
             features=dict(zip(QUESTION_FEATURES, map(float, scored.row), strict=True)),
+            span=span,
         )
+
+    def _span(self, question: Question, scored: Scored, best: int) -> Span | None:
+        """The short answer inside the chosen sentence (or sentences: a lead-in and what it
+        introduces); none for a question asking for several things or for a reason,
+        whose answer is the sentence itself."""
+        chosen = scored.found[best]
+        if self.spans is None or question.asks_several or question.kind == "reason":
+            return None
+        pool = scored.pool
+        reading = pool.readings[best] if best < len(pool.readings) else None
+        start = len(chosen.read_with) - len(chosen.text)
+        return self.spans.choose(question, chosen.text, reading, start, pool.question_words)
 
 
 def _from_metadata(
@@ -305,9 +342,13 @@ def _prefer_newer(
 
 
 def _cite(
-    hits: list[Hit], documents: Mapping[str, Document], chosen: Candidate | None
+    hits: list[Hit],
+    documents: Mapping[str, Document],
+    chosen: Candidate | None,
+    span: Span | None = None,
 ) -> tuple[Citation, ...]:
-    """The hits as citations; the answering passage first, its answer span marked."""
+    """The hits as citations; the answering passage first, its answer sentence marked and
+    the short answer inside it."""
     order = list(range(len(hits)))
     if chosen is not None and chosen.hit != 0:
         # The answering passage is shown first: it is the one the answer cites.
@@ -318,6 +359,9 @@ def _cite(
             hit=hits[i],
             document=documents[hits[i].chunk.doc_id],
             answer_span=chosen.span if chosen is not None and i == chosen.hit else None,
+            short_span=(chosen.span[0] + span.start, chosen.span[0] + span.end)
+            if chosen is not None and span is not None and i == chosen.hit
+            else None,
         )
         for r, i in enumerate(order, start=1)
     )

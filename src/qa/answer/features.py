@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,7 +37,14 @@ from ..language import (
 from ..passage import Hit
 from ..search.question import Question, Term, coverage_of
 from ..text import tokenize
-from .alignment import ALIGNMENT_FEATURES, Read, alignment_rows, pooled, question_words
+from .alignment import (
+    ALIGNMENT_FEATURES,
+    QuestionWords,
+    Read,
+    alignment_rows,
+    pooled,
+    question_words,
+)
 
 # A passage a retriever did not return counts as ranked just past its candidate depth.
 UNRANKED = 100
@@ -140,6 +147,10 @@ class Pool:
     found: list[Candidate]
     matrix: np.ndarray
     covered: tuple[float, float, float]
+    # How the model read each candidate (after the sentence before it), and the question's
+    # informative words: the span step (spans.py) reads the chosen one's words from them.
+    readings: list[Reading] = field(default_factory=list)
+    question_words: QuestionWords | None = None
 
 
 def read_pool(
@@ -157,11 +168,12 @@ def read_pool(
     # Where each candidate's own sentence starts in the text it is read as.
     starts = [len(c.read_with) - len(c.text) for c in found]
     matrix = candidate_matrix(question, pool, passages, found, readings, starts)
+    asked = None
     if len(found):
-        matrix[:, ALIGNED_COLUMNS] = alignment_rows(
-            question_words(question, read), readings, starts, [c.hit for c in found]
-        )
-    return Pool(found, matrix, coverage_beyond(question, pool, passages, documents))
+        asked = question_words(question, read)
+        matrix[:, ALIGNED_COLUMNS] = alignment_rows(asked, readings, starts, [c.hit for c in found])
+    covered = coverage_beyond(question, pool, passages, documents)
+    return Pool(found, matrix, covered, list(readings), asked)
 
 
 @dataclass(frozen=True)

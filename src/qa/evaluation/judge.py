@@ -8,12 +8,15 @@ corpus files).
 
 from __future__ import annotations
 
+import re
+import string
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from ..stats import wilson
+from ..stats import mean_interval, wilson
 from .gold import KIND, GoldQuestion
 
 # (file relative to the corpus folder, passage text, offset hint) -> where the text starts
@@ -53,6 +56,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("answer_accuracy", True, "answered, and the sentence holds gold answer"),
     Metric("sentence_accuracy", True, "sentence shown (answer or hedge) holds it"),
     Metric("answer_span_hit", True, "answer sentence covers a gold span", optional=True),
+    Metric("span_exact_match", True, "short answer = gold (SQuAD EM), right sentence"),
+    Metric("span_f1", True, "short answer's token F1 (SQuAD), right sentence"),
+    Metric("span_shown", True, "right sentences given a short answer"),
+    Metric("span_exact_match_all", True, "SQuAD EM of what is shown, all answerable"),
+    Metric("span_f1_all", True, "SQuAD F1 of what is shown, all answerable"),
     Metric("false_abstention", False, "abstained, though answerable"),
     Metric("abstention", True, "abstained on unanswerable ones"),
     Metric("hedged", False, "answerable ones hedged (no abstention)"),
@@ -118,6 +126,12 @@ class Judgement:
     hedged: bool = False
     # The sentence shown, answer or hedge, holds a gold answer.
     sentence_correct: bool = False
+    # What a reader is given as the answer (the short answer, else the sentence shown,
+    # else nothing) against the gold answers, by SQuAD's exact match and token F1; and
+    # whether a short answer was shown.
+    span_em: bool = False
+    span_f1: float = 0.0
+    span_shown: bool = False
 
 
 def normalize(text: str) -> str:
@@ -131,6 +145,37 @@ def contains_answer(text: str | None, answers: Sequence[str]) -> bool:
         return False
     haystack = normalize(text)
     return any(normalize(a) in haystack for a in answers)
+
+
+_PUNCTUATION = frozenset(string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def squad_normalize(text: str) -> str:
+    """SQuAD's official answer normalisation (its evaluate-v2.0.py): lowercase, no
+    punctuation, no articles, whitespace collapsed."""
+    text = "".join(c for c in text.lower() if c not in _PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def exact_match(prediction: str, answers: Sequence[str]) -> bool:
+    """The prediction equals one gold answer, both SQuAD-normalised."""
+    shown = squad_normalize(prediction)
+    return any(shown == squad_normalize(a) for a in answers)
+
+
+def token_f1(prediction: str, answers: Sequence[str]) -> float:
+    """SQuAD's token F1 against the best of the gold answers (0 for an empty prediction
+    or no answers)."""
+    shown = squad_normalize(prediction).split()
+    best = 0.0
+    for answer in answers:
+        gold = squad_normalize(answer).split()
+        common = sum((Counter(shown) & Counter(gold)).values())
+        if common:
+            precision, recall = common / len(shown), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
 
 
 def file_doc_id(file: str) -> str:
@@ -185,6 +230,8 @@ def judge(
     text = answer["answer"]
     hedged = bool(answer.get("hedged", False))
     shown_right = not abstained and contains_answer(text, gold.answers)
+    short = answer.get("answer_span_text")
+    given = "" if abstained else (short or text or "")
     return Judgement(
         answerable=gold.answerable,
         rank=rank,
@@ -198,6 +245,9 @@ def judge(
         has_spans=has_spans,
         span_rank=span_rank,
         answer_span_hit=answer_span_hit,
+        span_em=gold.answerable and exact_match(given, gold.answers),
+        span_f1=token_f1(given, gold.answers) if gold.answerable else 0.0,
+        span_shown=short is not None and not abstained,
         answer_chars=None if abstained else len(text or ""),
     )
 
@@ -281,8 +331,10 @@ def intervals(judgements: Sequence[Judgement]) -> dict[str, tuple[float, float]]
     answerable = [j for j in judgements if j.answerable]
     unanswerable = [j for j in judgements if not j.answerable]
     spanned = [j for j in answerable if j.has_spans]
-    counts = _values(judgements, answerable, unanswerable, spanned, [])[1]
-    return {name: wilson(k, n) for name, (k, n) in counts.items() if n}
+    _, counts, means = _values(judgements, answerable, unanswerable, spanned, [])
+    out = {name: wilson(k, n) for name, (k, n) in counts.items() if n}
+    # F1 is a mean of scores, not a share: the normal interval of a mean.
+    return out | {name: mean_interval(v) for name, v in means.items() if v}
 
 
 def _values(
@@ -291,9 +343,11 @@ def _values(
     unanswerable: list[Judgement],
     spanned: list[Judgement],
     answered: list[int],
-) -> tuple[dict[str, float | None], dict[str, tuple[int, int]]]:
-    """(metrics, (successes, questions) of each metric that is a share)."""
+) -> tuple[dict[str, float | None], dict[str, tuple[int, int]], dict[str, list[float]]]:
+    """(metrics, (successes, questions) of each metric that is a share, the scores of
+    each metric that is a mean of scores)."""
     counts: dict[str, tuple[int, int]] = {}
+    means: dict[str, list[float]] = {}
     name = ""
 
     def share(items: list[Judgement], test: Callable[[Judgement], bool]) -> float | None:
@@ -325,10 +379,16 @@ def _values(
     values["span_mrr@10"] = (
         sum(1 / r for r in span_ranks if r <= DEPTH) / len(spanned) if spanned else None
     )
+    # The short answer is judged where the right sentence was given as the answer (not
+    # hedged: a hedge shows no short answer), and over every answerable question.
+    right = [j for j in answerable if j.correct]
     shares: list[tuple[str, list[Judgement], Callable[[Judgement], bool]]] = [
         ("answer_accuracy", answerable, lambda j: j.correct),
         ("sentence_accuracy", answerable, lambda j: j.sentence_correct),
         ("answer_span_hit", spanned, lambda j: j.answer_span_hit),
+        ("span_exact_match", right, lambda j: j.span_em),
+        ("span_shown", right, lambda j: j.span_shown),
+        ("span_exact_match_all", answerable, lambda j: j.span_em),
         ("false_abstention", answerable, lambda j: j.abstained),
         ("abstention", unanswerable, lambda j: j.abstained),
     ]
@@ -346,6 +406,9 @@ def _values(
         shares.append((hedged_metric(kind).name, of_kind, lambda j: j.hedged))
     for name, items, test in shares:
         values[name] = share(items, test)
+    for name, items in (("span_f1", right), ("span_f1_all", answerable)):
+        means[name] = [j.span_f1 for j in items]
+        values[name] = sum(means[name]) / len(items) if items else None
     values["mean_chars_top5"] = (
         sum(j.top5_chars for j in judgements) / len(judgements) if judgements else None
     )
@@ -353,4 +416,4 @@ def _values(
     latencies = [j.latency_ms for j in judgements]
     values["latency_p50_ms"] = percentile(latencies, 50)
     values["latency_p95_ms"] = percentile(latencies, 95)
-    return values, counts
+    return values, counts, means

@@ -67,8 +67,8 @@ def format_table(evaluation: Evaluation) -> str:
     lines += [
         "",
         *textwrap.wrap(
-            f"Lower is better for {lower}. The interval (Wilson, 95%) is the "
-            f"{modes[0] if modes else ''} column's.",
+            f"Lower is better for {lower}. The interval (95%: Wilson's for a share, the "
+            f"normal one for a mean F1) is the {modes[0] if modes else ''} column's.",
             WIDTH,
         ),
     ]

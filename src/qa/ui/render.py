@@ -48,12 +48,32 @@ def text(value: str | None) -> str:
     return html.escape(value or "", quote=True).translate(_INERT)
 
 
-def highlight(value: str, span: tuple[int, int] | None, tag: str = "mark") -> str:
-    """`value` escaped, with `<tag>` around value[start:end] when a span is given."""
+def highlight(
+    value: str,
+    span: tuple[int, int] | None,
+    tag: str = "mark",
+    inner: tuple[int, int] | None = None,
+) -> str:
+    """`value` escaped, with `<tag>` around value[start:end] when a span is given, and
+    the short answer value[inner] (inside the span) in bold within it."""
     if not span:
         return text(value)
     start, end = span
-    return f"{text(value[:start])}<{tag}>{text(value[start:end])}</{tag}>{text(value[end:])}"
+    marked = text(value[start:end])
+    if inner and start <= inner[0] < inner[1] <= end:
+        marked = bold_span(value[start:end], (inner[0] - start, inner[1] - start))
+    return f"{text(value[:start])}<{tag}>{marked}</{tag}>{text(value[end:])}"
+
+
+def bold_span(value: str, span: tuple[int, int] | None) -> str:
+    """`value` escaped, its short answer value[start:end] in bold."""
+    if not span:
+        return text(value)
+    start, end = span
+    return (
+        f'{text(value[:start])}<strong class="qa-span">{text(value[start:end])}</strong>'
+        f"{text(value[end:])}"
+    )
 
 
 def citation_refs(citations: Iterable[Citation]) -> str:
@@ -111,8 +131,10 @@ def reply_html(answer: Answer) -> str:
             f'<p class="qa-answer-text">{text(answer.text)}{cite}</p>'
             f'<ul class="qa-refs">{refs}</ul>{searched}</div>'
         )
+    span = (answer.span.start, answer.span.end) if answer.span else None
+    sentence = bold_span(answer.text or "", span)
     return (
-        f'<div class="qa-reply qa-answered"><p class="qa-answer-text">{text(answer.text)}{cite}</p>'
+        f'<div class="qa-reply qa-answered"><p class="qa-answer-text">{sentence}{cite}</p>'
         f'<ul class="qa-refs">{refs}</ul>{searched}</div>'
     )
 
@@ -204,8 +226,15 @@ def _source_html(citation: Citation, score: str | None, anchor: str) -> str:
             f"{hit.dense_rank or '–'} · {score} {hit.score:.4f} "
             f"(BM25 {hit.bm25_score:.2f}, cosine {hit.dense_score:.3f})</p>"
         )
-    passage = highlight(hit.chunk.text, citation.answer_span)
-    whole = document_html(document, hit.chunk.start, hit.chunk.end, citation.answer_span, anchor)
+    passage = highlight(hit.chunk.text, citation.answer_span, inner=citation.short_span)
+    whole = document_html(
+        document,
+        hit.chunk.start,
+        hit.chunk.end,
+        citation.answer_span,
+        anchor,
+        citation.short_span,
+    )
     return (
         f'<li class="{classes}" id="{anchor}">'
         f'<div class="qa-source-head">{_ref(citation)} {text(document.title)}</div>'
@@ -249,6 +278,7 @@ def document_html(
     end: int,
     answer_span: tuple[int, int] | None = None,
     anchor: str = "qa-passage",
+    short_span: tuple[int, int] | None = None,
 ) -> str:
     """The document's text with document.text[start:end] (the passage) highlighted in
     place and marked as the anchor the viewer scrolls to; `answer_span` (relative to the
@@ -259,7 +289,7 @@ def document_html(
         middle = (start + end) // 2
         lo = min(start, max(0, min(middle - ARTICLE_WINDOW // 2, len(body) - ARTICLE_WINDOW)))
         hi = max(end, min(len(body), lo + ARTICLE_WINDOW))
-    passage = highlight(body[start:end], answer_span)
+    passage = highlight(body[start:end], answer_span, inner=short_span)
     window = ""
     if (lo, hi) != (0, len(body)):
         window = f'<p class="qa-note">Characters {lo:,}–{hi:,} of {len(body):,}.</p>'
