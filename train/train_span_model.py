@@ -41,6 +41,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+# The domains and the corpus each one's questions are asked of: the answer model's.
+from train_answer_model import CORPUS, DOMAINS  # noqa: E402
+
 from qa import QA, Settings  # noqa: E402
 from qa.answer.compose import AnswerStep, _prefer_newer  # noqa: E402
 from qa.answer.model import Linear  # noqa: E402
@@ -58,13 +61,6 @@ from qa.evaluation.judge import (  # noqa: E402
 from qa.search.retrieve import search  # noqa: E402
 from qa.stats import mean_interval, wilson  # noqa: E402
 
-CORPUS = {
-    "squad": ROOT / "data/squad/articles",
-    "news": ROOT / "corpus",
-    "manuals": ROOT / "data/manuals/manuals",
-    "typed": ROOT / "data/squad/articles",
-}
-DOMAINS = tuple(CORPUS)
 FILES = {
     "squad": "data/squad/{}.jsonl",
     "news": "tests/gold/{}.jsonl",
@@ -265,12 +261,10 @@ class Outcome:
 def outcome(sample: Sample, model: SpanModel) -> Outcome:
     """What a reader is given: the span, or where none is shown the sentence."""
     shown = None
-    if not sample.no_span and len(sample.spans):
-        p = model.probabilities(SpanCandidates(sample.spans, sample.matrix))
-        best = int(np.argmax(p))
-        if p[best] >= model.threshold:
-            a, b = sample.spans[best]
-            shown = sample.sentence[a:b]
+    picked = None if sample.no_span else model.pick(SpanCandidates(sample.spans, sample.matrix))
+    if picked is not None:
+        a, b = sample.spans[picked[0]]
+        shown = sample.sentence[a:b]
     given = shown if shown is not None else sample.sentence
     return Outcome(shown, exact_match(given, sample.answers), token_f1(given, sample.answers))
 

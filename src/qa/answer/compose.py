@@ -276,9 +276,10 @@ class AnswerStep:
         if self.spans is None or question.asks_several or question.kind == "reason":
             return None
         pool = scored.pool
-        reading = pool.readings[best] if best < len(pool.readings) else None
         start = len(chosen.read_with) - len(chosen.text)
-        return self.spans.choose(question, chosen.text, reading, start, pool.question_words)
+        return self.spans.choose(
+            question, chosen.text, pool.readings[best], start, pool.question_words
+        )
 
 
 def _from_metadata(

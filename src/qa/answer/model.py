@@ -233,6 +233,25 @@ def default_model_path() -> Path:
     return Path(str(files("qa") / "models" / "answer_model.json"))
 
 
+def read_model_file(where: Path, what: str, expected_format: int) -> tuple[bytes, dict[str, Any]]:
+    """A learned model's JSON file: its bytes (for a digest) and its object, in the
+    format this qa reads.
+
+    Raises:
+        ModelError: the file is missing, unreadable, or in another format.
+    """
+    try:
+        raw = where.read_bytes()
+        item = json.loads(raw.decode("utf-8"))
+    except FileNotFoundError as e:
+        raise ModelError(f"No {what} at {where}.") from e
+    except (OSError, ValueError) as e:
+        raise ModelError(f"Cannot read the {what} at {where}: {e}") from e
+    if not isinstance(item, dict) or item.get("format") != expected_format:
+        raise ModelError(f"{where} is in another format; retrain it with `make train`.")
+    return raw, item
+
+
 def load_answer_model(path: Path | str | None = None) -> AnswerModel:
     """Read the answer model (default: the one shipped in the package).
 
@@ -240,16 +259,8 @@ def load_answer_model(path: Path | str | None = None) -> AnswerModel:
         ModelError: the file is missing, unreadable, or learned over other features.
     """
     where = Path(path) if path else default_model_path()
+    raw, item = read_model_file(where, "answer model", MODEL_FORMAT)
     try:
-        raw = where.read_bytes()
-        item = json.loads(raw.decode("utf-8"))
-    except FileNotFoundError as e:
-        raise ModelError(f"No answer model at {where}.") from e
-    except (OSError, ValueError) as e:
-        raise ModelError(f"Cannot read the answer model at {where}: {e}") from e
-    try:
-        if item.get("format") != MODEL_FORMAT:
-            raise ModelError(f"{where} is in another format; retrain it with `make train`.")
         return AnswerModel(
             sentence=_scorer(item["sentence"], CANDIDATE_FEATURES, str(where)),
             answerable=_scorer(item["answerable"], QUESTION_FEATURES, str(where)),

@@ -18,7 +18,6 @@ answer step already read (`Pool.readings`): nothing is embedded again.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -53,7 +52,7 @@ from ..language import (
 from ..search.question import Question
 from ..text import fold_plural, tokenize
 from .alignment import ALIGNED, QuestionWords, words_of
-from .model import Linear
+from .model import Linear, read_model_file
 
 SPAN_MODEL_FORMAT = 1
 # The longest span, in tokens: SQuAD's answers are 1-4 words four times in five.
@@ -236,7 +235,7 @@ def span_candidates(
     i, j = grid_i.ravel(), grid_j.ravel()
     length = j - i + 1
     keep = (length >= 1) & (length <= MAX_TOKENS)
-    keep &= ~is_mark[i] | flags["money"][i]
+    keep &= ~is_mark[i] | flags["money"][i]  # "$" may stand apart from its number
     keep &= ~is_mark[j] & ~stop[j] & ~stop[i]
     i, j, length = i[keep], j[keep], length[keep]
 
@@ -434,14 +433,21 @@ class SpanModel:
     ) -> Span | None:
         """The span of `text` that answers, or None where none is clearly best."""
         candidates = span_candidates(question, text, reading, start, question_words)
+        picked = self.pick(candidates)
+        if picked is None:
+            return None
+        best, probability = picked
+        a, b = (int(v) for v in candidates.spans[best])
+        return Span(a, b, text[a:b], probability)
+
+    def pick(self, candidates: SpanCandidates) -> tuple[int, float] | None:
+        """The best candidate and its softmax share, or None when it is under the
+        threshold (or there is none)."""
         p = self.probabilities(candidates)
         if not len(p):
             return None
         best = int(np.argmax(p))
-        if p[best] < self.threshold:
-            return None
-        a, b = (int(v) for v in candidates.spans[best])
-        return Span(a, b, text[a:b], float(p[best]))
+        return (best, float(p[best])) if p[best] >= self.threshold else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -463,15 +469,8 @@ def load_span_model(path: Path | str | None = None) -> SpanModel:
         ModelError: the file is missing, unreadable, or learned over other features.
     """
     where = Path(path) if path else default_span_model_path()
+    _, item = read_model_file(where, "span model", SPAN_MODEL_FORMAT)
     try:
-        item = json.loads(where.read_text("utf-8"))
-    except FileNotFoundError as e:
-        raise ModelError(f"No span model at {where}.") from e
-    except (OSError, ValueError) as e:
-        raise ModelError(f"Cannot read the span model at {where}: {e}") from e
-    try:
-        if item.get("format") != SPAN_MODEL_FORMAT:
-            raise ModelError(f"{where} is in another format; retrain it with `make train`.")
         scorer = Linear.from_dict(item["span"], SPAN_FEATURES, str(where))
         return SpanModel(scorer, float(item["threshold"]), dict(item.get("meta", {})))
     except (KeyError, TypeError, ValueError) as e:
