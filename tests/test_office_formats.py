@@ -160,6 +160,8 @@ def test_an_email_is_titled_by_subject_and_its_attachment_is_a_document(loaded):
 def test_a_scanned_page_is_read_by_ocr_once(folder: Path, loaded, ocr_cache: Path):
     scan = by_id(loaded)["newsletter-scan"]
     assert "64 hives" in scan.text
+    # Titled by the line the page prints first, not by its file name.
+    assert scan.title == od.SCAN_TITLE
     assert scan.page_at(scan.text.index("64 hives")) == 1
     assert (ocr_cache / f"{scan.sha256}.json").is_file()
     # A second reading takes the cached words: the file's page is not read again.
@@ -173,6 +175,18 @@ def test_a_scanned_page_is_read_by_ocr_once(folder: Path, loaded, ocr_cache: Pat
     finally:
         ocr.read_image = before  # type: ignore[assignment]
     assert messages == [] and again.text == scan.text
+
+
+@pytest.mark.parametrize("name", ["photo.png", "photo.tif"])
+def test_an_image_of_a_page_is_read_by_ocr_and_titled_by_its_first_line(
+    tmp_path: Path, name: str
+):
+    source = od.write_scan_source(tmp_path / "source.pdf")
+    image = od.write_scan_image(tmp_path / name, source, seed=5)
+    read = read_document(image, "photo")
+    assert "310 kilograms" in read.text
+    assert read.page_at(read.text.index("310 kilograms")) == 1
+    assert read.title == od.SCAN_TITLE
 
 
 def test_a_coarse_scan_is_read_at_its_own_resolution(tmp_path: Path):

@@ -28,10 +28,16 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "train")]
 import train_span_model as spans  # noqa: E402
 
 from qa import Settings  # noqa: E402
+from qa.answer.spans import load_span_model  # noqa: E402
 from qa.evaluation.judge import exact_match, token_f1  # noqa: E402
 from qa.stats import mean_interval, wilson  # noqa: E402
 
 EPOCHS = int(os.environ.get("EPOCHS", "3"))
+# Each news train sentence seen this many times an epoch (news is the smallest domain
+# with the least SQuAD-like answers).
+NEWS_REPEAT = int(os.environ.get("NEWS_REPEAT", "1"))
+# The share of each domain's train sentences learned from: the learning curve.
+FRACTION = float(os.environ.get("FRACTION", "1"))
 BATCH = 16
 LEARNING_RATE = 5e-5
 MAX_LENGTH = 160
@@ -68,7 +74,15 @@ def main() -> None:
     model = AutoModelForQuestionAnswering.from_pretrained(str(path))
     samples = [s for s in load() if not s.no_span]
     train = [(s, g) for s in samples if s.split == "train" and (g := gold_span(s))]
+    if FRACTION < 1:
+        rng = random.Random(1)
+        kept = []
+        for domain in spans.DOMAINS:
+            mine = [t for t in train if t[0].domain == domain]
+            kept += rng.sample(mine, round(len(mine) * FRACTION))
+        train = kept
     print(f"{len(train)} train sentences with a gold answer in them", flush=True)
+    train += [t for t in train if t[0].domain == "news"] * (NEWS_REPEAT - 1)
 
     def encode(batch):
         return tokenizer(
@@ -120,45 +134,121 @@ def main() -> None:
             flush=True,
         )
 
+        model.eval()
+        scores = read_all(model, encode, [s for s in samples if s.split == "dev"])
+        print(
+            "  dev "
+            + "  ".join(
+                f"{d} F1 {domain_mean(scores, d, lambda r: r.free):.3f}" for d in spans.DOMAINS
+            ),
+            flush=True,
+        )
+        model.train()
+
     model.eval()
-    for split in ("dev", "test"):
-        print(f"\n{split}")
-        for domain in spans.DOMAINS:
-            part = [s for s in samples if s.split == split and s.domain == domain]
-            if not part:
-                continue
-            ems, f1s = [], []
-            clock = time.perf_counter()
-            with torch.no_grad():
-                for b in range(0, len(part), BATCH):
-                    batch = part[b : b + BATCH]
-                    enc = encode(batch)
-                    offsets = enc.pop("offset_mapping")
-                    out = model(**enc)
-                    for row, s in enumerate(batch):
-                        sequence = enc.sequence_ids(row)
-                        inside = [k for k, q in enumerate(sequence) if q == 1]
-                        st = out.start_logits[row].numpy()
-                        en = out.end_logits[row].numpy()
-                        best, pick = -1e9, (inside[0], inside[0])
-                        for i in inside:
-                            for j in inside:
-                                if i <= j < i + MAX_ANSWER_TOKENS and st[i] + en[j] > best:
-                                    best, pick = st[i] + en[j], (i, j)
-                        a = int(offsets[row][pick[0]][0])
-                        z = int(offsets[row][pick[1]][1])
-                        shown = s.sentence[a:z]
-                        ems.append(exact_match(shown, s.answers))
-                        f1s.append(token_f1(shown, s.answers))
-            per = (time.perf_counter() - clock) / len(part) * 1000
-            low, high = wilson(sum(ems), len(ems))
-            f_low, f_high = mean_interval(f1s)
-            print(
-                f"{domain:8} n {len(part):4}  EM {np.mean(ems):.3f} [{low:.3f}, {high:.3f}]  "
-                f"F1 {np.mean(f1s):.3f} [{f_low:.3f}, {f_high:.3f}]  "
-                f"{per:.1f} ms a sentence (batched {BATCH})",
-                flush=True,
-            )
+    scorer = load_span_model()
+    read = {
+        split: read_all(model, encode, [s for s in samples if s.split == split])
+        for split in ("dev", "test")
+    }
+    for r in read["dev"] + read["test"]:
+        if len(r.sample.spans):
+            r.scorer = log_softmax(scorer.scorer.logits(r.sample.matrix))
+
+    def pick(r, weight):
+        """The text shown by the reader's own best span (weight None) or by the mix of
+        the reader's and the scorer's log-probabilities over the scorer's candidates."""
+        if weight is None or r.scorer is None:
+            return r.free
+        mixed = weight * r.reader + (1 - weight) * r.scorer
+        a, z = r.sample.spans[int(np.argmax(mixed))]
+        return r.sample.sentence[a:z]
+
+    def domain_f1(rows, weight):
+        return np.mean([domain_mean(rows, d, lambda r: pick(r, weight)) for d in spans.DOMAINS])
+
+    weights = [round(w, 2) for w in np.arange(0, 1.01, 0.1)]
+    for w in weights:
+        print(f"dev weight {w:.1f}: mean F1 over domains {domain_f1(read['dev'], w):.3f}")
+    best = max(weights, key=lambda w: domain_f1(read["dev"], w))
+    print(f"weight chosen on dev: {best}")
+    for label, weight in (("reader alone", None), ("scorer alone", 0.0), (f"mix {best}", best)):
+        for split in ("dev", "test"):
+            print(f"\n{label}, {split}")
+            for domain in spans.DOMAINS:
+                part = [r for r in read[split] if r.sample.domain == domain]
+                if not part:
+                    continue
+                ems = [exact_match(pick(r, weight), r.sample.answers) for r in part]
+                f1s = [token_f1(pick(r, weight), r.sample.answers) for r in part]
+                low, high = wilson(sum(ems), len(ems))
+                f_low, f_high = mean_interval(f1s)
+                print(
+                    f"{domain:8} n {len(part):4}  EM {np.mean(ems):.3f} [{low:.3f}, {high:.3f}]  "
+                    f"F1 {np.mean(f1s):.3f} [{f_low:.3f}, {f_high:.3f}]",
+                    flush=True,
+                )
+    per = np.mean([r.ms for r in read["test"]])
+    print(f"\nreader: {per:.1f} ms a sentence (batched {BATCH})")
+
+
+def domain_mean(rows, domain, shown) -> float:
+    """Mean F1 of the text `shown(row)` over one domain's rows."""
+    return float(
+        np.mean([token_f1(shown(r), r.sample.answers) for r in rows if r.sample.domain == domain])
+    )
+
+
+def log_softmax(x):
+    x = np.asarray(x, float)
+    x = x - x.max()
+    return x - np.log(np.exp(x).sum())
+
+
+class Read:
+    def __init__(self, sample, free, reader, ms):
+        self.sample, self.free, self.reader, self.ms = sample, free, reader, ms
+        self.scorer = None
+
+
+def read_all(model, encode, part):
+    """The reader's best span of each sentence, and its log-probability of each of the
+    scorer's candidates (start token's logit plus end token's)."""
+    import torch
+
+    out_rows = []
+    for s in part:
+        if not len(s.spans):
+            s.featurize()
+    for b in range(0, len(part), BATCH):
+        batch = part[b : b + BATCH]
+        clock = time.perf_counter()
+        enc = encode(batch)
+        offsets = enc.pop("offset_mapping")
+        with torch.no_grad():
+            out = model(**enc)
+        ms = (time.perf_counter() - clock) / len(batch) * 1000
+        for row, s in enumerate(batch):
+            sequence = enc.sequence_ids(row)
+            inside = [k for k, q in enumerate(sequence) if q == 1]
+            st = out.start_logits[row].numpy()
+            en = out.end_logits[row].numpy()
+            best, pick = -1e9, (inside[0], inside[0])
+            for i in inside:
+                for j in inside:
+                    if i <= j < i + MAX_ANSWER_TOKENS and st[i] + en[j] > best:
+                        best, pick = st[i] + en[j], (i, j)
+            a = int(offsets[row][pick[0]][0])
+            z = int(offsets[row][pick[1]][1])
+            spans_ = [tuple(offsets[row][k].tolist()) for k in inside]
+            reader = []
+            for ca, cz in s.spans:
+                i = next((inside[n] for n, o in enumerate(spans_) if o[1] > ca), inside[0])
+                j = max((inside[n] for n, o in enumerate(spans_) if o[0] < cz), default=i)
+                reader.append(st[i] + en[max(i, j)])
+            reader = log_softmax(reader) if reader else np.zeros(0)
+            out_rows.append(Read(s, s.sentence[a:z], reader, ms))
+    return out_rows
 
 
 if __name__ == "__main__":

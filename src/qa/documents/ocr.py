@@ -28,6 +28,7 @@ from typing import Any
 
 from ..log import Log, to_stderr
 from .readers.base import ReadError
+from .readers.pdf_paragraphs import is_title_line
 
 # pdfium may not be called from two threads at once, even on two documents (it crashes
 # or corrupts the process: pypdfium2's "Incompatibility with Threading"), and the UI
@@ -81,6 +82,19 @@ class OcrPage:
         if current:
             out.append(_joined(current))
         return [p for p in out if p]
+
+    def title(self) -> str | None:
+        """The page's first paragraph when it is one short line that ends no sentence
+        and text follows it: a scanned page's printed title ("Beekeeping Club
+        Newsletter"), as a text PDF's first short line is (readers/pdf.py)."""
+        if not self.words:
+            return None
+        first = self.words[0].paragraph
+        head = [w for w in self.words if w.paragraph == first]
+        if len(head) == len(self.words) or len({w.line for w in head}) > 1:
+            return None
+        text = _joined([w.text for w in head])
+        return text if is_title_line(text) else None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -48,4 +48,5 @@ def read_image(path: Path) -> Extracted:
     except (OSError, ValueError) as e:  # a frame that does not decode
         raise ReadError(f"damaged image ({first_line(e)})") from e
     pages = [read[n].paragraphs() if n in read else [] for n in range(1, frames + 1)]
-    return Extracted(pages=pages)
+    first = next((n for n in range(1, frames + 1) if pages[n - 1]), None)
+    return Extracted(pages=pages, title=read[first].title() if first else None)

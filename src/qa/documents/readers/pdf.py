@@ -15,7 +15,14 @@ from ...language import ENDS_SENTENCE
 from ...log import to_stderr
 from .base import Extracted, ReadError, clean_text, first_line, iso_date
 from .pdf_layout import Line, PageLines, page_lines
-from .pdf_paragraphs import LARGER, Style, is_numbered_heading, paragraphs, style_of
+from .pdf_paragraphs import (
+    LARGER,
+    Style,
+    is_numbered_heading,
+    is_title_line,
+    paragraphs,
+    style_of,
+)
 
 
 def read_pdf(path: Path) -> Extracted:
@@ -51,7 +58,7 @@ def read_pdf(path: Path) -> Extracted:
     style = style_of(kept)
     title = author = date = None
     if info is not None:
-        title, author = _own_title(info.title), clean_text(info.author)
+        title, author = _own_title(info.title, path), clean_text(info.author)
         try:
             date = iso_date(info.creation_date)
         except (ValueError, TypeError):
@@ -62,17 +69,18 @@ def read_pdf(path: Path) -> Extracted:
     # subtitle and authors are no headings of sections (see `paragraphs`).
     title_page = next((p for p, lines in enumerate(kept) if lines), -1) if heading else -1
     pages = [paragraphs(lines, style, title_page=p == title_page) for p, lines in enumerate(kept)]
-    _read_scans(path, pages, [i for i, page in enumerate(printed) if not page.lines])
+    scan_title = _read_scans(path, pages, [i for i, page in enumerate(printed) if not page.lines])
     if not any(p for p in pages):
         raise ReadError("no text layer, and no scanned image on its pages")
-    title = title or heading or running or _first_page_line(kept)
+    title = title or heading or running or scan_title or _first_page_line(kept)
     return Extracted(pages=pages, title=title, author=author, date=date)
 
 
-def _read_scans(path: Path, pages: list[list[str]], textless: list[int]) -> None:
+def _read_scans(path: Path, pages: list[list[str]], textless: list[int]) -> str | None:
     """Fill in `pages` (0-based) without a text layer that print an image: a scan, read
     by OCR (ocr.py). Without Tesseract a wholly scanned file is skipped, saying how to
     install it; a file that has text on other pages is read without its scans, saying so.
+    Returns the title the first page prints when that page is a scan (OcrPage.title).
     """
     from ...digest import file_sha256
     from ..ocr import INSTALL_HINT, ocr_pages
@@ -80,17 +88,19 @@ def _read_scans(path: Path, pages: list[list[str]], textless: list[int]) -> None
 
     scanned = _image_pages(path, textless)
     if not scanned:
-        return
+        return None
     if any(pages) and (reason := ocr_missing()):
         to_stderr(
             f"Reading {path.name} without its {len(scanned)} scanned "
             f"{'page' if len(scanned) == 1 else 'pages'}: {reason}; {INSTALL_HINT}."
         )
-        return
+        return None
     read = ocr_pages(path.name, file_sha256(path), [i + 1 for i in scanned], _renderer(path))
     for i in scanned:
         if i + 1 in read:
             pages[i] = read[i + 1].paragraphs()
+    first = next((i for i, page in enumerate(pages) if page), None)
+    return read[first + 1].title() if first is not None and first + 1 in read else None
 
 
 def _image_pages(path: Path, candidates: list[int]) -> list[int]:
@@ -362,10 +372,17 @@ _NOT_A_TITLE = re.compile(
 )
 
 
-def _own_title(value: Any) -> str | None:
-    """The Title property, unless it only names a file or nothing."""
+def _own_title(value: Any, path: Path) -> str | None:
+    """The Title property, unless it only names a file or nothing: Pillow, for one, writes
+    the file's own name ("newsletter-scan") as the title of the PDF it saves."""
     title = clean_text(value)
-    return None if title is None or _NOT_A_TITLE.match(title) else title
+    if title is None or _NOT_A_TITLE.match(title) or _bare(title) == _bare(path.stem):
+        return None
+    return title
+
+
+def _bare(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name).casefold()
 
 
 def _outline_title(reader: Any) -> str | None:
@@ -413,6 +430,4 @@ def _first_page_line(pages: list[list[Line]]) -> str | None:
     if len(first) < 2:
         return None
     text = first[0].text
-    if ENDS_SENTENCE.search(text) or len(text.split()) > 12 or is_numbered_heading(text):
-        return None
-    return text
+    return text if is_title_line(text) else None

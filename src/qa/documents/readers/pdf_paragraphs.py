@@ -58,6 +58,17 @@ def is_numbered_heading(text: str) -> bool:
     return _NUMBERED.match(text.strip()) is not None
 
 
+def is_title_line(text: str) -> bool:
+    """Whether a page's first line, in the body's font, may be its title: short, ending
+    no sentence, no numbered heading, not a bare number (a page number)."""
+    return not (
+        ENDS_SENTENCE.search(text)
+        or len(text.split()) > 12
+        or is_numbered_heading(text)
+        or text.strip().isdigit()
+    )
+
+
 @dataclass(frozen=True)
 class Style:
     """What a document's headings look like: its body font size, and the larger sizes
