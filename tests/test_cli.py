@@ -118,12 +118,12 @@ def test_unknown_mode_is_usage_error(paths):
 
 
 @pytest.mark.parametrize("damage", ["truncate", "delete"])
-def test_damaged_faiss_file_is_a_clear_error(paths, capsys, damage):
-    faiss_file = Path(paths[-1]) / "faiss.index"
+def test_damaged_vector_file_is_a_clear_error(paths, capsys, damage):
+    vector_file = Path(paths[-1]) / "vectors.npy"
     if damage == "truncate":
-        faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+        vector_file.write_bytes(vector_file.read_bytes()[:100])
     else:
-        faiss_file.unlink()
+        vector_file.unlink()
     assert main(["ask", "Which carmaker backs GYMD?", *paths]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: The index at") and "qa index" in err
@@ -234,7 +234,7 @@ def test_corpus_change_rebuilds_and_reuses_unchanged_passages(qa, settings, tmp_
 
 
 def test_interrupted_build_leaves_previous_index_intact(qa, settings, tmp_path: Path, monkeypatch):
-    import faiss
+    from qa.index.vectors import ExactVectors
 
     index_dir = tmp_path / "idx"
     shutil.copytree(settings.index_path(), index_dir)
@@ -246,7 +246,7 @@ def test_interrupted_build_leaves_previous_index_intact(qa, settings, tmp_path: 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(faiss, "write_index", interrupted)
+    monkeypatch.setattr(ExactVectors, "write", interrupted)  # Ctrl-C while writing vectors
     with pytest.raises(KeyboardInterrupt):
         ensure_index(
             settings.replace(corpus_dir=corpus, index_dir=index_dir),
@@ -288,6 +288,19 @@ def test_asking_never_imports_ray(paths):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_a_fresh_ask_over_an_exact_index_never_imports_faiss(paths):
+    """An index of up to ann_threshold passages is searched by numpy: FAISS's import
+    (0.1-0.25 s) is no part of a fresh `qa ask` over it."""
+    code = (
+        "import sys\n"
+        "from qa.cli import main\n"
+        f"assert main(['ask', 'Which cities made the top 20?', *{paths!r}]) == 0\n"
+        "print('faiss' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "False"
 
 
 def test_process_settings_are_made_by_the_entry_points_not_by_loading(settings) -> None:

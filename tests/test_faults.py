@@ -228,7 +228,8 @@ def _manifest_edit(change: Callable[[dict[str, Any]], object]) -> Callable[[Path
 
 
 DAMAGE = {
-    "truncated faiss.index": ("faiss.index", _truncate, "is truncated or corrupted"),
+    "truncated vectors.npy": ("vectors.npy", _truncate, "is truncated or corrupted"),
+    "deleted vectors.npy": ("vectors.npy", Path.unlink, "is missing"),
     "garbled chunks.jsonl": ("chunks.jsonl", _garble, "is truncated or corrupted"),
     "deleted bm25.indices.npy": ("bm25.indices.npy", Path.unlink, "is missing"),
     "truncated bm25.data.npy": ("bm25.data.npy", _truncate, "is truncated or corrupted"),
@@ -276,7 +277,7 @@ def test_a_damaged_index_names_the_file_and_the_command(built, capfd, damage):
 
 def test_the_named_command_repairs_the_index(built, capsys):
     corpus, index_dir = built
-    _truncate(index_dir / "faiss.index")
+    _truncate(index_dir / "vectors.npy")
     paths = ["--corpus", str(corpus), "--index-dir", str(index_dir)]
     assert main(["ask", QUESTION, *paths]) == 1
     command = _error_line(capsys.readouterr().err).split('Run "')[1].split('"')[0]

@@ -178,9 +178,7 @@ def test_a_scanned_page_is_read_by_ocr_once(folder: Path, loaded, ocr_cache: Pat
 
 
 @pytest.mark.parametrize("name", ["photo.png", "photo.tif"])
-def test_an_image_of_a_page_is_read_by_ocr_and_titled_by_its_first_line(
-    tmp_path: Path, name: str
-):
+def test_an_image_of_a_page_is_read_by_ocr_and_titled_by_its_first_line(tmp_path: Path, name: str):
     source = od.write_scan_source(tmp_path / "source.pdf")
     image = od.write_scan_image(tmp_path / name, source, seed=5)
     read = read_document(image, "photo")

@@ -250,6 +250,31 @@ def test_recall_at_k_counts_the_shared_ids() -> None:
     assert recall_at_k(found, truth, 3) == pytest.approx(5 / 6)
 
 
+def test_exact_search_by_numpy_ranks_as_faiss_flat_index_does() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(500, 24)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    exact = build_vector_index(vectors, Settings())
+    assert index_kind(exact) == "exact"
+    flat = exact.faiss
+    for query in [vectors[3], *rng.normal(size=(20, 24)).astype(np.float32)]:
+        for depth in (1, 10, 500, 600):
+            found = exact.search(query, depth)
+            scores, ids = flat.search(query.reshape(1, -1), depth)
+            expected = [int(i) for i in ids[0] if i >= 0]
+            # The same passages, best first; two whose scores differ by rounding alone
+            # (numpy's and FAISS's sums) may stand either way round.
+            assert {i for i, _ in found} == set(expected)
+            assert [i for i, _ in found][:10] == expected[:10]
+            np.testing.assert_allclose([s for _, s in found], scores[0][: len(expected)], atol=1e-5)
+    np.testing.assert_array_equal(exact.take([7, 3]), vectors[[7, 3]])
+    np.testing.assert_array_equal(exact.all(), vectors)
+    # Two passages of the same text tie: the earlier one first, on every search.
+    vectors[7] = vectors[3]
+    tied = build_vector_index(vectors, Settings())
+    assert [i for i, _ in tied.search(vectors[3], 2)] == [3, 7]
+
+
 def test_an_index_past_the_threshold_is_hnsw_and_survives_save_and_load(
     qa: QA, tmp_path: Path
 ) -> None:
@@ -262,6 +287,12 @@ def test_an_index_past_the_threshold_is_hnsw_and_survives_save_and_load(
     loaded = load_index(tmp_path / "index")
     assert index_kind(loaded.vectors) == "hnsw"
     assert loaded.vectors.faiss.hnsw.efSearch == 48
+    assert not (tmp_path / "index" / "vectors.npy").exists()
+    faiss_file = tmp_path / "damaged" / "faiss.index"
+    shutil.copytree(tmp_path / "index", faiss_file.parent)
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    with pytest.raises(IndexCorruptError, match="faiss.index is truncated or corrupted"):
+        load_index(faiss_file.parent)
     exact, approximate = QA(qa.index, qa.embedder, qa.settings), QA(loaded, qa.embedder, settings)
     for question in dev_questions(5):
         hits_exact, hits_approximate = (

@@ -21,7 +21,7 @@ from ..documents.corpus import Document
 from ..errors import IndexCorruptError, damaged, unreadable
 from ..passage import Chunk
 from .bm25 import SparseBM25
-from .vectors import VectorIndex
+from .vectors import Vectors
 
 if TYPE_CHECKING:  # manifest.py builds its errors with this module's helpers
     from .manifest import Manifest
@@ -35,7 +35,7 @@ class Index:
     # dict and list when built; read on demand from the index folder when loaded.
     documents: Mapping[str, Document]
     chunks: Sequence[Chunk]
-    vectors: VectorIndex  # the chunks' vectors, row i = chunks[i]
+    vectors: Vectors  # the chunks' vectors, row i = chunks[i]
     bm25: SparseBM25
     acronyms: dict[str, str] = field(default_factory=dict)
 

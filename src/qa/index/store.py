@@ -7,13 +7,14 @@ An index folder holds plain files only (never pickle, since loading a pickle run
     documents.jsonl  one Document per line, in the order of the manifest's documents
     chunks.jsonl     one Chunk per line, in vector order
     *.offsets.npy    where each line of those two starts, in bytes
-    faiss.index      the normalized passage vectors
+    vectors.npy      the normalized passage vectors, searched exactly (numpy), or
+    faiss.index      the HNSW graph over them, past Settings.ann_threshold passages
     bm25.*.npy       BM25 weights, one numpy array per file (read with allow_pickle=False)
     vocabulary.json  the BM25 terms, in row order
 
-Loading reads what every question needs (load_index): the FAISS file and the BM25
-arrays are memory-mapped, and a passage or a document is read from its JSONL line when
-first asked for. At 100,000 passages loading went from 1.5 s to 0.02 s, and memory from
+Loading reads what every question needs (load_index): the vectors (or the FAISS file)
+and the BM25 arrays are memory-mapped, and a passage or a document is read from its JSONL
+line when first asked for. At 100,000 passages loading went from 1.5 s to 0.02 s, and memory from
 1.5x to 0.9x the raw vectors and text; 1,000,000 load in 0.15 s (docs/BENCHMARKS.md).
 
 Writes are atomic (a temporary sibling folder, swapped in by rename): a crash or Ctrl-C
@@ -38,14 +39,15 @@ from ..errors import REBUILD, IndexCorruptError, IndexWriteError, damaged, unrea
 from .bm25 import SparseBM25
 from .data import Index, _ChunkTable, _DocumentTable, _Lines
 from .manifest import Manifest, check_model, read_manifest
-from .vectors import read_vector_index
+from .vectors import EXACT_FILE, FAISS_FILE, VECTOR_FILES, read_vector_index, vector_file
 
 # The BM25 arrays' files, by array name (SparseBM25.ARRAYS).
 BM25_FILES = {name: f"bm25.{name}.npy" for name in SparseBM25.ARRAYS}
 # The files of an index folder (module docstring).
 INDEX_FILES: tuple[str, ...] = ("manifest.json", "documents.jsonl", "documents.offsets.npy")
-INDEX_FILES += ("chunks.jsonl", "chunks.offsets.npy", "faiss.index", *BM25_FILES.values())
+INDEX_FILES += ("chunks.jsonl", "chunks.offsets.npy", *BM25_FILES.values())
 INDEX_FILES += ("vocabulary.json",)
+# And one of VECTOR_FILES: vectors.npy or faiss.index.
 
 
 def save_index(index: Index, directory: Path | str) -> None:
@@ -75,10 +77,11 @@ def save_index(index: Index, directory: Path | str) -> None:
             offsets = _write_jsonl(tmp / f"{name}.jsonl", rows)
             np.save(tmp / f"{name}.offsets.npy", offsets, allow_pickle=False)
         try:
-            index.vectors.write(str(tmp / "faiss.index"))
+            index.vectors.write(tmp)
         except RuntimeError as e:
             # faiss reports a failed write as a C++ message without an errno.
-            raise _cannot_write(target, "writing faiss.index failed; is the disk full?") from e
+            message = f"writing {index.vectors.file_name} failed; is the disk full?"
+            raise _cannot_write(target, message) from e
         for name, values in index.bm25.to_arrays().items():
             np.save(tmp / BM25_FILES[name], values, allow_pickle=False)
         terms = sorted(index.bm25.vocabulary, key=index.bm25.vocabulary.__getitem__)
@@ -137,7 +140,7 @@ def _check_replaceable(target: Path) -> None:
     if not target.is_dir():
         raise _cannot_write(target, f"{target} is a file, not a folder")
     names = {p.name for p in target.iterdir() if not p.name.startswith(".")}
-    if names and not names & set(INDEX_FILES):
+    if names and not names & {*INDEX_FILES, *VECTOR_FILES}:
         raise _cannot_write(
             target,
             "that folder holds other files, which replacing it would delete",
@@ -215,6 +218,12 @@ def load_index(
             raise damaged(root, unreadable(name, e), command, "cannot be used") from e
         if not present:
             raise damaged(root, f"{name} is missing", command)
+    try:
+        vector_name = vector_file(root)
+    except OSError as e:
+        raise damaged(root, unreadable(EXACT_FILE, e), command, "cannot be used") from e
+    if vector_name is None:
+        raise damaged(root, f"{EXACT_FILE} (or {FAISS_FILE}) is missing", command)
     dimension, document_ids = manifest.dimension, list(manifest.documents)
     try:
         name = "documents.jsonl"
@@ -223,8 +232,8 @@ def load_index(
         )
         name = "chunks.jsonl"
         chunks = _ChunkTable(_Lines(root, name, None, command))
-        name = "faiss.index"
-        vectors = read_vector_index(str(root / name))
+        name = vector_name
+        vectors = read_vector_index(root)
         arrays = {}
         for key, name in BM25_FILES.items():
             arrays[key] = np.load(root / name, mmap_mode="r", allow_pickle=False)
@@ -243,7 +252,7 @@ def load_index(
     n_terms = bm25.weights.shape[0]
     if len(vectors) != len(chunks):
         problem = (
-            f"faiss.index holds {len(vectors):,} vectors but chunks.jsonl holds "
+            f"{vector_name} holds {len(vectors):,} vectors but chunks.jsonl holds "
             f"{len(chunks):,} passages"
         )
     elif bm25.weights.shape[1] != len(chunks):
@@ -253,7 +262,7 @@ def load_index(
         )
     elif vectors.dimension != dimension:
         problem = (
-            f"faiss.index holds {vectors.dimension}-dimensional vectors, not {dimension} as "
+            f"{vector_name} holds {vectors.dimension}-dimensional vectors, not {dimension} as "
             "manifest.json says"
         )
     elif len(bm25.vocabulary) != n_terms or len(bm25.idf) != n_terms:

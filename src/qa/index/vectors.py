@@ -9,7 +9,12 @@ answers in well under a millisecond and, with the default parameters, finds at l
 of the exact top 10 up to 1,000,000 passages. IVF with product quantization, the index
 for when memory is short, was measured there and not needed (config.py).
 
-A saved index is memory-mapped when loaded (`read_vector_index`).
+Exact search needs no FAISS: it is one matrix-vector product, which numpy does as fast at
+these sizes, and a fresh `qa ask` over a small index then never imports FAISS (0.1-0.25 s
+of its 0.5 here: docs/BENCHMARKS.md). So an exact index is the vectors themselves
+(`ExactVectors`, saved as `vectors.npy`), and FAISS holds only the HNSW graph
+(`VectorIndex`, `faiss.index`; an index saved as a FAISS flat index by an earlier version
+still loads as one). A saved index is memory-mapped when loaded (`read_vector_index`).
 
 Beyond the threshold the vectors are stored as float16 by default: half the memory and
 disk (the vectors are most of an index), the same recall and speed as float32 on our
@@ -21,11 +26,18 @@ which incremental re-indexing and the scoring of passages found by BM25 alone re
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..config import Settings
+from ..process import faiss_module
+
+# The file each kind of index is saved as, in its folder (read_vector_index).
+FAISS_FILE = "faiss.index"
+EXACT_FILE = "vectors.npy"
+VECTOR_FILES = (EXACT_FILE, FAISS_FILE)
 
 
 class VectorIndex:
@@ -66,18 +78,75 @@ class VectorIndex:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self.faiss.reconstruct_n(0, len(self))
 
-    def write(self, path: str) -> None:
-        """Save to `path` (faiss.write_index), for read_vector_index.
+    @property
+    def file_name(self) -> str:
+        return FAISS_FILE
+
+    def write(self, folder: Path) -> None:
+        """Save into `folder` (faiss.write_index), for read_vector_index.
 
         Raises:
             RuntimeError: the write failed (FAISS says so without an errno).
         """
-        import faiss
-
-        faiss.write_index(self.faiss, path)
+        faiss_module().write_index(self.faiss, str(folder / FAISS_FILE))
 
 
-def build_vector_index(vectors: np.ndarray, settings: Settings) -> VectorIndex:
+class ExactVectors:
+    """The passage vectors searched exactly by numpy: what FAISS's `IndexFlatIP` does,
+    without importing FAISS. The same methods as VectorIndex."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.vectors = vectors  # (n, dimension) float32, memory-mapped when loaded
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+    @property
+    def dimension(self) -> int:
+        return int(self.vectors.shape[1])
+
+    @property
+    def file_name(self) -> str:
+        return EXACT_FILE
+
+    def search(self, vector: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        """The (id, inner product) of the `depth` passages nearest to `vector`, best
+        first; of two that tie (passages of the same text), the earlier first."""
+        n = len(self)
+        if not n or depth <= 0:
+            return []
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        similarities = self.vectors @ query
+        if depth < n:
+            top = np.argpartition(-similarities, depth - 1)[:depth]
+        else:
+            top = np.arange(n)
+        top = top[np.lexsort((top, -similarities[top]))]
+        return [(int(i), float(similarities[i])) for i in top]
+
+    def take(self, ids: Sequence[int]) -> np.ndarray:
+        return np.asarray(self.vectors[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+
+    def all(self) -> np.ndarray:
+        return np.array(self.vectors, dtype=np.float32)
+
+    @property
+    def faiss(self) -> Any:
+        """The same vectors as a FAISS `IndexFlatIP`, for the benchmark and the tests
+        that compare exact search with HNSW (built on each call)."""
+        index = faiss_module().IndexFlatIP(self.dimension)
+        if len(self):
+            index.add(self.all())
+        return index
+
+    def write(self, folder: Path) -> None:
+        np.save(folder / EXACT_FILE, np.ascontiguousarray(self.vectors), allow_pickle=False)
+
+
+Vectors = VectorIndex | ExactVectors
+
+
+def build_vector_index(vectors: np.ndarray, settings: Settings) -> Vectors:
     """An inner-product index holding `vectors`, row i with id i.
 
     Args:
@@ -86,28 +155,25 @@ def build_vector_index(vectors: np.ndarray, settings: Settings) -> VectorIndex:
             parameters `hnsw_m`, `hnsw_ef_construction`, `hnsw_ef_search`.
 
     Returns:
-        A VectorIndex over an `IndexFlatIP` when n <= settings.ann_threshold, else over
-        an HNSW index with the inner-product metric, storing the vectors as float16
+        ExactVectors when n <= settings.ann_threshold, else a VectorIndex over an HNSW
+        index with the inner-product metric, storing the vectors as float16
         (`IndexHNSWSQ`) or float32 (`IndexHNSWFlat`) as settings.hnsw_storage says.
         Inner product equals cosine similarity on unit-length vectors.
     """
-    import faiss
-
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.ndim != 2:
         raise ValueError(f"vectors must have shape (n, dimension), not {vectors.shape}")
     n, dimension = vectors.shape
     if n <= settings.ann_threshold:
-        index = faiss.IndexFlatIP(dimension)
-    else:
-        index = _hnsw(dimension, settings)
+        return ExactVectors(vectors)
+    index = _hnsw(dimension, settings)
     if n:
         index.add(vectors)
     return VectorIndex(index)
 
 
 def _hnsw(dimension: int, settings: Settings) -> Any:
-    import faiss
+    faiss = faiss_module()
 
     metric = faiss.METRIC_INNER_PRODUCT
     index: Any
@@ -123,8 +189,9 @@ def _hnsw(dimension: int, settings: Settings) -> Any:
     return index
 
 
-def read_vector_index(path: str) -> VectorIndex:
-    """The index saved at `path` (VectorIndex.write), memory-mapped.
+def read_vector_index(folder: Path) -> Vectors:
+    """The index saved in `folder` (`write`), memory-mapped: `vectors.npy` by numpy, or
+    `faiss.index` by FAISS, as follows.
 
     `faiss.IO_FLAG_MMAP_IFC` maps the vectors of a flat index and both the vectors and
     the graph of an HNSW one, copying only HNSW's per-vector levels and offsets (12 bytes
@@ -142,10 +209,29 @@ def read_vector_index(path: str) -> VectorIndex:
 
     Raises:
         RuntimeError: the file is not a whole FAISS index.
+        ValueError: vectors.npy is not a 2-D float32 array.
+        OSError: neither file can be read.
     """
-    import faiss
+    exact = folder / EXACT_FILE
+    if exact.is_file():
+        vectors = np.load(exact, mmap_mode="r", allow_pickle=False)
+        if vectors.ndim != 2 or vectors.dtype != np.float32:
+            raise ValueError(f"{EXACT_FILE} holds {vectors.dtype} {vectors.shape}")
+        return ExactVectors(vectors)
+    faiss = faiss_module()
+    return VectorIndex(faiss.read_index(str(folder / FAISS_FILE), faiss.IO_FLAG_MMAP_IFC))
 
-    return VectorIndex(faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC))
+
+def vector_file(folder: Path) -> str | None:
+    """The name of the vector file saved in `folder`, or None."""
+    return next((name for name in VECTOR_FILES if (folder / name).is_file()), None)
 
 
-__all__ = ["VectorIndex", "build_vector_index", "read_vector_index"]
+__all__ = [
+    "ExactVectors",
+    "VectorIndex",
+    "Vectors",
+    "build_vector_index",
+    "read_vector_index",
+    "vector_file",
+]
