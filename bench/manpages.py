@@ -100,6 +100,7 @@ def stages(folder: Path, index_dir: Path, with_st: bool) -> dict[str, Any]:
     from qa.config import Settings
     from qa.documents.corpus import load_documents
     from qa.encoder.embedding import Embedder
+    from qa.index import build
     from qa.index.bm25 import SparseBM25
     from qa.index.build import all_acronyms, assemble, embed_with_progress, passages
     from qa.index.store import save_index
@@ -126,6 +127,10 @@ def stages(folder: Path, index_dir: Path, with_st: bool) -> dict[str, Any]:
     # As `qa index` embeds: through embed_with_progress, whose time-left lines are kept
     # with the moment each was said, to be held against the time it really took.
     said: list[tuple[float, str]] = []
+    # The steps after embedding counted in the time left, as `qa index` counts them
+    # (build.after_embedding_seconds; absent from versions before it).
+    after = {"after_s": build.after_embedding_seconds(len(texts), settings)}
+    after = after if hasattr(build, "after_embedding_seconds") else {}
     vectors = timed(
         "embed",
         lambda: embed_with_progress(
@@ -134,6 +139,7 @@ def stages(folder: Path, index_dir: Path, with_st: bool) -> dict[str, Any]:
             files=len(documents),
             reused=0,
             log=lambda line: said.append((time.perf_counter(), line)),
+            **after,
         ),
     )
     bm25 = timed(

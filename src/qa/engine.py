@@ -9,11 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from .answer import Answer, AnswerStep
 from .answer.model import AnswerModel, load_answer_model
-from .answer.spans import SpanModel, load_span_model
 from .config import MODES, Mode, Settings, check_k
 from .encoder.embedding import Embedder
 from .errors import UsageError
@@ -24,6 +23,10 @@ from .passage import Hit
 from .search.followup import is_elliptical, resolve_followup
 from .search.question import Question, analyze
 from .search.retrieve import search
+
+if TYPE_CHECKING:
+    # Only when short answers are shown (Settings.show_spans): not on a fresh `qa ask`.
+    from .answer.spans import SpanModel
 
 
 class QA:
@@ -62,6 +65,8 @@ class QA:
         if not self.settings.show_spans:
             return None
         if self._span_model is None:
+            from .answer.spans import load_span_model
+
             self._span_model = load_span_model(self.settings.span_model or None)
         return self._span_model
 

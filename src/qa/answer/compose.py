@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,7 +23,9 @@ from .alignment import Read
 from .features import COLUMN, Candidate, Pool, read_pool
 from .model import AnswerModel, sigmoid
 from .question_features import QUESTION_FEATURES, question_row
-from .spans import Span, SpanModel
+
+if TYPE_CHECKING:
+    from .spans import Span, SpanModel
 
 NOT_FOUND = "The documents don't say."
 # Said before the closest sentence when the evidence is between the two thresholds.

@@ -50,7 +50,8 @@ TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
 # The layout of a cache folder; another value is exported again. 2: the graph also
 # outputs the token vectors.
-ENCODER_FORMAT = 2
+# 3: the graph fused by onnxruntime's transformer optimiser where it can be (onnx_export).
+ENCODER_FORMAT = 3
 # Largest difference allowed between an exported model's vectors and
 # sentence-transformers' (max absolute difference per component, unit vectors).
 TOLERANCE = 1e-5

@@ -78,6 +78,7 @@ def build_index(
                 files=len({chunks[i].doc_id for i in todo}),
                 reused=len(chunks) - len(todo),
                 log=log or to_stderr,
+                after_s=after_embedding_seconds(len(chunks), settings),
             )
         else:
             vectors[todo] = embedder.encode(todo_texts)
@@ -154,20 +155,46 @@ PROGRESS_EVERY_S = 10.0
 _clock = time.monotonic
 
 # What a text costs to embed (embedding_costs), in tokens' time: its word pieces, about
-# one per 4 characters (3.8 in GNU manuals in HTML, 5 in the bundled corpus's news
-# prose), up to the most the model reads (an encoder that does not say is taken to read
-# 256, all-MiniLM-L6-v2's max_seq_length), and [CLS] and [SEP]. Timed on the ONNX
-# encoder (2 cores, 7 to 256 tokens a text), a text costs little besides its tokens.
+# one per 4 characters (3.8 in GNU manuals in HTML, 4.0 in man pages, 5 in the bundled
+# corpus's news prose), up to the most the model reads (an encoder that does not say is
+# taken to read 256, all-MiniLM-L6-v2's max_seq_length), and [CLS] and [SEP]; and
+# attention, whose work per token grows with the text's length: a token of a 256-token
+# text took about 1.25x one of a 128-token text (ONNX encoder, 2 cores), so a text of t
+# tokens costs t * (1 + t / ATTENTION_TOKENS). Counted linearly, the estimate of 300 man
+# pages (longest first) said 21-37% too much in its first minute (docs/BENCHMARKS.md).
 CHARS_PER_TOKEN = 4
 MAX_TOKENS = 256
 TEXT_OVERHEAD_TOKENS = 2
+ATTENTION_TOKENS = 512
+
+
+# What the steps after embedding take, for the time left (after_embedding_seconds):
+# BM25's weights and the index written, per passage (0.28 ms measured on man pages,
+# 11,383 passages, 2 cores: docs/BENCHMARKS.md), and the HNSW graph per vector past
+# Settings.ann_threshold (0.05 ms at 100,000 vectors, 0.14 at 1,000,000).
+AFTER_S_PER_PASSAGE = 0.0003
+HNSW_S_PER_VECTOR = 0.00015
+
+
+def after_embedding_seconds(passages: int, settings: Settings, bm25: bool = True) -> float:
+    """About how long the steps after embedding `passages` take (BM25 unless it is done
+    already, the vector index, writing)."""
+    per_passage = AFTER_S_PER_PASSAGE if bm25 else AFTER_S_PER_PASSAGE / 2
+    graph = HNSW_S_PER_VECTOR * passages if passages > settings.ann_threshold else 0.0
+    return per_passage * passages + graph
 
 
 def embed_with_progress(
-    embedder: TextEncoder, texts: list[str], files: int, reused: int, log: Callable[[str], None]
+    embedder: TextEncoder,
+    texts: list[str],
+    files: int,
+    reused: int,
+    log: Callable[[str], None],
+    after_s: float = 0.0,
 ) -> np.ndarray:
     """`embedder.encode(texts)`, saying first how much there is to embed, then, while it
-    runs, how far it got and how long it has left (EmbeddingProgress).
+    runs, how far it got and how long it and the steps after it (`after_s` seconds)
+    have left (EmbeddingProgress).
 
     Texts are embedded longest first, as sentence-transformers orders them within one
     call, so the batches are the same as one call would make.
@@ -175,7 +202,7 @@ def embed_with_progress(
     n = len(texts)
     dimension = embedder.dimension  # loads the model first, so its loading is not timed
     costs = embedding_costs(texts, embedder)
-    report = EmbeddingProgress(n, sum(costs), files, reused, log)
+    report = EmbeddingProgress(n, sum(costs), files, reused, log, after_s)
     vectors = np.zeros((n, dimension), dtype=np.float32)
     order = sorted(range(n), key=lambda i: -len(texts[i]))
     step = max(1, embedder.batch_size) * SLICE_BATCHES
@@ -193,11 +220,12 @@ def embed_with_progress(
 def embedding_costs(texts: list[str], embedder: TextEncoder) -> list[float]:
     """What embedding each text costs, in tokens' time: its word pieces, estimated from
     its characters, up to the most the model reads (it truncates the rest), plus
-    TEXT_OVERHEAD_TOKENS. Texts are embedded longest first, so a cost per character
+    TEXT_OVERHEAD_TOKENS, weighed by attention's growth with length (ATTENTION_TOKENS). Texts are embedded longest first, so a cost per character
     would make the first (truncated) batches look cheap and the estimate short: 227
     HTML manuals said 5 min 25 s left for 15 min."""
     limit = getattr(embedder, "max_seq_length", MAX_TOKENS)
-    return [min(len(t) / CHARS_PER_TOKEN, limit) + TEXT_OVERHEAD_TOKENS for t in texts]
+    tokens = [min(len(t) / CHARS_PER_TOKEN, limit) + TEXT_OVERHEAD_TOKENS for t in texts]
+    return [t * (1 + t / ATTENTION_TOKENS) for t in tokens]
 
 
 class EmbeddingProgress:
@@ -205,13 +233,20 @@ class EmbeddingProgress:
     (embedding_costs): how much there is, then how far it got and how long it has left.
 
     The estimate is measured, not assumed: the time taken since `begin` over the cost
-    embedded in it, applied to the cost left.
+    embedded in it, applied to the cost left; then `after_s`, the steps after embedding
+    (after_embedding_seconds), which are 1-2% of the whole on 2 cores.
     """
 
     def __init__(
-        self, n: int, cost: float, files: int, reused: int, log: Callable[[str], None]
+        self,
+        n: int,
+        cost: float,
+        files: int,
+        reused: int,
+        log: Callable[[str], None],
+        after_s: float = 0.0,
     ) -> None:
-        self.n, self.cost, self.log = n, cost or 1.0, log
+        self.n, self.cost, self.log, self.after_s = n, cost or 1.0, log, after_s
         unchanged = f", {reused:,} unchanged {plural(reused, 'passage')} reused" if reused else ""
         log(
             f"Embedding {n:,} {plural(n, 'passage')} from {files:,} {plural(files, 'file')}"
@@ -236,7 +271,7 @@ class EmbeddingProgress:
             and measured > 0
             and (self.last_report is None or now - self.last_report >= PROGRESS_EVERY_S)
         ):
-            left = (self.cost - done_cost) * elapsed / measured
+            left = (self.cost - done_cost) * elapsed / measured + self.after_s
             self.log(
                 f"Embedded {done:,} of {self.n:,} passages ({100 * done // self.n}%) in "
                 f"{_duration(elapsed)}; about {_duration(left)} left ..."
@@ -284,6 +319,7 @@ def all_acronyms(documents: list[Document]) -> dict[str, str]:
 
 __all__ = [
     "EmbeddingProgress",
+    "after_embedding_seconds",
     "all_acronyms",
     "assemble",
     "build_index",

@@ -40,7 +40,14 @@ from ..encoder.interface import TextEncoder
 from ..errors import ClusterError, UsageError
 from ..log import Log
 from .bm25 import SparseBM25
-from .build import SLICE_BATCHES, EmbeddingProgress, assemble, embedding_costs, reuse_vectors
+from .build import (
+    SLICE_BATCHES,
+    EmbeddingProgress,
+    after_embedding_seconds,
+    assemble,
+    embedding_costs,
+    reuse_vectors,
+)
 from .data import Index
 from .ray_cluster import blocks, connect, run
 from .shards import (
@@ -172,7 +179,10 @@ class RayBuild:
             if progress:
                 files = len({chunks[i].doc_id for i in todo})
                 cost = sum(embedding_costs([texts[i] for i in todo], embedder))
-                report = EmbeddingProgress(len(todo), cost, files, len(chunks) - len(todo), log)
+                after = after_embedding_seconds(len(chunks), settings, bm25=False)
+                report = EmbeddingProgress(
+                    len(todo), cost, files, len(chunks) - len(todo), log, after
+                )
             vectors[todo] = self._embed(ray, [texts[i] for i in todo], embedder, settings, report)
         index = assemble(documents, chunks, vectors, bm25, acronyms, settings, embedder)
         return index, len(chunks) - len(todo)

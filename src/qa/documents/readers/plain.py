@@ -243,8 +243,10 @@ def _prose(block: list[str]) -> list[str]:
         text = line.strip()
         # A list item starts a paragraph, but a number the text wrapped to the line's start
         # ("... is set to" / "20. The functions ...") continues the one before.
-        if current and _LIST_ITEM.match(line) and not (
-            _NUMBER_ITEM.match(line) and not ENDS_CLAUSE.search(current)
+        if (
+            current
+            and _LIST_ITEM.match(line)
+            and not (_NUMBER_ITEM.match(line) and not ENDS_CLAUSE.search(current))
         ):
             paragraphs.append(current)
             current = ""
