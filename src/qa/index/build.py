@@ -220,9 +220,10 @@ def embed_with_progress(
 def embedding_costs(texts: list[str], embedder: TextEncoder) -> list[float]:
     """What embedding each text costs, in tokens' time: its word pieces, estimated from
     its characters, up to the most the model reads (it truncates the rest), plus
-    TEXT_OVERHEAD_TOKENS, weighed by attention's growth with length (ATTENTION_TOKENS). Texts are embedded longest first, so a cost per character
-    would make the first (truncated) batches look cheap and the estimate short: 227
-    HTML manuals said 5 min 25 s left for 15 min."""
+    TEXT_OVERHEAD_TOKENS, weighed by attention's growth with length (ATTENTION_TOKENS).
+    Texts are embedded longest first, so a cost per character would make the first
+    (truncated) batches look cheap and the estimate short: 227 HTML manuals said 5 min
+    25 s left for 15 min."""
     limit = getattr(embedder, "max_seq_length", MAX_TOKENS)
     tokens = [min(len(t) / CHARS_PER_TOKEN, limit) + TEXT_OVERHEAD_TOKENS for t in texts]
     return [t * (1 + t / ATTENTION_TOKENS) for t in tokens]
