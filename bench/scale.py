@@ -170,7 +170,7 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
             for stage, seconds in timed.items():
                 samples.setdefault(stage, []).append(seconds)
     serve_peak = common.peak_rss_mb()
-    # Pages of the memory-mapped index files (faiss.index, bm25.*.npy) count in RSS once
+    # Pages of the memory-mapped index files (the vectors, bm25.*.npy) count in RSS once
     # touched; this says how much of it they are, after the questions.
     file_backed = common.rss_file_mb()
     raw_mb = (
