@@ -7,6 +7,7 @@ encrypted, no Tesseract) are skipped with one line saying why, the rest still re
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -242,3 +243,18 @@ def test_damaged_and_encrypted_files_are_skipped_with_one_line_each(tmp_path: Pa
         assert "damaged" in reasons[f"cut{suffix}"], reasons
     assert "not an e-mail" in reasons["not-mail.eml"]
     assert all("\n" not in w for w in warnings)
+
+
+def test_tesseract_runs_on_one_thread_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch):
+    from qa.documents import ocr
+
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    with ocr._one_thread():
+        with ocr._one_thread():  # two pages read at once
+            assert os.environ["OMP_THREAD_LIMIT"] == "1"
+        assert os.environ["OMP_THREAD_LIMIT"] == "1"  # the other is still reading
+    assert "OMP_THREAD_LIMIT" not in os.environ
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "4")
+    with ocr._one_thread():
+        assert os.environ["OMP_THREAD_LIMIT"] == "4"
+    assert os.environ["OMP_THREAD_LIMIT"] == "4"

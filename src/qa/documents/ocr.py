@@ -156,31 +156,35 @@ def read_image(image: Any, language: str = "eng") -> OcrPage:
     return OcrPage(image.width, image.height, tuple(words))
 
 
-_ENV_LOCK = threading.Lock()
-_ENV_USERS = [0]  # calls under way that set OMP_THREAD_LIMIT
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
+class _OneThread:
     """Tesseract run on one OpenMP thread, unless the user set OMP_THREAD_LIMIT: on 2 cores
     its own threads only contend, 8.7 s a page against 5.2 s on one, the same words read
     (docs/OCR.md). pytesseract hands the child process os.environ, so it is set there
-    while any call is under way (two threads may OCR at once) and taken away after."""
-    with _ENV_LOCK:
-        if not _ENV_USERS[0] and "OMP_THREAD_LIMIT" in os.environ:
-            ours = False
-        else:
-            ours = True
-            _ENV_USERS[0] += 1
-            os.environ["OMP_THREAD_LIMIT"] = "1"
-    try:
-        yield
-    finally:
-        if ours:
-            with _ENV_LOCK:
-                _ENV_USERS[0] -= 1
-                if not _ENV_USERS[0]:
-                    os.environ.pop("OMP_THREAD_LIMIT", None)
+    while any call is under way (two threads may OCR at once) and taken away after the
+    last one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0  # calls under way that set OMP_THREAD_LIMIT
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            ours = self._users > 0 or "OMP_THREAD_LIMIT" not in os.environ
+            if ours:
+                self._users += 1
+                os.environ["OMP_THREAD_LIMIT"] = "1"
+        try:
+            yield
+        finally:
+            if ours:
+                with self._lock:
+                    self._users -= 1
+                    if not self._users:
+                        os.environ.pop("OMP_THREAD_LIMIT", None)
+
+
+_one_thread = _OneThread()
 
 
 class OcrCache:
