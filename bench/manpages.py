@@ -3,7 +3,13 @@ nothing, each stage timed apart, against sentence-transformers' `encode` of the 
 passage texts in the same run.
 
     python bench/manpages.py --pages 300            # about 10 minutes on 2 cores
-    python bench/manpages.py --pages 3000 --no-st   # the larger run, qa's stages only
+    python bench/manpages.py --pages 3000 --sample-every 10   # the larger run (~1 h)
+
+At 3,000 pages (about 110,000 passages) `encode` of every passage would take longer than
+the index itself; `--sample-every K` times qa's embedding and `encode` on every K-th
+passage instead (the same length distribution, so the same rates), and
+`--sample-only` times only that sample and the stages that are not embedding (for an
+older version of qa, whose full run would take another hour).
 
 The pages are section 1 and 8 man pages of this machine, every k-th of them in name
 order (the same on every run of one machine), rendered once with
@@ -92,9 +98,12 @@ def corpus(n: int) -> Path:
     return render(man_pages(n), CACHE / f"man-{n}")
 
 
-def stages(folder: Path, index_dir: Path, with_st: bool) -> dict[str, Any]:
+def stages(
+    folder: Path, index_dir: Path, with_st: bool, every: int = 0, sample_only: bool = False
+) -> dict[str, Any]:
     """`qa index` of `folder` from nothing, in this process, each stage timed apart (wall
-    and CPU seconds), then sentence-transformers' `encode` of the same passage texts."""
+    and CPU seconds), then sentence-transformers' `encode` of the same passage texts (or,
+    with `every`, qa's embedding and `encode` of every `every`-th passage)."""
     import numpy as np
 
     from qa.config import Settings
@@ -124,13 +133,20 @@ def stages(folder: Path, index_dir: Path, with_st: bool) -> dict[str, Any]:
         settings.model_path(), settings.batch_size, onnx_cache=CACHE / "onnx-export"
     )
     timed("load model", lambda: embedder.dimension)
+    if sample_only:
+        return sample_result(embedder, texts, documents, settings, times, every, with_st)
     # As `qa index` embeds: through embed_with_progress, whose time-left lines are kept
     # with the moment each was said, to be held against the time it really took.
     said: list[tuple[float, str]] = []
     # The steps after embedding counted in the time left, as `qa index` counts them
-    # (build.after_embedding_seconds; absent from versions before it).
-    after = {"after_s": build.after_embedding_seconds(len(texts), settings)}
-    after = after if hasattr(build, "after_embedding_seconds") else {}
+    # (build.after_embedding_cost; after_embedding_seconds in the version before, and
+    # neither in versions before that).
+    if hasattr(build, "after_embedding_cost"):
+        after = {"after_cost": build.after_embedding_cost(len(texts), settings)}
+    elif hasattr(build, "after_embedding_seconds"):
+        after = {"after_s": build.after_embedding_seconds(len(texts), settings)}
+    else:
+        after = {}
     vectors = timed(
         "embed",
         lambda: embed_with_progress(
@@ -181,7 +197,19 @@ def stages(folder: Path, index_dir: Path, with_st: bool) -> dict[str, Any]:
         "embed_passages_per_s": len(texts) / times["embed"]["s"],
         "time_left": time_left_errors(said, finished),
     }
-    if with_st:
+    if every:
+        sampled = sample_result(embedder, texts, documents, settings, {}, every, with_st)
+        result["sample"] = {
+            k: sampled[k] for k in ("every", "passages", "qa_embed", "st_encode") if k in sampled
+        }
+        if "st_encode" in sampled:
+            rate_st = sampled["passages"] / sampled["st_encode"]["s"]
+            result["index_vs_st_encode"] = result["passages_per_s"] / rate_st
+            result["embed_vs_st_encode"] = result["embed_passages_per_s"] / rate_st
+            result["sample_embed_vs_st_encode"] = (
+                sampled["st_encode"]["s"] / sampled["qa_embed"]["s"]
+            )
+    elif with_st:
         model = embedder.model  # sentence-transformers (imports torch)
         model.encode(texts[:8])
         wall, cpu = time.perf_counter(), common.cpu_seconds()
@@ -201,6 +229,55 @@ def stages(folder: Path, index_dir: Path, with_st: bool) -> dict[str, Any]:
         result["index_vs_st_encode"] = st / total
         result["embed_vs_st_encode"] = st / times["embed"]["s"]
     return result
+
+
+def sample_result(
+    embedder: Any,
+    texts: list[str],
+    documents: list[Any],
+    settings: Any,
+    times: dict[str, dict[str, float]],
+    every: int,
+    with_st: bool,
+) -> dict[str, Any]:
+    """qa's embedding, and sentence-transformers' `encode`, of every `every`-th passage,
+    each timed; with `times` of the stages before, BM25 of all passages timed too (the
+    `--sample-only` run)."""
+    import numpy as np
+
+    from qa.index.bm25 import SparseBM25
+    from qa.text import tokenize
+
+    sample = texts[::every]
+    out: dict[str, Any] = {"every": every, "passages": len(sample)}
+    wall, cpu = time.perf_counter(), common.cpu_seconds()
+    vectors = embedder.encode(sample)
+    out["qa_embed"] = {"s": time.perf_counter() - wall, "cpu_s": common.cpu_seconds() - cpu}
+    if with_st:
+        model = embedder.model  # sentence-transformers (imports torch)
+        model.encode(sample[:8])
+        wall, cpu = time.perf_counter(), common.cpu_seconds()
+        reference = model.encode(
+            sample,
+            batch_size=settings.batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        out["st_encode"] = {
+            "s": time.perf_counter() - wall,
+            "cpu_s": common.cpu_seconds() - cpu,
+            "max_abs_difference": float(np.abs(reference - vectors).max()),
+        }
+    if times:
+        wall, cpu = time.perf_counter(), common.cpu_seconds()
+        SparseBM25.build(
+            (tokenize(t) for t in texts), settings.bm25_variant, settings.bm25_k1, settings.bm25_b
+        )
+        times["bm25"] = {"s": time.perf_counter() - wall, "cpu_s": common.cpu_seconds() - cpu}
+        out |= {"documents": len(documents), "all_passages": len(texts), "stages": times}
+        out["embed_passages_per_s"] = len(sample) / out["qa_embed"]["s"]
+    return out
 
 
 def time_left_errors(said: list[tuple[float, str]], finished: float) -> list[dict[str, Any]]:
@@ -235,6 +312,19 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--render-only", action="store_true")
     parser.add_argument("--no-st", action="store_true", help="skip sentence-transformers")
+    parser.add_argument(
+        "--sample-every",
+        type=int,
+        default=0,
+        metavar="K",
+        help="compare on every K-th passage instead of all",
+    )
+    parser.add_argument(
+        "--sample-only",
+        action="store_true",
+        help="with --sample-every: embed only the sample (no full index)",
+    )
+    parser.add_argument("--keep-index", type=Path, help="write the index here, and keep it")
     args = parser.parse_args()
     started = time.perf_counter()
     folder = corpus(args.pages)
@@ -246,8 +336,11 @@ def main() -> None:
         "render_s": time.perf_counter() - started,
     }
     if not args.render_only:
+        if args.sample_only and not args.sample_every:
+            raise SystemExit("--sample-only needs --sample-every")
         with tempfile.TemporaryDirectory() as work:
-            result |= stages(folder, Path(work) / "index", not args.no_st)
+            index_dir = args.keep_index or Path(work) / "index"
+            result |= stages(folder, index_dir, not args.no_st, args.sample_every, args.sample_only)
     print(json.dumps(result, indent=1))
 
 

@@ -28,7 +28,13 @@ def gold_questions(limit: int) -> list[str]:
     return questions[:limit]
 
 
-def fresh_process(index_dir: Path, rounds: int, help_runs: int) -> dict[str, Any]:
+def fresh_process(
+    index_dir: Path,
+    rounds: int,
+    help_runs: int,
+    corpus: Path = CORPUS,
+    question: str | None = None,
+) -> dict[str, Any]:
     """Wall time, CPU time and peak RSS of `qa ask` in a fresh process, interleaved with
     the floor, and of `qa --help`. The index (and its ONNX export) is built before timing
     starts, so no run builds anything."""
@@ -36,8 +42,8 @@ def fresh_process(index_dir: Path, rounds: int, help_runs: int) -> dict[str, Any
 
     bin_dir = Path(sys.executable).parent
     qa = str(bin_dir / "qa")
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(CORPUS)}
-    question = gold_questions(1)[0]
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(corpus)}
+    question = question or gold_questions(1)[0]
     model = str(Settings().model_path())
     result: dict[str, Any] = {"question": question}
     if rounds:

@@ -370,6 +370,33 @@ def test_the_estimate_comes_from_measured_throughput(monkeypatch, seconds_per_ch
     np.testing.assert_array_equal(vectors[:, 1], np.arange(200))
 
 
+@pytest.mark.parametrize(("seconds_per_char", "left"), [(0.01, "38 s"), (0.05, "3 min 10 s")])
+def test_the_steps_after_embedding_are_timed_at_the_measured_rate(
+    monkeypatch, seconds_per_char, left
+):
+    """The steps after embedding are counted in embedding's own units (after_cost), so a
+    machine that embeds five times slower is told they take five times longer too."""
+    embedder = SlowEmbedder(seconds_per_char)
+    monkeypatch.setattr(qa_index, "_clock", embedder.clock)
+    monkeypatch.setattr(qa_index, "SLICE_BATCHES", 2)
+    texts = [f"{i:03d} " + "x" * 6 for i in range(200)]
+    after = sum(qa_index.embedding_costs(texts, embedder))  # type: ignore[arg-type]
+    lines: list[str] = []
+    embed_with_progress(embedder, texts, 1, 0, lines.append, after_cost=after)  # type: ignore[arg-type]
+    # At 10%: 90% of the embedding and steps costing as much as all of it are left, 19
+    # times what the first 10% took.
+    assert lines[1].endswith(f"; about {left} left ..."), lines[1]
+
+
+def test_the_steps_after_embedding_cost_less_when_bm25_is_done_and_more_with_hnsw(settings):
+    small, large = settings.ann_threshold, settings.ann_threshold + 1
+    assert qa_index.after_embedding_cost(small, settings, bm25=False) < (
+        qa_index.after_embedding_cost(small, settings)
+    )
+    per_vector = qa_index.after_embedding_cost(large, settings) / large
+    assert per_vector > qa_index.after_embedding_cost(small, settings) / small
+
+
 class TokenEmbedder:
     """Takes `seconds_per_token` of a fake clock per word piece it reads: a text's
     characters / 4, cut at the model's 256, as the real model truncates."""

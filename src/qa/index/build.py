@@ -78,7 +78,7 @@ def build_index(
                 files=len({chunks[i].doc_id for i in todo}),
                 reused=len(chunks) - len(todo),
                 log=log or to_stderr,
-                after_s=after_embedding_seconds(len(chunks), settings),
+                after_cost=after_embedding_cost(len(chunks), settings),
             )
         else:
             vectors[todo] = embedder.encode(todo_texts)
@@ -168,20 +168,25 @@ TEXT_OVERHEAD_TOKENS = 2
 ATTENTION_TOKENS = 512
 
 
-# What the steps after embedding take, for the time left (after_embedding_seconds):
-# BM25's weights and the index written, per passage (0.28 ms measured on man pages,
-# 11,383 passages, 2 cores: docs/BENCHMARKS.md), and the HNSW graph per vector past
-# Settings.ann_threshold (0.05 ms at 100,000 vectors, 0.14 at 1,000,000).
-AFTER_S_PER_PASSAGE = 0.0003
-HNSW_S_PER_VECTOR = 0.00015
+# What the steps after embedding cost, for the time left (after_embedding_cost), in the
+# units of embedding_costs (a token's embedding): so they are timed by the embedding's
+# own measured rate, and a slower or faster machine slows or speeds both. Measured on man
+# pages, 2 cores (docs/BENCHMARKS.md): BM25's weights 0.9-1.1 units a passage, the index
+# written 0.3, the HNSW graph past Settings.ann_threshold about 0.9 a vector at 62,711
+# (a passage is 144 units at the mean there). Counted in seconds (0.3 ms a passage, 0.15
+# ms a vector), they said 29 s left at 98% of 62,711 passages where 13 s were.
+BM25_COST_PER_PASSAGE = 1.1
+WRITE_COST_PER_PASSAGE = 0.3
+HNSW_COST_PER_VECTOR = 1.0
 
 
-def after_embedding_seconds(passages: int, settings: Settings, bm25: bool = True) -> float:
-    """About how long the steps after embedding `passages` take (BM25 unless it is done
-    already, the vector index, writing)."""
-    per_passage = AFTER_S_PER_PASSAGE if bm25 else AFTER_S_PER_PASSAGE / 2
-    graph = HNSW_S_PER_VECTOR * passages if passages > settings.ann_threshold else 0.0
-    return per_passage * passages + graph
+def after_embedding_cost(passages: int, settings: Settings, bm25: bool = True) -> float:
+    """What the steps after embedding `passages` cost, in embedding_costs' units: BM25
+    unless it is done already (the Ray build counts it before), the vector index, writing.
+    """
+    per_passage = WRITE_COST_PER_PASSAGE + (BM25_COST_PER_PASSAGE if bm25 else 0.0)
+    graph = HNSW_COST_PER_VECTOR if passages > settings.ann_threshold else 0.0
+    return (per_passage + graph) * passages
 
 
 def embed_with_progress(
@@ -190,11 +195,11 @@ def embed_with_progress(
     files: int,
     reused: int,
     log: Callable[[str], None],
-    after_s: float = 0.0,
+    after_cost: float = 0.0,
 ) -> np.ndarray:
     """`embedder.encode(texts)`, saying first how much there is to embed, then, while it
-    runs, how far it got and how long it and the steps after it (`after_s` seconds)
-    have left (EmbeddingProgress).
+    runs, how far it got and how long it and the steps after it (costing `after_cost`,
+    after_embedding_cost) have left (EmbeddingProgress).
 
     Texts are embedded longest first, as sentence-transformers orders them within one
     call, so the batches are the same as one call would make.
@@ -202,7 +207,7 @@ def embed_with_progress(
     n = len(texts)
     dimension = embedder.dimension  # loads the model first, so its loading is not timed
     costs = embedding_costs(texts, embedder)
-    report = EmbeddingProgress(n, sum(costs), files, reused, log, after_s)
+    report = EmbeddingProgress(n, sum(costs), files, reused, log, after_cost)
     vectors = np.zeros((n, dimension), dtype=np.float32)
     order = sorted(range(n), key=lambda i: -len(texts[i]))
     step = max(1, embedder.batch_size) * SLICE_BATCHES
@@ -234,8 +239,8 @@ class EmbeddingProgress:
     (embedding_costs): how much there is, then how far it got and how long it has left.
 
     The estimate is measured, not assumed: the time taken since `begin` over the cost
-    embedded in it, applied to the cost left; then `after_s`, the steps after embedding
-    (after_embedding_seconds), which are 1-2% of the whole on 2 cores.
+    embedded in it, applied to the cost left, the steps after embedding (`after_cost`,
+    after_embedding_cost: 1-2% of the whole) included.
     """
 
     def __init__(
@@ -245,9 +250,9 @@ class EmbeddingProgress:
         files: int,
         reused: int,
         log: Callable[[str], None],
-        after_s: float = 0.0,
+        after_cost: float = 0.0,
     ) -> None:
-        self.n, self.cost, self.log, self.after_s = n, cost or 1.0, log, after_s
+        self.n, self.cost, self.log, self.after_cost = n, cost or 1.0, log, after_cost
         unchanged = f", {reused:,} unchanged {plural(reused, 'passage')} reused" if reused else ""
         log(
             f"Embedding {n:,} {plural(n, 'passage')} from {files:,} {plural(files, 'file')}"
@@ -272,7 +277,7 @@ class EmbeddingProgress:
             and measured > 0
             and (self.last_report is None or now - self.last_report >= PROGRESS_EVERY_S)
         ):
-            left = (self.cost - done_cost) * elapsed / measured + self.after_s
+            left = (self.cost - done_cost + self.after_cost) * elapsed / measured
             self.log(
                 f"Embedded {done:,} of {self.n:,} passages ({100 * done // self.n}%) in "
                 f"{_duration(elapsed)}; about {_duration(left)} left ..."
@@ -320,7 +325,7 @@ def all_acronyms(documents: list[Document]) -> dict[str, str]:
 
 __all__ = [
     "EmbeddingProgress",
-    "after_embedding_seconds",
+    "after_embedding_cost",
     "all_acronyms",
     "assemble",
     "build_index",

@@ -43,7 +43,7 @@ from .bm25 import SparseBM25
 from .build import (
     SLICE_BATCHES,
     EmbeddingProgress,
-    after_embedding_seconds,
+    after_embedding_cost,
     assemble,
     embedding_costs,
     reuse_vectors,
@@ -179,7 +179,7 @@ class RayBuild:
             if progress:
                 files = len({chunks[i].doc_id for i in todo})
                 cost = sum(embedding_costs([texts[i] for i in todo], embedder))
-                after = after_embedding_seconds(len(chunks), settings, bm25=False)
+                after = after_embedding_cost(len(chunks), settings, bm25=False)
                 report = EmbeddingProgress(
                     len(todo), cost, files, len(chunks) - len(todo), log, after
                 )
