@@ -34,9 +34,11 @@ def profile(index_dir: Path, corpus: Path, question: str, env: dict[str, str]) -
     """One fresh `qa ask` under cProfile: the ten functions of largest own time."""
     with tempfile.TemporaryDirectory() as work:
         out = Path(work) / "ask.prof"
-        code = "import sys; from qa.cli import main; sys.argv = ['qa', 'ask', sys.argv[1]]; main()"
+        # cProfile runs a script file (it has no -c): qa's entry point, asking `question`.
+        script = Path(work) / "ask.py"
+        script.write_text("import sys\nfrom qa.cli import main\nmain(['ask', sys.argv[1]])\n")
         subprocess.run(
-            [sys.executable, "-m", "cProfile", "-o", str(out), "-c", code, question],
+            [sys.executable, "-m", "cProfile", "-o", str(out), str(script), question],
             env=env,
             cwd=ROOT,
             capture_output=True,
