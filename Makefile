@@ -62,20 +62,38 @@ test: setup-test browser-deps ocr-deps
 	@$(MAKE) --no-print-directory test-stages || { QA_TIMES=$(VENV)/.test-times .ci/timed --summary; exit 1; }
 	@QA_TIMES=$(VENV)/.test-times .ci/timed --summary
 
+# pytest on both cores (pytest-xdist, a file's tests on one worker: they share its
+# fixtures); then the five evaluations, two at a time once the first has made the ONNX
+# export they share (index/.qa-onnx), and never two on one index (SQuAD's test and typed
+# questions share index/articles, the news and SQuAD-on-news index/corpus). Each
+# evaluation's report is printed whole when it ends (--output-sync).
 test-stages:
 	$(TIMED) ruff $(BIN)/ruff check src tests app.py bench train
-	$(TIMED) pytest $(BIN)/pytest -q
+	$(TIMED) pytest $(BIN)/pytest -q -n 2 --dist loadfile
+	@$(MAKE) --no-print-directory -j2 --output-sync=target eval-test
+
+EVALS := eval-news-test eval-squad-test eval-squad-on-news eval-manuals-test eval-typed-test
+.PHONY: eval-test $(EVALS)
+eval-test: $(EVALS)
+eval-squad-test eval-squad-on-news eval-manuals-test: eval-news-test
+eval-typed-test: eval-squad-test
+
+eval-news-test:
 	$(TIMED) "eval news test" $(BIN)/qa eval tests/gold/test.jsonl --fail-under hit@1=0.75 \
 	  --fail-under sentence_accuracy=0.70 --fail-over false_abstention=0.05 \
 	  --fail-under abstention_off_corpus=0.90 --fail-over mean_answer_chars=300
+eval-squad-test:
 	$(TIMED) "eval squad test" $(BIN)/qa eval data/squad/test.jsonl --corpus data/squad/articles \
 	  --fail-under sentence_accuracy=0.69 --fail-over false_abstention=0.04 \
 	  --fail-under abstention_off_corpus=0.80 --fail-over mean_answer_chars=300
+eval-squad-on-news:
 	$(TIMED) "eval squad on news" $(BIN)/qa eval data/squad/cross_test.jsonl \
 	  --fail-under abstention_cross=0.99
+eval-manuals-test:
 	$(TIMED) "eval manuals test" $(BIN)/qa eval data/manuals/test.jsonl --corpus data/manuals/manuals \
 	  --fail-under sentence_accuracy=0.45 --fail-over false_abstention=0.05 \
 	  --fail-under abstention_off_corpus=0.30
+eval-typed-test:
 	$(TIMED) "eval typed test" $(BIN)/qa eval data/typed/test.jsonl --corpus data/squad/articles \
 	  --fail-under sentence_accuracy=0.65 --fail-over false_abstention=0.04 \
 	  --fail-under abstention_off_corpus=0.60
