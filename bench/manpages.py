@@ -210,25 +210,33 @@ def stages(
                 sampled["st_encode"]["s"] / sampled["qa_embed"]["s"]
             )
     elif with_st:
-        model = embedder.model  # sentence-transformers (imports torch)
-        model.encode(texts[:8])
-        wall, cpu = time.perf_counter(), common.cpu_seconds()
-        reference = model.encode(
-            texts,
-            batch_size=settings.batch_size,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
-        result["st_encode"] = {
-            "s": time.perf_counter() - wall,
-            "cpu_s": common.cpu_seconds() - cpu,
-            "max_abs_difference": float(np.abs(reference - vectors).max()),
-        }
+        result["st_encode"] = st_encode(embedder, texts, vectors, settings.batch_size)
         st = result["st_encode"]["s"]
         result["index_vs_st_encode"] = st / total
         result["embed_vs_st_encode"] = st / times["embed"]["s"]
     return result
+
+
+def st_encode(embedder: Any, texts: list[str], vectors: Any, batch_size: int) -> dict[str, float]:
+    """sentence-transformers' `encode` of `texts`, timed (wall and CPU seconds), and its
+    largest difference from qa's `vectors` of the same texts."""
+    import numpy as np
+
+    model = embedder.model  # sentence-transformers (imports torch)
+    model.encode(texts[:8])
+    wall, cpu = time.perf_counter(), common.cpu_seconds()
+    reference = model.encode(
+        texts,
+        batch_size=batch_size,
+        show_progress_bar=False,
+        convert_to_numpy=True,
+        normalize_embeddings=True,
+    )
+    return {
+        "s": time.perf_counter() - wall,
+        "cpu_s": common.cpu_seconds() - cpu,
+        "max_abs_difference": float(np.abs(reference - vectors).max()),
+    }
 
 
 def sample_result(
@@ -243,7 +251,6 @@ def sample_result(
     """qa's embedding, and sentence-transformers' `encode`, of every `every`-th passage,
     each timed; with `times` of the stages before, BM25 of all passages timed too (the
     `--sample-only` run)."""
-    import numpy as np
 
     from qa.index.bm25 import SparseBM25
     from qa.text import tokenize
@@ -254,21 +261,7 @@ def sample_result(
     vectors = embedder.encode(sample)
     out["qa_embed"] = {"s": time.perf_counter() - wall, "cpu_s": common.cpu_seconds() - cpu}
     if with_st:
-        model = embedder.model  # sentence-transformers (imports torch)
-        model.encode(sample[:8])
-        wall, cpu = time.perf_counter(), common.cpu_seconds()
-        reference = model.encode(
-            sample,
-            batch_size=settings.batch_size,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
-        out["st_encode"] = {
-            "s": time.perf_counter() - wall,
-            "cpu_s": common.cpu_seconds() - cpu,
-            "max_abs_difference": float(np.abs(reference - vectors).max()),
-        }
+        out["st_encode"] = st_encode(embedder, sample, vectors, settings.batch_size)
     if times:
         wall, cpu = time.perf_counter(), common.cpu_seconds()
         SparseBM25.build(
